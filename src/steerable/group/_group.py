@@ -377,7 +377,11 @@ class Group(ABC):
         return H, inclusion, restriction
 
     def _subgroup_data(self, id: Any):
-        key = self._normalise_subgroup_id(id)
+        """(H, inclusion, restriction, key) for a user-facing subgroup id."""
+        return self._subgroup_by_key(self._normalise_subgroup_id(id))
+
+    def _subgroup_by_key(self, key: Any):
+        """Same as ``_subgroup_data`` for an already normalised key."""
         if key not in self._subgroup_cache:
             H, incl, restr = self._build_subgroup(key)
             self._subgroup_cache[key] = (H, incl, restr, key)
@@ -395,7 +399,7 @@ class Group(ABC):
         """Representatives of G/H (internal batch) when H has finite index, else None."""
         if self.continuous:
             return None
-        H, incl, restr, _ = self._subgroup_data(key)
+        H, incl, restr, _ = self._subgroup_by_key(key)
         allv = self._all_batch()
         _, mask_all = restr(allv)
         n = allv.shape[0]
@@ -433,7 +437,7 @@ class Group(ABC):
     def _restrict_irrep(self, key: Any, id: tuple) -> tuple[list, np.ndarray]:
         ck = (key, id)
         if ck not in self._restrict_cache:
-            H, incl, _, _ = self._subgroup_data(key)
+            H, incl, _, _ = self._subgroup_by_key(key)
             psi = self.irrep(*id)
             ids, q = H._decompose_q(lambda b: psi._matrices(incl(b)), psi.bandlimit)
             q.setflags(write=False)
@@ -475,7 +479,7 @@ class Group(ABC):
         return int(L)
 
     def _permutation_on_cosets(self, key, reps):
-        H, incl, restr, _ = self._subgroup_data(key)
+        H, incl, restr, _ = self._subgroup_by_key(key)
         k = reps.shape[0]
         inv_reps = self._inverse(reps)
 

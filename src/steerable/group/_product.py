@@ -218,14 +218,17 @@ class DirectProductGroup(Group):
         return pts, np.outer(w1, w2).reshape(-1)
 
     def _grid(self, type="product", *args, **kwargs):
-        """``'rand'`` (N random pairs) or ``'product'``: the product of the factors' grids, with
+        """``'regular'`` (finite products: all elements), ``'rand'`` (N random pairs) or
+        ``'product'``: the product of the factors' grids, with
         ``G1_type``/``G1_args``/``G2_type``/``G2_args`` keywords (finite factors default to all
         elements)."""
         if type == "rand":
             n = int(args[0] if args else kwargs["N"])
             return self._sample_batch(n, np.random.default_rng(kwargs.get("seed", 0)))
-        if type != "product":
-            raise ValueError(f"type: {self.name} has grid types ['product', 'rand'], got {type!r}")
+        if type == "regular" and not self.continuous and not args and not kwargs:
+            return self._all_batch()
+        if type not in ("product", "regular"):
+            raise ValueError(f"type: {self.name} has grid types ['regular', 'product', 'rand'], got {type!r}")
         g1 = self.G1._grid(kwargs.get("G1_type", "regular"), *kwargs.get("G1_args", ()))
         g2 = self.G2._grid(kwargs.get("G2_type", "regular"), *kwargs.get("G2_args", ()))
         return np.concatenate([np.repeat(g1, len(g2), 0), np.tile(g2, (len(g1), 1))], 1)
@@ -242,8 +245,8 @@ class DirectProductGroup(Group):
     def _build_subgroup(self, key):
         from ._factory import direct_product
 
-        H1, i1, r1, _ = self.G1._subgroup_data(key[0])
-        H2, i2, r2, _ = self.G2._subgroup_data(key[1])
+        H1, i1, r1, _ = self.G1._subgroup_by_key(key[0])
+        H2, i2, r2, _ = self.G2._subgroup_by_key(key[1])
         k1 = self._k1
         if H2.order() == 1:
             e2 = self.G2._identity_value()[None]

@@ -363,7 +363,7 @@ class O3(Group, _RotationParams):
 
     >>> from steerable.group import o3_group
     >>> G = o3_group(2)
-    >>> G.irrep(1, 1)(G.element((1, [0.0, 0.0, 0.0, 1.0]))).diagonal().tolist()
+    >>> G.irrep(1, 1)(G.element((1, [0.0, 0.0, 0.0, 1.0]))).diagonal().round(12).tolist()
     [-1.0, -1.0, -1.0]
     """
 
