@@ -319,6 +319,8 @@ class FiniteO3Group(Group):
             "'trivial', 'tetra', (False, N) or (True, N) with N an order of a rotation axis"
         )
         if id in (self.kind, "trivial", "tetra"):
+            if id == "trivial":
+                return (False, 1)  # same subgroup as (False, 1); _build_subgroup unpacks (dihedral, N)
             if id == "tetra" and self.kind not in ("ico", "octa", "fulltetra"):
                 if self.kind == "tetra":
                     return "tetra"

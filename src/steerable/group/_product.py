@@ -190,7 +190,7 @@ class DirectProductGroup(Group):
 
     def _build_irrep(self, id):
         p1, p2, v = self._constituent(id)
-        bl = max(p1.bandlimit, p2.bandlimit)
+        bl = p1.bandlimit + p2.bandlimit  # e.g. on the diagonal of G×G frequencies add up
         name = f"irrep_[{p1.id},{p2.id}]" + (f"({id[2]})" if len(id) == 3 else "")
         e1, e2 = p1.endomorphism_basis(), p2.endomorphism_basis()
         if v is not None:
@@ -304,6 +304,12 @@ class InversionProduct(DirectProductGroup):
 
     def __reduce__(self):
         return (inversion_product, (self.G2,))
+
+    def _build_subgroup(self, key):
+        H, incl, restr = super()._build_subgroup(key)
+        if isinstance(H, DirectProductGroup) and type(H) is DirectProductGroup and H.G1 == self.G1:
+            H = inversion_product(H.G2)  # same internal layout: keep the geometry (standard rep)
+        return H, incl, restr
 
     def _standard_matrices(self, batch):
         b1, b2 = self._split(batch)

@@ -149,7 +149,7 @@ def _so3_subgroup_maps(kind: Any, N: int, mf: int):
     if kind in ("rot", ("rot",)):
         if N == -1:
             H = so2_group(mf)
-            return H, (lambda b: _zrot(b[:, 1])), (
+            return H, (lambda b: sm.quat_canonical(_zrot(b[:, 1]))), (
                 lambda q: (lambda a, ok: (np.stack([np.zeros(len(q)), a], 1), ok))(*_z_angle(q))
             )
         H = cyclic_group(N)
@@ -162,7 +162,7 @@ def _so3_subgroup_maps(kind: Any, N: int, mf: int):
             ok = ok & (np.abs(k - kr) < 1e-7)
             return np.stack([np.zeros(len(q)), np.mod(kr, N)], 1), ok
 
-        return H, (lambda b: _zrot(b[:, 1] * step)), restr
+        return H, (lambda b: sm.quat_canonical(_zrot(b[:, 1] * step))), restr
     # dihedral: (f, φ) -> R_z(φ + f α) X^f
     alpha = kind[1]
     if N == 1:
@@ -326,6 +326,11 @@ class SO3(Group, _RotationParams):
         return ids, np.concatenate(cols, axis=1)
 
     # subgroups ---------------------------------------------------------------------------
+    def _coset_representatives(self, key):
+        if key[0] == "so3":  # SO(3) itself (any adjoint): index 1
+            return self._identity_value()[None]
+        return None
+
     def _normalise_subgroup_id(self, id):
         err = ValueError(
             f"subgroup_id: {id!r} is not a subgroup id of SO(3); expected 'so3', 'ico', 'octa', "
@@ -476,7 +481,7 @@ class O3(Group, _RotationParams):
     def _coset_representatives(self, key):
         if key[0] == "o3":
             return self._identity_value()[None]
-        if key[0] == "so3" and key[1] == "so3":
+        if key[0] == "rot" and key[1] == "so3":  # normalised key of 'so3' is ('rot', 'so3', -1, adj)
             return np.array([[0.0, 0, 0, 0, 1], [1.0, 0, 0, 0, 1]])
         return None
 
