@@ -1,0 +1,118 @@
+"""G-spaces on the plane R^2: subgroups of O(2) acting on images ``(B, C, H, W)``.
+
+A point is ``(x, y)`` (x to the right, y up); pixel ``(i, j)`` of an ``H×W`` image sits at
+``(j - (W-1)/2, -(i - (H-1)/2))`` (see :mod:`steerable.gspaces._transform`). The fibre group is
+the subgroup ``sg_id`` of ``o2_group(maximum_frequency)`` (ids in ``steerable.group._planar``):
+``(None, N)`` rotations (C_N, SO(2) for N = -1) and ``(θ, N)`` those with the mirror across the
+line at angle θ/2 (D_N, O(2), or the C_2 of one mirror for N = 1).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from steerable.group import o2_group
+
+from ._gspace import GSpace
+
+__all__ = ["GSpace2D", "rot2dOnR2", "flipRot2dOnR2", "flip2dOnR2", "trivialOnR2"]
+
+
+class GSpace2D(GSpace):
+    """The G-space of the subgroup ``sg_id`` of O(2) acting on R^2 (escnn's constructor).
+
+    >>> import numpy as np
+    >>> gs = GSpace2D((np.pi, 4))          # = flipRot2dOnR2(4)
+    >>> gs.fibergroup, gs.rotations_order, gs.flips_order
+    (D4, 4, 1)
+    """
+
+    def __init__(self, sg_id: Any, maximum_frequency: int = 6) -> None:
+        o2 = o2_group(maximum_frequency)
+        H, incl, restr, key = o2._subgroup_data(sg_id)
+        super().__init__(
+            H, 2, o2, incl, f"{H.name}_on_R2[{sg_id!r}]", (GSpace2D, (sg_id, maximum_frequency)), restr=restr
+        )
+        self._sg_id = key
+        self._eq_key = ("O(2)", key, maximum_frequency if H.continuous else None)
+
+    def _post_restrict(self, parent, key) -> None:
+        self._sg_id = None
+
+    def _grid_symmetries(self) -> np.ndarray:
+        # rotations by multiples of 90°, with and without the flip diag(1, -1)
+        return np.array([[f, k * np.pi / 2] for f in (0.0, 1.0) for k in range(4)])
+
+    @property
+    def rotations_order(self) -> int:
+        """Number of rotations in the fibre group (-1 for continuous rotations)."""
+        G = self.fibergroup
+        if G.continuous:
+            return -1
+        dets = np.linalg.det(self._basespace_batch(G._all_batch()))
+        return int(np.sum(dets > 0))
+
+    @property
+    def flips_order(self) -> int:
+        """1 when the fibre group contains a reflection, else 0."""
+        G = self.fibergroup
+        if G.continuous:
+            batch = np.concatenate([G._test_batch(), G._sample_batch(16, np.random.default_rng(0))])
+        else:
+            batch = G._all_batch()
+        return int(np.any(np.linalg.det(self._basespace_batch(batch)) < 0))
+
+
+def _check_N(N: Any, argname: str = "N") -> int:
+    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or not (int(N) == -1 or int(N) > 0):
+        raise ValueError(f"{argname}: expected a positive integer or -1 (continuous), got {N!r}")
+    return int(N)
+
+
+def _check_axis(axis: Any) -> float:
+    if isinstance(axis, bool) or not isinstance(axis, (int, float, np.integer, np.floating)):
+        raise TypeError(f"axis: expected an angle in radians (a real number), got {type(axis).__name__}")
+    if not np.isfinite(float(axis)):
+        raise ValueError(f"axis: expected a finite angle, got {axis!r}")
+    return float(axis)
+
+
+def rot2dOnR2(N: int = -1, maximum_frequency: int = 6) -> GSpace2D:
+    """Rotations of the plane: C_N (``N > 0``) or SO(2) (``N = -1``, irreps up to
+    ``maximum_frequency``).
+
+    >>> rot2dOnR2(8).fibergroup, rot2dOnR2().fibergroup
+    (C8, SO(2))
+    """
+    return GSpace2D((None, _check_N(N)), maximum_frequency)
+
+
+def flipRot2dOnR2(N: int = -1, maximum_frequency: int = 6, axis: float = np.pi / 2) -> GSpace2D:
+    """Rotations and reflections of the plane: D_N (``N > 0``) or O(2) (``N = -1``); the mirror
+    axis makes the angle ``axis`` with the x axis (default the vertical axis: x -> -x).
+
+    >>> gs = flipRot2dOnR2(4)
+    >>> gs.fibergroup, len(gs.testing_elements)
+    (D4, 8)
+    """
+    return GSpace2D((2 * _check_axis(axis), _check_N(N)), maximum_frequency)
+
+
+def flip2dOnR2(axis: float = np.pi / 2) -> GSpace2D:
+    """The reflection across the line at angle ``axis`` (default vertical: x -> -x); fibre group C_2.
+
+    >>> gs = flip2dOnR2()
+    >>> gs.basespace_matrices(gs.fibergroup.element(1)).round(12)[0].tolist()
+    [[-1.0, 0.0], [0.0, 1.0]]
+    """
+    return GSpace2D((2 * _check_axis(axis), 1), 1)
+
+
+def trivialOnR2() -> GSpace2D:
+    """The plane with the trivial fibre group (ordinary CNNs).
+
+    >>> trivialOnR2().fibergroup.order()
+    1
+    """
+    return GSpace2D((None, 1), 1)

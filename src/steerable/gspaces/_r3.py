@@ -1,0 +1,217 @@
+"""G-spaces on R^3: subgroups of O(3) acting on volumes ``(B, C, D, H, W)``.
+
+A point is ``(x, y, z)``; voxel ``(i, j, k)`` of a ``D×H×W`` volume sits at
+``(k - (W-1)/2, -(j - (H-1)/2), -(i - (D-1)/2))`` (see :mod:`steerable.gspaces._transform`). The
+fibre group is the subgroup ``sg_id`` of ``o3_group(maximum_frequency)`` (ids in
+``steerable.group._rot3d``; a trailing O(3) element ``adjoint`` conjugates the subgroup).
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from steerable.group import GroupElement, o3_group
+
+from ._gspace import GSpace
+from ._r2 import _check_axis, _check_N
+
+__all__ = [
+    "GSpace3D", "rot3dOnR3", "flipRot3dOnR3", "icoOnR3", "fullIcoOnR3", "octaOnR3", "fullOctaOnR3",
+    "tetraOnR3", "rot2dOnR3", "dihedralOnR3", "conicalOnR3", "fullCylindricalOnR3",
+    "cylindricalOnR3", "mirOnR3", "invOnR3", "trivialOnR3",
+]
+
+
+def _signed_permutations(d: int) -> np.ndarray:
+    mats = []
+    for perm in itertools.permutations(range(d)):
+        for signs in itertools.product((1.0, -1.0), repeat=d):
+            m = np.zeros((d, d))
+            m[np.arange(d), perm] = signs
+            mats.append(m)
+    return np.stack(mats)
+
+
+class GSpace3D(GSpace):
+    """The G-space of the subgroup ``sg_id`` of O(3) acting on R^3 (escnn's constructor).
+
+    >>> gs = GSpace3D((False, 'octa'))     # = octaOnR3()
+    >>> gs.fibergroup.order(), len(gs.testing_elements)
+    (24, 24)
+    """
+
+    def __init__(self, sg_id: Any, maximum_frequency: int = 2) -> None:
+        o3 = o3_group(maximum_frequency)
+        H, incl, restr, key = o3._subgroup_data(sg_id)
+        super().__init__(
+            H, 3, o3, incl, f"{H.name}_on_R3[{sg_id!r}]", (GSpace3D, (sg_id, maximum_frequency)), restr=restr
+        )
+        self._sg_id = key
+        self._eq_key = ("O(3)", key, maximum_frequency if H.continuous else None)
+
+    def _post_restrict(self, parent, key) -> None:
+        self._sg_id = None
+
+    def _grid_symmetries(self) -> np.ndarray:
+        o3 = self._ambient
+        return np.stack([o3._from_param(m, "MAT") for m in _signed_permutations(3)])
+
+
+def _with_adjoint(sg_id: tuple, adjoint: Any) -> tuple:
+    if adjoint is None:
+        return sg_id
+    if not isinstance(adjoint, GroupElement):
+        raise TypeError(f"adjoint: expected None or an element of O(3), got {type(adjoint).__name__}")
+    if adjoint.group != o3_group():
+        raise ValueError(f"adjoint: expected an element of O(3), got one of {adjoint.group.name}")
+    return sg_id + (adjoint,)
+
+
+def rot3dOnR3(maximum_frequency: int = 2) -> GSpace3D:
+    """All rotations SO(3) of R^3.
+
+    >>> rot3dOnR3().fibergroup
+    SO(3)
+    """
+    return GSpace3D("so3", maximum_frequency)
+
+
+def flipRot3dOnR3(maximum_frequency: int = 2) -> GSpace3D:
+    """All rotations and reflections O(3) of R^3.
+
+    >>> len(flipRot3dOnR3().testing_elements)
+    48
+    """
+    return GSpace3D("o3", maximum_frequency)
+
+
+def icoOnR3() -> GSpace3D:
+    """The rotations of the icosahedron (order 60).
+
+    >>> icoOnR3().fibergroup.order()
+    60
+    """
+    return GSpace3D((False, "ico"), 4)
+
+
+def fullIcoOnR3() -> GSpace3D:
+    """The icosahedral group with the inversion (order 120).
+
+    >>> fullIcoOnR3().fibergroup.order()
+    120
+    """
+    return GSpace3D((True, "ico"), 4)
+
+
+def octaOnR3() -> GSpace3D:
+    """The rotations of the cube (order 24).
+
+    >>> octaOnR3().fibergroup.order()
+    24
+    """
+    return GSpace3D((False, "octa"), 3)
+
+
+def fullOctaOnR3() -> GSpace3D:
+    """All symmetries of the cube (order 48).
+
+    >>> fullOctaOnR3().fibergroup.order()
+    48
+    """
+    return GSpace3D((True, "octa"), 3)
+
+
+def tetraOnR3() -> GSpace3D:
+    """The rotations of the tetrahedron (order 12).
+
+    >>> tetraOnR3().fibergroup.order()
+    12
+    """
+    return GSpace3D((False, "tetra"), 3)
+
+
+def rot2dOnR3(n: int = -1, adjoint: GroupElement | None = None, maximum_frequency: int = 2) -> GSpace3D:
+    """Rotations about the z axis: C_n (``n > 0``) or SO(2) (``n = -1``); ``adjoint`` (an O(3)
+    element A) moves the axis to A⁻¹ z.
+
+    >>> rot2dOnR3(4).fibergroup
+    C4
+    """
+    return GSpace3D(_with_adjoint((False, False, _check_N(n, "n")), adjoint), maximum_frequency)
+
+
+def dihedralOnR3(
+    n: int = -1, axis: float = np.pi / 2, adjoint: GroupElement | None = None, maximum_frequency: int = 2
+) -> GSpace3D:
+    """Rotations about z and the π-rotation about the axis in the xy plane at angle ``axis``:
+    D_n (``n > 0``) or O(2) (``n = -1``).
+
+    >>> dihedralOnR3(4).fibergroup
+    D4
+    """
+    return GSpace3D(_with_adjoint((False, 2 * _check_axis(axis), _check_N(n, "n")), adjoint), maximum_frequency)
+
+
+def conicalOnR3(
+    n: int = -1, axis: float = np.pi / 2, adjoint: GroupElement | None = None, maximum_frequency: int = 2
+) -> GSpace3D:
+    """The symmetries of a cone about z: rotations about z and the mirrors across planes that
+    contain z, the first one also containing the xy-plane direction at angle ``axis`` (default
+    π/2: the mirror x -> -x); D_n (``n > 0``) or O(2) (``n = -1``).
+
+    >>> conicalOnR3(4).fibergroup
+    D4
+    """
+    return GSpace3D(_with_adjoint(("cone", 2 * _check_axis(axis), _check_N(n, "n")), adjoint), maximum_frequency)
+
+
+def fullCylindricalOnR3(
+    n: int = -1, axis: float = np.pi / 2, adjoint: GroupElement | None = None, maximum_frequency: int = 2
+) -> GSpace3D:
+    """:func:`dihedralOnR3` times the inversion {±I} (the symmetries of a cylinder).
+
+    >>> fullCylindricalOnR3(4).fibergroup.order()
+    16
+    """
+    return GSpace3D(_with_adjoint((True, 2 * _check_axis(axis), _check_N(n, "n")), adjoint), maximum_frequency)
+
+
+def cylindricalOnR3(n: int = -1, adjoint: GroupElement | None = None, maximum_frequency: int = 2) -> GSpace3D:
+    """:func:`rot2dOnR3` times the inversion {±I}.
+
+    >>> cylindricalOnR3(4).fibergroup.order()
+    8
+    """
+    return GSpace3D(_with_adjoint((True, False, _check_N(n, "n")), adjoint), maximum_frequency)
+
+
+def mirOnR3(axis: float = np.pi / 2, adjoint: GroupElement | None = None) -> GSpace3D:
+    """The mirror across the plane containing z and the xy-plane direction at angle ``axis``
+    (default π/2: x -> -x); fibre group C_2.
+
+    >>> gs = mirOnR3()
+    >>> gs.basespace_matrices(gs.fibergroup.element(1)).round(12)[0].diagonal().tolist()
+    [-1.0, 1.0, 1.0]
+    """
+    return GSpace3D(_with_adjoint(("cone", 2 * _check_axis(axis), 1), adjoint), 1)
+
+
+def invOnR3() -> GSpace3D:
+    """The inversion x -> -x of R^3; fibre group C_2.
+
+    >>> gs = invOnR3()
+    >>> gs.basespace_matrices(gs.fibergroup.element(1)).round(12)[0].diagonal().tolist()
+    [-1.0, -1.0, -1.0]
+    """
+    return GSpace3D((True, False, 1), 1)
+
+
+def trivialOnR3() -> GSpace3D:
+    """R^3 with the trivial fibre group (ordinary 3D CNNs).
+
+    >>> trivialOnR3().fibergroup.order()
+    1
+    """
+    return GSpace3D((False, False, 1), 1)

@@ -1,0 +1,172 @@
+"""BlockBasisExpansion: learnable weights → a dense equivariant filter, in a few batched ops.
+
+The filter between field types is assembled in the *irrep basis* (the concatenation of each
+field's irreps), where it is block sparse: the block between an output irrep slot ψ_o and an
+input slot ψ_i is a combination of the (small) basis of ψ_i → ψ_o kernels. Per irreps-pair
+*type* (not per field pair) one einsum builds all its blocks; one ``index_put`` places them; the
+fields' changes of basis are then applied per field representation (one einsum per distinct
+representation). Bases are non-persistent buffers, so the state_dict holds only weights.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+from steerable.kernels import IrrepsPairBasis
+
+from .._field_type import FieldType
+
+
+class BlockBasisExpansion(torch.nn.Module):
+    """Maps weights (…, dimension) to filters (…, C_out, C_in, N) sampled at ``points``.
+
+    ``attributes`` describes every weight (the irreps pair, the output/input slots and the basis
+    element it multiplies: radius, harmonic frequency, intertwiner index).
+    """
+
+    def __init__(self, in_type: FieldType, out_type: FieldType, points: np.ndarray, rings, sigmas,
+                 cutoff, maximum_offset=None, basis_filter=None, dtype: torch.dtype | None = None,
+                 recompute: bool = False):
+        super().__init__()
+        self.recompute = bool(recompute)
+        self._points = np.asarray(points, dtype=np.float64)
+        self._pair_bases: dict = {}
+        dtype = dtype or torch.get_default_dtype()
+        gs = in_type.gspace
+        G = gs.fibergroup
+        self.in_size, self.out_size = in_type.size, out_type.size
+        self.n_points = int(np.asarray(points).shape[0])
+        out_slots = _slots(out_type)
+        in_slots = _slots(in_type)
+        pair_cache: dict = {}
+        self._types: list = []  # (name, n_o, n_i, nb, do, di)
+        self._type_ids: list = []  # (in irrep id, out irrep id) per type
+        self._type_radii: list = []  # radius of each basis element per type
+        self.attributes: list[dict] = []
+        rows_all, cols_all = [], []
+        offset = 0
+        out_ids = list(OrderedDict.fromkeys(s[1] for s in out_slots))
+        in_ids = list(OrderedDict.fromkeys(s[1] for s in in_slots))
+        for oid in out_ids:
+            o_slots = [s for s in out_slots if s[1] == oid]
+            for iid in in_ids:
+                i_slots = [s for s in in_slots if s[1] == iid]
+                key = (iid, oid)
+                if key not in pair_cache:
+                    pair_cache[key] = IrrepsPairBasis(gs, iid, oid, rings, sigmas, cutoff, maximum_offset, basis_filter)
+                pb = pair_cache[key]
+                nb = len(pb)
+                if nb == 0:
+                    continue
+                do, di = G.irrep(*oid).size, G.irrep(*iid).size
+                name = f"basis_{len(self._types)}"
+                if self.recompute:
+                    self._pair_bases[name] = pb  # sampled again at every forward: no basis in memory
+                else:
+                    basis = torch.as_tensor(pb.sample(points), dtype=dtype)  # (nb, do, di, N)
+                    self.register_buffer(name, basis, persistent=False)
+                rows = np.concatenate([np.arange(c, c + do) for _, _, c in o_slots])
+                cols = np.concatenate([np.arange(c, c + di) for _, _, c in i_slots])
+                rows_all.append(np.repeat(rows, len(cols)))
+                cols_all.append(np.tile(cols, len(rows)))
+                self._types.append((name, len(o_slots), len(i_slots), nb, do, di))
+                self._type_ids.append((iid, oid))
+                self._type_radii.append([e.radius for e in pb.elements])
+                for so in o_slots:
+                    for si in i_slots:
+                        for e in pb.elements:
+                            self.attributes.append(dict(e.as_dict(), out_field=so[0], in_field=si[0]))
+                offset += len(o_slots) * len(i_slots) * nb
+        self.dimension = offset
+        # blocks come out type by type in (o-slot, i-slot, p, q) order; the filter gathers from them,
+        # entries outside every block pointing at a trailing zero
+        n_vals = sum(len(rw) for rw in rows_all)
+        gather = np.full(self.out_size * self.in_size, n_vals, dtype=np.int64)
+        if rows_all:
+            r = np.concatenate([_block_order(rw, t) for rw, t in zip(rows_all, self._types)])
+            c = np.concatenate([_block_order(cl, t) for cl, t in zip(cols_all, self._types)])
+            gather[r * self.in_size + c] = np.arange(n_vals)
+        self.register_buffer("_gather", torch.as_tensor(gather), persistent=False)
+        # changes of basis, one group per distinct non-identity field representation
+        self._out_cob = self._register_cob(out_type, "qout", dtype, inverse=False)
+        self._in_cob = self._register_cob(in_type, "qin", dtype, inverse=True)
+
+    def _register_cob(self, ftype: FieldType, prefix: str, dtype, inverse: bool) -> list:
+        groups = []
+        reps = list(OrderedDict.fromkeys(ftype.representations))
+        for k, rep in enumerate(reps):
+            if np.allclose(np.asarray(rep.change_of_basis), np.eye(rep.size)):
+                continue
+            q = np.asarray(rep.change_of_basis_inv if inverse else rep.change_of_basis)
+            fields = [f for f, r in enumerate(ftype.representations) if r == rep]
+            idx = np.stack([np.arange(ftype.fields_start[f], ftype.fields_end[f]) for f in fields])
+            qname, iname = f"{prefix}_{k}", f"{prefix}_{k}_idx"
+            self.register_buffer(qname, torch.tensor(np.array(q), dtype=dtype), persistent=False)
+            self.register_buffer(iname, torch.as_tensor(idx, dtype=torch.long), persistent=False)
+            uniform = len(fields) == len(ftype)
+            groups.append((qname, iname, uniform, len(fields), rep.size))
+        return groups
+
+    def basis_tensor(self, name: str, like: torch.Tensor | None = None) -> torch.Tensor:
+        """The sampled basis (nb, d_out, d_in, N) of one irreps-pair type."""
+        if self.recompute:
+            b = torch.as_tensor(self._pair_bases[name].sample(self._points))
+            return b.to(like.dtype if like is not None else torch.get_default_dtype()).to(
+                like.device if like is not None else "cpu")
+        return getattr(self, name)
+
+    def forward(self, weights: torch.Tensor) -> torch.Tensor:
+        """weights (G, dimension) → filters (G, C_out, C_in, N)."""
+        g = weights.shape[0]
+        n = self.n_points
+        co, ci = self.out_size, self.in_size
+        blocks = []
+        p = 0
+        for name, n_o, n_i, nb, do, di in self._types:
+            basis = self.basis_tensor(name, weights)
+            w = weights[:, p : p + n_o * n_i * nb].reshape(g * n_o * n_i, nb)
+            p += n_o * n_i * nb
+            # one GEMM per irreps-pair type; output already in the gather order (o, i, p, q, n)
+            blocks.append((w @ basis.reshape(nb, do * di * n)).reshape(g, n_o * n_i * do * di, n))
+        blocks.append(weights.new_zeros(g, 1, n))
+        vals = torch.cat(blocks, 1)
+        filt = vals.index_select(1, self._gather).reshape(g, co, ci, n)
+        for qname, iname, uniform, nf, d in self._out_cob:
+            q = getattr(self, qname)  # Q_out K
+            if uniform:
+                filt = torch.matmul(q, filt.reshape(g, nf, d, ci * n)).reshape(g, co, ci, n)
+            else:
+                idx = getattr(self, iname).reshape(-1)
+                sub = torch.matmul(q, filt.index_select(1, idx).reshape(g, nf, d, ci * n))
+                filt = filt.index_copy(1, idx, sub.reshape(g, nf * d, ci, n))
+        for qname, iname, uniform, nf, d in self._in_cob:
+            qt = getattr(self, qname).transpose(0, 1)  # K Q_in^{-1}, as (Q_in^{-1})^T applied on the left per tap
+            if uniform:
+                filt = torch.matmul(qt, filt.reshape(g * co * nf, d, n)).reshape(g, co, ci, n)
+            else:
+                idx = getattr(self, iname).reshape(-1)
+                sub = torch.matmul(qt, filt.index_select(2, idx).reshape(g * co * nf, d, n))
+                filt = filt.index_copy(2, idx, sub.reshape(g, co, nf * d, n))
+        return filt
+
+
+def _block_order(idx: np.ndarray, t) -> np.ndarray:
+    """Reorder a row-major (rows × cols) index list, rows = (o-slot, p), cols = (i-slot, q), to
+    the GEMM output order (o-slot, i-slot, p, q)."""
+    _, n_o, n_i, _, do, di = t
+    grid = idx.reshape(n_o, do, n_i, di)
+    return grid.transpose(0, 2, 1, 3).reshape(-1)
+
+
+def _slots(ftype: FieldType) -> list[tuple[int, tuple, int]]:
+    """(field index, irrep id, channel offset in the irrep basis) for every irrep of every field."""
+    G = ftype.gspace.fibergroup
+    out = []
+    for f, rep in enumerate(ftype.representations):
+        c = int(ftype.fields_start[f])
+        for i in rep.irreps:
+            out.append((f, i, c))
+            c += G.irrep(*i).size
+    return out
