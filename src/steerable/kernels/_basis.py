@@ -140,6 +140,9 @@ class IrrepsPairBasis:
                     self.elements.append(el)
                 if keep:
                     self._blocks.append((ri, j, x[keep]))
+        # what sample() needs is now in _blocks/rings/sigmas: drop the callables so bases pickle
+        self.cutoff = None
+        self.basis_filter = None
 
     def __len__(self) -> int:
         return len(self.elements)
