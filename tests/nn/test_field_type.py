@@ -750,16 +750,60 @@ def test_slicing_batch_and_space():
     p = x[2, 1:2, 0, 4]
     assert p.type == ft.index_select([1])
     assert torch.equal(p.tensor, x.tensor[2:3, 8:9, 0:1, 4:5])
+    # field indices out of range select nothing: an error, not an empty field type
+    with pytest.raises((IndexError, ValueError)):
+        x[:, len(ft)]
     # plain vectors
     gs = vec_d3()
     fv = FieldType(gs, [gs.regular_repr, gs.irrep(1, 1), gs.trivial_repr])
     v = fv(rand(4, fv.size))
     vs = v[1:3, 1:]
     assert vs.type == fv.index_select([1, 2]) and torch.equal(vs.tensor, v.tensor[1:3, 6:9])
-    # point clouds have no batch axis to slice
-    pc = ft(rand(6, ft.size), rand(6, 2))
-    with pytest.raises(TypeError):
-        pc[:, 1:3]
+
+
+def test_slicing_negative_integer_indices():
+    """An integer index keeps its axis (length 1) and counts from the end when negative, like the
+    torch slice ``i:i+1`` (``-1:`` for ``-1``)."""
+    ft = d4_type()
+    x = ft(rand(3, ft.size, 4, 5))
+    assert torch.equal(x[-1].tensor, x.tensor[-1:])
+    assert torch.equal(x[-2].tensor, x.tensor[-2:-1])
+    assert torch.equal(x[:, :, -1].tensor, x.tensor[:, :, -1:])
+    assert torch.equal(x[:, :, 0, -1].tensor, x.tensor[:, :, 0:1, -1:])
+    assert torch.equal(x[-1, -1, -1, -1].tensor, x.tensor[-1:, 13:14, -1:, -1:])
+
+
+def test_slicing_fields_with_index_tensors():
+    """escnn: a bool tensor over the fields is a mask, a long tensor a list of field indices."""
+    ft = d4_type()
+    x = ft(rand(2, ft.size, 3, 3))
+    idx = torch.tensor([3, 0])
+    assert x[:, idx].type == ft.index_select([3, 0])
+    mask = torch.tensor([False, True, True, False, True])
+    y = x[:, mask]
+    assert y.type == ft.index_select([1, 2, 4])
+    assert torch.equal(y.tensor, torch.cat([x.tensor[:, 8:11], x.tensor[:, 13:14]], 1))
+
+
+def test_slicing_with_ellipsis():
+    """escnn: ``...`` stands for the axes not indexed, as in torch."""
+    ft = d4_type()
+    x = ft(rand(2, ft.size, 4, 5))
+    y = x[..., 1:3]
+    assert y.type == ft and torch.equal(y.tensor, x.tensor[..., 1:3])
+    z = x[:, 1:3, ...]
+    assert z.type == ft.index_select([1, 2]) and torch.equal(z.tensor, x.tensor[:, 8:11])
+
+
+def test_slicing_point_clouds():
+    """escnn: point clouds slice like (points, fields); the points' coords are sliced with them."""
+    ft = d4_type()
+    pc = ft(rand(6, ft.size), rand(6, 2, seed=1))
+    f = pc[:, 1:3]
+    assert f.type == ft.index_select([1, 2])
+    assert torch.equal(f.tensor, pc.tensor[:, 8:11]) and torch.equal(f.coords, pc.coords)
+    p = pc[2:5]
+    assert p.type == ft and torch.equal(p.tensor, pc.tensor[2:5]) and torch.equal(p.coords, pc.coords[2:5])
 
 
 def test_sliced_fields_transform_like_the_original():
@@ -808,6 +852,15 @@ def test_arithmetic_compatible():
     assert torch.equal((pc1 * 2).coords, pc1.coords)
 
 
+def test_multiply_by_one_element_tensor():
+    """escnn: any tensor with a single element (numel() == 1) is a scalar."""
+    ft = d4_type()
+    a = ft(rand(1, ft.size, 3, 3))
+    for k in (torch.tensor([2.0], dtype=DT), torch.tensor([[2.0]], dtype=DT)):
+        assert torch.allclose((a * k).tensor, a.tensor * 2.0)
+        assert torch.allclose((a / k).tensor, a.tensor / 2.0)
+
+
 def test_arithmetic_is_equivariant():
     ft = d4_type()
     a, b = ft(rand(1, ft.size, 4, 4, seed=1)), ft(rand(1, ft.size, 4, 4, seed=2))
@@ -845,6 +898,21 @@ def test_arithmetic_incompatible():
     y = FieldType(c4b, [c4b.trivial_repr])(rand(1, 1, 3, 3, 3))
     with pytest.raises(ValueError, match="^other"):
         x + y
+
+
+def test_arithmetic_point_clouds_need_the_same_points():
+    """As in escnn (``is_compatible``: same type and same coords), fields on different point sets
+    cannot be added or subtracted."""
+    ft = d4_type()
+    pa = ft(rand(4, ft.size), rand(4, 2, seed=1))
+    pb = ft(rand(4, ft.size, seed=3), rand(4, 2, seed=2))
+    with pytest.raises(ValueError, match="^other"):
+        pa + pb
+    with pytest.raises(ValueError, match="^other"):
+        pa - pb
+    grid = ft(rand(1, ft.size, 2, 2))
+    with pytest.raises(ValueError, match="^other"):
+        pa + grid
 
 
 # =============================================================================================

@@ -8,10 +8,10 @@
 from ._field_type import FieldType
 from ._geometric_tensor import GeometricTensor, tensor_directsum
 from ._module import EquivariantModule
-from .conv import BlockBasisExpansion, R2Conv, R3Conv, R2ConvTransposed, R3ConvTransposed
+from .conv import BlockBasisExpansion, R2Conv, R3Conv, R3IcoConv, R2ConvTransposed, R3ConvTransposed
 from . import init
 
 __all__ = [
     "FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "BlockBasisExpansion",
-    "R2Conv", "R3Conv", "R2ConvTransposed", "R3ConvTransposed", "init",
+    "R2Conv", "R3Conv", "R3IcoConv", "R2ConvTransposed", "R3ConvTransposed", "init",
 ]

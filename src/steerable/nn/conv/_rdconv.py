@@ -304,3 +304,32 @@ class R3ConvTransposed(_RdConv):
                          sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
                          output_padding)
 
+
+
+class R3IcoConv(R3Conv):
+    """R3Conv for fields of the icosahedral groups (``icoOnR3()``, ``fullIcoOnR3()``).
+
+    escnn builds this layer from kernels on icosahedral orbits of points; here the kernel basis
+    is the same exact and complete spherical-shell basis every R3Conv uses, restricted to I (or
+    I_h), so the layer is the R3Conv of these groups under escnn's name.
+
+    >>> import torch
+    >>> from steerable import gspaces, nn
+    >>> gs = gspaces.icoOnR3()
+    >>> t = nn.FieldType(gs, [gs.regular_repr])
+    >>> nn.R3IcoConv(t, t, kernel_size=3, padding=1)(t(torch.randn(1, 60, 5, 5, 5))).shape
+    torch.Size([1, 60, 5, 5, 5])
+    """
+
+    def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
+                 groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
+                 recompute=False, basis_filter=None, initialize=True):
+        from steerable.group import full_ico_group, ico_group
+
+        if isinstance(in_type, FieldType) and in_type.gspace.fibergroup not in (ico_group(), full_ico_group()):
+            raise ValueError(
+                f"in_type: R3IcoConv needs fields of the icosahedral group (icoOnR3/fullIcoOnR3), got "
+                f"{in_type.gspace.fibergroup.name}; use R3Conv for other groups"
+            )
+        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
+                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
