@@ -120,21 +120,54 @@ class GeometricTensor:
         return GeometricTensor(self.tensor.index_select(self._ch_axis, idx), t, self.coords)
 
     def __getitem__(self, key) -> "GeometricTensor":
-        """Slicing: ``x[batch, fields, *spatial]``; the second index selects whole fields."""
+        """Slicing like the tensor, except that the field axis (1 for grids and vectors, -1 for
+        point clouds) selects whole fields (int, slice, list of ints or a boolean mask over
+        fields). Integer indices keep their axis (length 1); point clouds slice their coords too.
+        """
         if not isinstance(key, tuple):
             key = (key,)
-        if self._ch_axis != 1:
-            raise TypeError("slicing is supported for grid and vector tensors (batch axis first)")
-        batch = key[0]
-        fields = key[1] if len(key) > 1 else slice(None)
-        rest = key[2:]
-        if isinstance(fields, int):
-            fields = slice(fields, fields + 1 if fields != -1 else None)
-        sel = list(range(len(self.type)))[fields] if isinstance(fields, slice) else [int(i) for i in fields]
+        nd = self.tensor.dim()
+        if any(k is Ellipsis for k in key):
+            i = next(j for j, k in enumerate(key) if k is Ellipsis)
+            key = key[:i] + (slice(None),) * (nd - (len(key) - 1)) + key[i + 1 :]
+        if len(key) > nd:
+            raise IndexError(f"key: too many indices ({len(key)}) for a tensor of {nd} dimensions")
+        ch = self._ch_axis % nd
+        sel = self._field_list(key[ch] if len(key) > ch else slice(None))
         out = self._select_fields(sel)
-        b = batch if not isinstance(batch, int) else slice(batch, batch + 1)
-        tensor = out.tensor[(b, slice(None)) + tuple(r if not isinstance(r, int) else slice(r, r + 1) for r in rest)]
-        return GeometricTensor(tensor, out.type)
+        rest = []
+        for ax, k in enumerate(key):
+            if ax == ch:
+                rest.append(slice(None))
+            elif isinstance(k, int):
+                rest.append(slice(k, k + 1 if k != -1 else None))
+            else:
+                rest.append(k)
+        coords = self.coords[rest[0]] if self.coords is not None else None
+        return GeometricTensor(out.tensor[tuple(rest)], out.type, coords)
+
+    def _field_list(self, fields) -> list[int]:
+        n = len(self.type)
+        if isinstance(fields, slice):
+            return list(range(n))[fields]
+        if isinstance(fields, int):
+            if not -n <= fields < n:
+                raise IndexError(f"key: field {fields} out of range for {n} fields")
+            return [fields % n]
+        if isinstance(fields, torch.Tensor):
+            fields = fields.tolist()
+        fields = list(fields)
+        if fields and all(isinstance(f, bool) for f in fields):
+            if len(fields) != n:
+                raise IndexError(f"key: a boolean field mask needs {n} entries, got {len(fields)}")
+            return [i for i, f in enumerate(fields) if f]
+        out = []
+        for f in fields:
+            f = int(f)
+            if not -n <= f < n:
+                raise IndexError(f"key: field {f} out of range for {n} fields")
+            out.append(f % n)
+        return out
 
     # -- arithmetic --------------------------------------------------------------------------
     def _same_type(self, other: "GeometricTensor", op: str):
@@ -142,6 +175,10 @@ class GeometricTensor:
             raise TypeError(f"other: expected a GeometricTensor for '{op}', got {type_name(other)}")
         if other.type != self.type:
             raise ValueError(f"other: '{op}' needs tensors of the same field type")
+        if (self.coords is None) != (other.coords is None) or (
+            self.coords is not None and not torch.allclose(self.coords, other.coords)
+        ):
+            raise ValueError(f"other: '{op}' needs point clouds on the same points (coords)")
 
     def __add__(self, other):
         self._same_type(other, "+")
@@ -162,16 +199,22 @@ class GeometricTensor:
         return self
 
     def __mul__(self, other):
-        if isinstance(other, (int, float)) or (isinstance(other, torch.Tensor) and other.dim() == 0):
+        if isinstance(other, (int, float)) or (isinstance(other, torch.Tensor) and other.numel() == 1):
             return GeometricTensor(self.tensor * other, self.type, self.coords)
         raise TypeError(f"other: a GeometricTensor can be multiplied by scalars only (equivariance), got {type_name(other)}")
 
     __rmul__ = __mul__
 
     def __truediv__(self, other):
-        if isinstance(other, (int, float)) or (isinstance(other, torch.Tensor) and other.dim() == 0):
+        if isinstance(other, (int, float)) or (isinstance(other, torch.Tensor) and other.numel() == 1):
             return GeometricTensor(self.tensor / other, self.type, self.coords)
         raise TypeError(f"other: a GeometricTensor can be divided by scalars only, got {type_name(other)}")
+
+    def __rmatmul__(self, element) -> "GeometricTensor":
+        """``g @ x``: the fibres transformed by ``g`` (escnn's shorthand for transform_fibers)."""
+        if isinstance(element, GroupElement):
+            return self.transform_fibers(element)
+        return NotImplemented
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
