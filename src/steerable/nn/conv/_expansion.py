@@ -33,6 +33,7 @@ class BlockBasisExpansion(torch.nn.Module):
         self.recompute = bool(recompute)
         self._points = np.asarray(points, dtype=np.float64)
         self._pair_bases: dict = {}
+        self._float64_sources: dict = {}  # small float64 matrices, re-cast exactly on .to(dtype)
         dtype = dtype or torch.get_default_dtype()
         gs = in_type.gspace
         G = gs.fibergroup
@@ -62,9 +63,8 @@ class BlockBasisExpansion(torch.nn.Module):
                     continue
                 do, di = G.irrep(*oid).size, G.irrep(*iid).size
                 name = f"basis_{len(self._types)}"
-                if self.recompute:
-                    self._pair_bases[name] = pb  # sampled again at every forward: no basis in memory
-                else:
+                self._pair_bases[name] = pb
+                if not self.recompute:  # recompute: sampled at every forward, no basis in memory
                     basis = torch.as_tensor(pb.sample(points), dtype=dtype)  # (nb, do, di, N)
                     self.register_buffer(name, basis, persistent=False)
                 rows = np.concatenate([np.arange(c, c + do) for _, _, c in o_slots])
@@ -103,11 +103,30 @@ class BlockBasisExpansion(torch.nn.Module):
             fields = [f for f, r in enumerate(ftype.representations) if r == rep]
             idx = np.stack([np.arange(ftype.fields_start[f], ftype.fields_end[f]) for f in fields])
             qname, iname = f"{prefix}_{k}", f"{prefix}_{k}_idx"
+            self._float64_sources[qname] = np.array(q, dtype=np.float64)
             self.register_buffer(qname, torch.tensor(np.array(q), dtype=dtype), persistent=False)
             self.register_buffer(iname, torch.as_tensor(idx, dtype=torch.long), persistent=False)
             uniform = len(fields) == len(ftype)
             groups.append((qname, iname, uniform, len(fields), rep.size))
         return groups
+
+    def _apply(self, fn, *args, **kwargs):
+        """After ``.to()/.double()/...``: re-sample the bases and re-cast the changes of basis
+        from float64 at the new dtype, so a float32-built layer converted to float64 is exact to
+        float64 precision (not float32 values widened)."""
+        before = {n: b.dtype for n, b in self._buffers.items() if b is not None}
+        out = super()._apply(fn, *args, **kwargs)
+        for name, buf in list(self._buffers.items()):
+            if buf is None or not buf.is_floating_point() or buf.dtype == before.get(name):
+                continue
+            if name in self._pair_bases:
+                src = self._pair_bases[name].sample(self._points)
+            elif name in self._float64_sources:
+                src = self._float64_sources[name]
+            else:
+                continue
+            self._buffers[name] = torch.as_tensor(src, dtype=buf.dtype, device=buf.device)
+        return out
 
     def basis_tensor(self, name: str, like: torch.Tensor | None = None) -> torch.Tensor:
         """The sampled basis (nb, d_out, d_in, N) of one irreps-pair type."""

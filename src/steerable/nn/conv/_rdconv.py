@@ -108,6 +108,7 @@ class _RdConv(EquivariantModule):
         self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
         # bias on the trivial components of the output fields only
         bias_cols = _trivial_bias_basis(out_type)
+        self._bias_cols = bias_cols  # float64 source of bias_expansion
         if bias and bias_cols.shape[1] > 0:
             self.register_buffer("bias_expansion", torch.as_tensor(bias_cols, dtype=torch.get_default_dtype()), persistent=False)
             self.bias = torch.nn.Parameter(torch.zeros(bias_cols.shape[1]))
@@ -138,12 +139,15 @@ class _RdConv(EquivariantModule):
         compiling = torch.compiler.is_compiling()
         if self.training or compiling or torch.is_grad_enabled():
             return self.expand_parameters()
-        key = (self.weights._version, self.weights.data_ptr(), self.weights.dtype, self.weights.device,
-               None if self.bias is None else (self.bias._version, self.bias.data_ptr()))
-        if self._cache is None or self._cache[0] != key:
+        # the cache is valid while the parameters hold the same values: compare with a copy (edits
+        # through ``.data`` do not bump the version counter, so versions alone are not enough)
+        c = self._cache
+        if (c is None or c[0].dtype != self.weights.dtype or c[0].device != self.weights.device
+                or not torch.equal(c[0], self.weights)
+                or (self.bias is not None and not torch.equal(c[1], self.bias))):
             f, b = self.expand_parameters()
-            self._cache = (key, f, b)
-        return self._cache[1], self._cache[2]
+            self._cache = (self.weights.detach().clone(), None if self.bias is None else self.bias.detach().clone(), f, b)
+        return self._cache[2], self._cache[3]
 
     def train(self, mode: bool = True):
         self._cache = None
@@ -151,7 +155,12 @@ class _RdConv(EquivariantModule):
 
     def _apply(self, fn, *args, **kwargs):
         self._cache = None
-        return super()._apply(fn, *args, **kwargs)
+        before = self.bias_expansion.dtype if self.bias is not None else None
+        out = super()._apply(fn, *args, **kwargs)
+        if self.bias is not None and self.bias_expansion.dtype != before:
+            be = self.bias_expansion
+            self._buffers["bias_expansion"] = torch.as_tensor(self._bias_cols, dtype=be.dtype, device=be.device)
+        return out
 
     # -- forward -----------------------------------------------------------------------------
     def forward(self, x: GeometricTensor) -> GeometricTensor:
