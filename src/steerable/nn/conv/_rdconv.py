@@ -13,6 +13,7 @@ from steerable.kernels._basis import _as_sigmas
 
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
+from .._cache import ExpansionCacheMixin
 from .._module import EquivariantModule
 from ._expansion import BlockBasisExpansion
 
@@ -36,7 +37,7 @@ def kernel_points(kernel_size: int, d: int) -> np.ndarray:
     return grid_coordinates((kernel_size,) * d).reshape(-1, d)
 
 
-class _RdConv(EquivariantModule):
+class _RdConv(ExpansionCacheMixin, EquivariantModule):
     _d = 2
     _transposed = False
 
@@ -108,9 +109,8 @@ class _RdConv(EquivariantModule):
         self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
         # bias on the trivial components of the output fields only
         bias_cols = _trivial_bias_basis(out_type)
-        self._bias_cols = bias_cols  # float64 source of bias_expansion
         if bias and bias_cols.shape[1] > 0:
-            self.register_buffer("bias_expansion", torch.as_tensor(bias_cols, dtype=torch.get_default_dtype()), persistent=False)
+            self.register_exact_buffer("bias_expansion", bias_cols, torch.get_default_dtype())
             self.bias = torch.nn.Parameter(torch.zeros(bias_cols.shape[1]))
         else:
             self.bias = None
@@ -136,31 +136,7 @@ class _RdConv(EquivariantModule):
         return f, b
 
     def _filter(self):
-        compiling = torch.compiler.is_compiling()
-        if self.training or compiling or torch.is_grad_enabled():
-            return self.expand_parameters()
-        # the cache is valid while the parameters hold the same values: compare with a copy (edits
-        # through ``.data`` do not bump the version counter, so versions alone are not enough)
-        c = self._cache
-        if (c is None or c[0].dtype != self.weights.dtype or c[0].device != self.weights.device
-                or not torch.equal(c[0], self.weights)
-                or (self.bias is not None and not torch.equal(c[1], self.bias))):
-            f, b = self.expand_parameters()
-            self._cache = (self.weights.detach().clone(), None if self.bias is None else self.bias.detach().clone(), f, b)
-        return self._cache[2], self._cache[3]
-
-    def train(self, mode: bool = True):
-        self._cache = None
-        return super().train(mode)
-
-    def _apply(self, fn, *args, **kwargs):
-        self._cache = None
-        before = self.bias_expansion.dtype if self.bias is not None else None
-        out = super()._apply(fn, *args, **kwargs)
-        if self.bias is not None and self.bias_expansion.dtype != before:
-            be = self.bias_expansion
-            self._buffers["bias_expansion"] = torch.as_tensor(self._bias_cols, dtype=be.dtype, device=be.device)
-        return out
+        return self._expanded()
 
     # -- forward -----------------------------------------------------------------------------
     def forward(self, x: GeometricTensor) -> GeometricTensor:
@@ -215,12 +191,6 @@ class _RdConv(EquivariantModule):
     def extra_repr(self) -> str:
         return (f"{self.in_type!r} -> {self.out_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"padding={self.padding}, groups={self.groups}, basis={self.basisexpansion.dimension}")
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state = dict(state)
-        state["_cache"] = None
-        return state
 
 
 def _trivial_bias_basis(out_type: FieldType) -> np.ndarray:

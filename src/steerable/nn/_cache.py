@@ -1,0 +1,64 @@
+"""Shared machinery of modules whose forward uses tensors expanded from their parameters."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def _same(saved: list, params: list) -> bool:
+    for a, b in zip(saved, params):
+        if a is None or b is None:
+            if a is not b:
+                return False
+            continue
+        if a.dtype != b.dtype or a.device != b.device or a.shape != b.shape or not torch.equal(a, b):
+            return False
+    return True
+
+
+class ExpansionCacheMixin:
+    """Mix into an ``EquivariantModule`` that defines ``expand_parameters()``.
+
+    - ``_expanded()``: the expansion; in eval mode without grad it is cached and reused while the
+      parameters named in ``_cache_params`` hold the same values (compared by value, since edits
+      through ``.data`` do not bump version counters). The cache is never in the state_dict.
+    - ``register_exact_buffer(name, array, dtype)``: a non-persistent buffer keeping its float64
+      source, re-cast from it whenever the module changes dtype (``.double()`` gives values exact
+      to float64, not widened float32).
+    """
+
+    _cache_params: tuple = ("weights", "bias")
+
+    def _expanded(self):
+        if self.training or torch.compiler.is_compiling() or torch.is_grad_enabled():
+            return self.expand_parameters()
+        params = [getattr(self, n, None) for n in self._cache_params]
+        c = self.__dict__.get("_cache")
+        if c is None or not _same(c[0], params):
+            out = self.expand_parameters()
+            self._cache = ([None if p is None else p.detach().clone() for p in params], out)
+        return self._cache[1]
+
+    def register_exact_buffer(self, name: str, array: np.ndarray, dtype: torch.dtype) -> None:
+        src = np.array(array, dtype=np.float64)
+        self.__dict__.setdefault("_exact_sources", {})[name] = src
+        self.register_buffer(name, torch.as_tensor(src, dtype=dtype), persistent=False)
+
+    def train(self, mode: bool = True):
+        self._cache = None
+        return super().train(mode)
+
+    def _apply(self, fn, *args, **kwargs):
+        self._cache = None
+        before = {n: b.dtype for n, b in self._buffers.items() if b is not None}
+        out = super()._apply(fn, *args, **kwargs)
+        for name, src in self.__dict__.get("_exact_sources", {}).items():
+            buf = self._buffers.get(name)
+            if buf is not None and buf.is_floating_point() and buf.dtype != before.get(name):
+                self._buffers[name] = torch.as_tensor(src, dtype=buf.dtype, device=buf.device)
+        return out
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state["_cache"] = None
+        return state
