@@ -17,6 +17,7 @@ from ._factory import (
     full_cylinder_discrete_group, klein4_group, double_group,
 )
 from ._fourier import FourierTransform, sampling_matrix
+from ._quotient_fourier import QuotientFourierTransform, quotient_sampling_matrix
 
 __all__ = [
     "GroupElement", "Group", "IrreducibleRepresentation", "Representation", "directsum",
@@ -25,5 +26,5 @@ __all__ = [
     "full_octa_group", "tetra_group", "full_tetra_group", "trivial_group", "direct_product",
     "cylinder_group", "full_cylinder_group", "cylinder_discrete_group",
     "full_cylinder_discrete_group", "klein4_group", "double_group", "FourierTransform",
-    "sampling_matrix",
+    "sampling_matrix", "QuotientFourierTransform", "quotient_sampling_matrix",
 ]

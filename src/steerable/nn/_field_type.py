@@ -157,7 +157,10 @@ class FieldType:
     def transform_fibers(self, tensor: torch.Tensor, g: GroupElement) -> torch.Tensor:
         """Apply ρ(g) to every fibre (channel axis 1), leaving the base space alone."""
         m = self.fiber_matrix(g, tensor)
-        return torch.einsum("oc,bc...->bo...", m, tensor) if tensor.dim() > 1 else m @ tensor
+        if tensor.dim() == 1:
+            return m @ tensor
+        b, c = tensor.shape[:2]
+        return torch.matmul(m, tensor.reshape(b, c, -1)).reshape(b, m.shape[0], *tensor.shape[2:])
 
     def transform(self, tensor: torch.Tensor, g: GroupElement, coords: torch.Tensor | None = None):
         """``(g·f)(x) = ρ(g) f(g⁻¹x)``: fibres and base space. For point clouds (``coords``
