@@ -11,7 +11,10 @@ from ._basis import (
     harmonic_intertwiners, make_cutoff, restricted_harmonic,
 )
 
+from ._torch_harmonics import harmonics_torch, sample_pair_basis_torch, spherical_harmonics_torch
+
 __all__ = [
+    "harmonics_torch", "sample_pair_basis_torch", "spherical_harmonics_torch",
     "harmonic_ids", "harmonics", "BasisElement", "IrrepsPairBasis", "SteerableKernelBasis",
     "default_cutoff", "default_rings", "harmonic_intertwiners", "make_cutoff", "restricted_harmonic",
 ]

@@ -1,0 +1,573 @@
+"""Steerable convolutions on point clouds / geometric graphs: ``R2PointConv``, ``R3PointConv``.
+
+``out_i = Σ_{edges j→i} K(x_j - x_i) f_j (+ bias)`` with a G-steerable kernel K, evaluated on
+the edge offsets at every forward pass. Pure torch (no torch_geometric): the kernel basis is a
+fixed linear map of the features ``Φ(δ) = (φ_r(|δ|) Y_{j,m}(δ̂))_{r,j,m}`` (Gaussian ring
+profiles × angular harmonics, :func:`steerable.kernels._torch_harmonics.radial_harmonic_features`),
+so the learnable weights are first expanded — once per forward, independently of the number of
+edges — into coefficients ``C`` (G, C_out, C_in, R·M) with the same block assembly as the grid
+convolutions (:class:`PointBasisExpansion`, a :class:`BlockBasisExpansion`), and then
+
+    messages = batched matmul of (Φ(δ_e) · C) with f_{src(e)},   summed at the targets
+    (``scatter_add`` along the node axis: ``index_add`` semantics, but vectorised on CPU too).
+
+Equivariance is exact for every element of G (points are not resampled): rotating all
+coordinates by g's base-space matrix and every fibre by ρ(g) maps the output the same way.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from steerable.kernels import make_cutoff
+from steerable.kernels._basis import _as_sigmas
+from steerable.kernels._torch_harmonics import (
+    _pair_basis_J, harmonic_dims, pair_basis_coefficients, radial_harmonic_features,
+)
+
+# absolute imports: the module also works when its folder is imported as a namespace package
+from steerable.nn._field_type import FieldType
+from steerable.nn._geometric_tensor import GeometricTensor
+from steerable.nn._module import EquivariantModule
+from steerable.nn.conv._expansion import BlockBasisExpansion
+from steerable.nn.conv._rdconv import _trivial_bias_basis, kernel_points
+
+__all__ = ["R2PointConv", "R3PointConv", "PointBasisExpansion", "point_conv_rings", "reference_offsets"]
+
+
+# ----------------------------------------------------------------------------------------------
+# rings and reference offsets
+# ----------------------------------------------------------------------------------------------
+def point_conv_rings(width: float | None = None, n_rings: int | None = None, rings: Sequence[float] | None = None,
+                     sigma: float | Sequence[float] | None = None) -> tuple[list[float], list[float]]:
+    """escnn's ring layout for point convolutions: ``(rings, sigmas)``.
+
+    Either ``rings`` (explicit radii) or ``width`` (the largest radius) is given, not both. From
+    ``width``: ``rings = linspace(0, width, n_rings)``; ``n_rings`` defaults to ``⌈width⌉ + 1``
+    (spacing at most 1, matching the default widths). ``sigma=None`` gives escnn's widths: 0.6 on
+    every ring, 0.4 on the last, 0.005 on a ring of radius 0 (so it only sees coincident points).
+
+    >>> point_conv_rings(width=2.0, n_rings=3)
+    ([0.0, 1.0, 2.0], [0.005, 0.6, 0.4])
+    """
+    if rings is not None:
+        if width is not None or n_rings is not None:
+            raise ValueError("rings: pass either rings or width (and n_rings), not both")
+        try:
+            rr = [float(r) for r in rings]
+        except TypeError:
+            raise TypeError(f"rings: expected a sequence of radii, got {type(rings).__name__}") from None
+        if not rr:
+            raise ValueError("rings: expected at least one ring radius")
+        if any(not math.isfinite(r) or r < 0 for r in rr):
+            raise ValueError(f"rings: expected finite non-negative radii, got {rr}")
+    else:
+        if width is None:
+            raise ValueError("width: a point convolution needs either rings=[radii] or width=<largest radius> "
+                             "(with n_rings)")
+        if isinstance(width, bool) or not isinstance(width, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(float(width)) or float(width) <= 0:
+            raise ValueError(f"width: expected a positive number, got {width!r}")
+        if n_rings is None:
+            n_rings = int(math.ceil(float(width) - 1e-9)) + 1
+        if isinstance(n_rings, bool) or not isinstance(n_rings, (int, np.integer)) or int(n_rings) < 1:
+            raise ValueError(f"n_rings: expected a positive integer, got {n_rings!r}")
+        rr = [float(r) for r in np.linspace(0.0, float(width), int(n_rings))]
+    if sigma is None:
+        sig = [0.6] * (len(rr) - 1) + [0.4]
+        sig = [0.005 if r == 0.0 else s for r, s in zip(rr, sig)]
+    else:
+        sig = _as_sigmas(sigma, len(rr))
+    return rr, sig
+
+
+def reference_offsets(rings: Sequence[float], d: int) -> np.ndarray:
+    """The fixed offsets (N, d) on which ``PointBasisExpansion.basis_tensor`` samples the basis
+    (used by initialisation): the cubic lattice ``{-k..k}^d · h`` with ``k = ⌈max ring⌉``,
+    ``h = max ring / k`` — for integer radii exactly the taps of the grid convolution of the same
+    size, so He initialisation matches ``R{2,3}Conv``'s.
+
+    >>> reference_offsets([0.0, 1.0], 2).shape
+    (9, 2)
+    """
+    rmax = max(float(r) for r in rings)
+    k = max(1, int(math.ceil(rmax - 1e-9)))
+    h = rmax / k if rmax > 0 else 1.0
+    return kernel_points(2 * k + 1, d) * h
+
+
+# ----------------------------------------------------------------------------------------------
+# the basis expansion
+# ----------------------------------------------------------------------------------------------
+def _float64_masters(module: torch.nn.Module) -> dict:
+    """float64 numpy copies of a module's own floating-point buffers (built exactly in float64)."""
+    return {n: b.detach().cpu().numpy().copy() for n, b in module._buffers.items()
+            if b is not None and b.is_floating_point()}
+
+
+def _apply_with_masters(module: torch.nn.Module, apply, fn, *args, **kwargs):
+    """``nn.Module._apply``, then every buffer whose dtype changed is rebuilt from its float64
+    master: ``.float().double()`` (or building in float32, then ``.double()``) gives bases exact to
+    float64, not float32 values widened."""
+    before = {n: b.dtype for n, b in module._buffers.items() if b is not None}
+    out = apply(fn, *args, **kwargs)
+    for n, m in module.__dict__.get("_masters", {}).items():
+        b = module._buffers.get(n)
+        if b is not None and b.is_floating_point() and b.dtype != before.get(n):
+            module._buffers[n] = torch.as_tensor(m, dtype=b.dtype, device=b.device)
+    return out
+
+
+class PointBasisExpansion(BlockBasisExpansion):
+    """A :class:`BlockBasisExpansion` whose kernels are evaluated at arbitrary offsets.
+
+    - ``coefficients(weights)`` (G, dim) → (G, C_out, C_in, R·M): the filter as a linear map of
+      the ring × harmonic features Φ (``radial_harmonic_features``);
+    - ``forward(weights, offsets=None)`` → the filter (G, C_out, C_in, N) at ``offsets`` (N, d)
+      (default: the reference offsets);
+    - ``basis_tensor(name)`` → the basis of one irreps-pair type sampled at the fixed
+      ``reference_offsets`` (what ``generalized_he_init`` and ``deltaorthonormal_init`` read;
+      ``_points`` / ``n_points`` describe the same offsets).
+
+    >>> import torch
+    >>> from steerable import gspaces, nn
+    >>> from steerable.kernels import make_cutoff
+    >>> gs = gspaces.rot2dOnR2(4)
+    >>> t = nn.FieldType(gs, [gs.regular_repr])
+    >>> e = PointBasisExpansion(t, t, [0.0, 1.0], [0.005, 0.6], make_cutoff(3.0))
+    >>> e(torch.randn(1, e.dimension), torch.randn(5, 2)).shape
+    torch.Size([1, 4, 4, 5])
+    """
+
+    def __init__(self, in_type: FieldType, out_type: FieldType, rings: Sequence[float], sigmas: Sequence[float],
+                 cutoff: Callable[[float], int], basis_filter: Callable[[dict], bool] | None = None,
+                 reference_points: np.ndarray | None = None, dtype: torch.dtype | None = None):
+        d = in_type.gspace.dimensionality
+        if reference_points is None:
+            reference_points = reference_offsets(rings, d)
+        # recompute=True: the parent keeps the pair bases and samples nothing; we hold coefficients.
+        # Everything is built in float64 and kept as float64 masters (see ``_apply``).
+        super().__init__(in_type, out_type, reference_points, rings, sigmas, cutoff, None, basis_filter,
+                         dtype=torch.float64, recompute=True)
+        target = dtype or torch.get_default_dtype()
+        dtype = torch.float64
+        self.d = d
+        self.J = max((_pair_basis_J(pb) for pb in self._pair_bases.values()), default=0)
+        self.n_features = len(rings) * sum(harmonic_dims(d, self.J))
+        self._coef_names: dict = {}
+        for k, (name, *_rest) in enumerate(self._types):
+            a = pair_basis_coefficients(self._pair_bases[name], self.J)
+            cname = f"coef_{k}"
+            self.register_buffer(cname, torch.as_tensor(a, dtype=dtype), persistent=False)
+            self._coef_names[name] = cname
+        self.register_buffer("ring_radii", torch.tensor([float(r) for r in rings], dtype=dtype), persistent=False)
+        self.register_buffer("ring_sigmas", torch.tensor([float(s) for s in sigmas], dtype=dtype), persistent=False)
+        self.register_buffer("reference_points", torch.as_tensor(np.asarray(reference_points, dtype=np.float64),
+                                                                 dtype=dtype), persistent=False)
+        self._masters = _float64_masters(self)
+        self.to(target)
+
+    def _apply(self, fn, *args, **kwargs):
+        return _apply_with_masters(self, super()._apply, fn, *args, **kwargs)
+
+    def features(self, offsets: torch.Tensor) -> torch.Tensor:
+        """Φ(offsets): (N, R·M) in the buffers' dtype."""
+        return radial_harmonic_features(self.d, self.ring_radii, self.ring_sigmas, self.J,
+                                        offsets.to(self.ring_radii.dtype))
+
+    def basis_tensor(self, name: str, like: torch.Tensor | None = None) -> torch.Tensor:
+        """The basis (nb, d_out, d_in, N_ref) of one irreps-pair type at the reference offsets."""
+        a = getattr(self, self._coef_names[name])
+        phi = self.features(self.reference_points)
+        nb, do, di, f = a.shape
+        b = (a.reshape(-1, f) @ phi.T).reshape(nb, do, di, phi.shape[0])
+        if like is not None:
+            b = b.to(device=like.device, dtype=like.dtype)
+        return b
+
+    def coefficients(self, weights: torch.Tensor) -> torch.Tensor:
+        """weights (G, dimension) → C (G, C_out, C_in, R·M): the filter is ``C @ Φ(δ)``.
+
+        Same assembly as ``BlockBasisExpansion.forward`` (one GEMM per irreps-pair type, one
+        gather, the fields' changes of basis), with the feature axis in place of the points.
+        """
+        g = weights.shape[0]
+        n = self.n_features
+        co, ci = self.out_size, self.in_size
+        blocks = []
+        p = 0
+        for name, n_o, n_i, nb, do, di in self._types:
+            a = getattr(self, self._coef_names[name])
+            w = weights[:, p : p + n_o * n_i * nb].reshape(g * n_o * n_i, nb)
+            p += n_o * n_i * nb
+            blocks.append((w @ a.reshape(nb, do * di * n)).reshape(g, n_o * n_i * do * di, n))
+        blocks.append(weights.new_zeros(g, 1, n))
+        filt = torch.cat(blocks, 1).index_select(1, self._gather).reshape(g, co, ci, n)
+        for qname, iname, uniform, nf, d in self._out_cob:
+            q = getattr(self, qname)
+            if uniform:
+                filt = torch.matmul(q, filt.reshape(g, nf, d, ci * n)).reshape(g, co, ci, n)
+            else:
+                idx = getattr(self, iname).reshape(-1)
+                sub = torch.matmul(q, filt.index_select(1, idx).reshape(g, nf, d, ci * n))
+                filt = filt.index_copy(1, idx, sub.reshape(g, nf * d, ci, n))
+        for qname, iname, uniform, nf, d in self._in_cob:
+            qt = getattr(self, qname).transpose(0, 1)
+            if uniform:
+                filt = torch.matmul(qt, filt.reshape(g * co * nf, d, n)).reshape(g, co, ci, n)
+            else:
+                idx = getattr(self, iname).reshape(-1)
+                sub = torch.matmul(qt, filt.index_select(2, idx).reshape(g * co * nf, d, n))
+                filt = filt.index_copy(2, idx, sub.reshape(g, co, nf * d, n))
+        return filt
+
+    def forward(self, weights: torch.Tensor, offsets: torch.Tensor | None = None) -> torch.Tensor:
+        """weights (G, dimension) → filters (G, C_out, C_in, N) at ``offsets`` (N, d)."""
+        c = self.coefficients(weights)
+        phi = self.features(self.reference_points if offsets is None else offsets).to(c.dtype)
+        g, co, ci, f = c.shape
+        return (c.reshape(-1, f) @ phi.T).reshape(g, co, ci, phi.shape[0])
+
+
+# ----------------------------------------------------------------------------------------------
+# message passing (shared by the module and its export)
+# ----------------------------------------------------------------------------------------------
+def _check_edges(edge_index, n: int, check_range: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(edge_index, torch.Tensor):
+        raise TypeError(f"edge_index: expected a LongTensor of shape (2, E), got {type(edge_index).__name__}")
+    if edge_index.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"edge_index: expected an integer (long) tensor, got dtype {edge_index.dtype}")
+    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
+        raise ValueError(f"edge_index: expected shape (2, E) (sources, targets), got {tuple(edge_index.shape)}")
+    edge_index = edge_index.long()
+    if check_range and edge_index.numel() and not torch.compiler.is_compiling():
+        lo, hi = int(edge_index.min()), int(edge_index.max())
+        if lo < 0 or hi >= n:
+            raise ValueError(f"edge_index: node indices must lie in [0, {n}), got values in [{lo}, {hi}]")
+    return edge_index[0], edge_index[1]
+
+
+def _point_messages(feats: torch.Tensor, delta: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, n: int,
+                    coef: torch.Tensor, rings: torch.Tensor, sigmas: torch.Tensor, d: int, J: int,
+                    bias: torch.Tensor | None, mode: str = "auto") -> torch.Tensor:
+    """``out_i = Σ_{e: dst(e) = i} (C · Φ(δ_e)) f_{src(e)} + bias`` with C (G, Co_g, Ci_g, F).
+
+    Two equivalent batched-matmul orders; ``'auto'`` takes the one with the smaller
+    intermediate: the per-edge filter (E, G·Co_g·Ci_g) or the per-edge features ⊗ inputs
+    (E, G·Ci_g·F).
+    """
+    g, cog, cig, f = coef.shape
+    e = src.shape[0]
+    phi = radial_harmonic_features(d, rings, sigmas, J, delta.to(coef.dtype))  # (E, F)
+    xj = feats.index_select(0, src).reshape(e, g, cig)
+    if mode == "filter" or (mode == "auto" and cog <= f):
+        k = phi @ coef.reshape(g * cog * cig, f).T  # (E, G·Co·Ci): the filter on every edge
+        msg = torch.matmul(k.reshape(e, g, cog, cig), xj.unsqueeze(-1)).reshape(e, g * cog)
+    else:
+        t = (xj.unsqueeze(-1) * phi.reshape(e, 1, 1, f)).reshape(e, g, cig * f).transpose(0, 1)
+        msg = torch.matmul(t, coef.reshape(g, cog, cig * f).transpose(1, 2)).transpose(0, 1).reshape(e, g * cog)
+    # aggregation at the targets (``index_add`` semantics; scatter_add is vectorised on CPU too)
+    out = feats.new_zeros(n, g * cog).scatter_add(0, dst.unsqueeze(1).expand(e, g * cog), msg)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+class ExportedPointConv(torch.nn.Module):
+    """Plain-torch point convolution (what ``R{2,3}PointConv.export()`` returns): the expanded
+    coefficients, ring radii/widths and bias as plain tensors;
+    ``forward(features (N, C_in), coords (N, d), edge_index (2, E), edge_delta=None) → (N, C_out)``.
+
+    >>> import torch
+    >>> from steerable import gspaces, nn
+    >>> gs = gspaces.flipRot2dOnR2(4)
+    >>> t = nn.FieldType(gs, [gs.regular_repr])
+    >>> conv = R2PointConv(t, t, rings=[0.0, 1.0])
+    >>> plain = conv.export()
+    >>> pos, feats = torch.randn(10, 2), torch.randn(10, 8)
+    >>> edge_index = (torch.cdist(pos, pos) < 1.5).nonzero().T
+    >>> bool(torch.allclose(plain(feats, pos, edge_index), conv(t(feats, coords=pos), edge_index).tensor, atol=1e-6))
+    True
+    """
+
+    def __init__(self, coefficients: torch.Tensor, rings: torch.Tensor, sigmas: torch.Tensor, d: int, J: int,
+                 bias: torch.Tensor | None):
+        super().__init__()
+        self.d, self.J = int(d), int(J)
+        self.register_buffer("coefficients", coefficients.detach().clone())
+        self.register_buffer("rings", rings.detach().clone())
+        self.register_buffer("sigmas", sigmas.detach().clone())
+        self.register_buffer("bias", None if bias is None else bias.detach().clone())
+
+    def forward(self, features: torch.Tensor, coords: torch.Tensor, edge_index: torch.Tensor,
+                edge_delta: torch.Tensor | None = None) -> torch.Tensor:
+        src, dst = _check_edges(edge_index, features.shape[0])
+        if edge_delta is None:
+            edge_delta = coords.index_select(0, src) - coords.index_select(0, dst)
+        return _point_messages(features, edge_delta, src, dst, features.shape[0], self.coefficients, self.rings,
+                               self.sigmas, self.d, self.J, self.bias)
+
+
+# ----------------------------------------------------------------------------------------------
+# the modules
+# ----------------------------------------------------------------------------------------------
+class _RdPointConv(EquivariantModule):
+    _d = 2
+
+    def __init__(self, in_type: FieldType, out_type: FieldType, groups: int = 1, bias: bool = True,
+                 sigma: float | Sequence[float] | None = None, width: float | None = None,
+                 n_rings: int | None = None, frequencies_cutoff: float | Callable[[float], float] | None = None,
+                 rings: Sequence[float] | None = None, basis_filter: Callable[[dict], bool] | None = None,
+                 recompute: bool = False, initialize: bool = True):
+        super().__init__()
+        d = self._d
+        for arg, t in (("in_type", in_type), ("out_type", out_type)):
+            if not isinstance(t, FieldType):
+                raise TypeError(f"{arg}: expected a FieldType, got {type(t).__name__}")
+            if t.gspace.dimensionality != d:
+                raise ValueError(f"{arg}: {type(self).__name__} needs a field type on R^{d}, got one on "
+                                 f"R^{t.gspace.dimensionality}")
+        if in_type.gspace != out_type.gspace:
+            raise ValueError("out_type: in_type and out_type must live on the same gspace")
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f"groups: expected a positive integer, got {groups!r}")
+        groups = int(groups)
+        if len(in_type) % groups or len(out_type) % groups:
+            raise ValueError(f"groups: {groups} must divide the number of input ({len(in_type)}) and output "
+                             f"({len(out_type)}) fields")
+        gin, gout = len(in_type) // groups, len(out_type) // groups
+        sub_in, sub_out = in_type.index_select(range(gin)), out_type.index_select(range(gout))
+        for k in range(1, groups):
+            if in_type.index_select(range(k * gin, (k + 1) * gin)) != sub_in or \
+                    out_type.index_select(range(k * gout, (k + 1) * gout)) != sub_out:
+                raise ValueError(f"groups: in_type and out_type must be {groups} repetitions of the same field types")
+        if basis_filter is not None and not callable(basis_filter):
+            raise TypeError(f"basis_filter: expected a callable on basis attributes, got {type(basis_filter).__name__}")
+        if not isinstance(initialize, (bool, np.bool_)):
+            raise TypeError(f"initialize: expected a bool, got {type(initialize).__name__}")
+        self.in_type, self.out_type = in_type, out_type
+        self.space = in_type.gspace
+        self.groups = groups
+        self.recompute = bool(recompute)
+        self.rings, self.sigmas = point_conv_rings(width, n_rings, rings, sigma)
+        cutoff = make_cutoff(3.0 if frequencies_cutoff is None else frequencies_cutoff)
+        self.basisexpansion = PointBasisExpansion(sub_in, sub_out, self.rings, self.sigmas, cutoff, basis_filter)
+        if self.basisexpansion.dimension == 0:
+            warnings.warn(
+                f"{type(self).__name__}: no equivariant kernel maps {sub_in!r} to {sub_out!r} with these "
+                "rings/frequencies: the layer's filter is identically zero", stacklevel=3,
+            )
+        self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
+        bias_cols = _trivial_bias_basis(out_type)
+        if bias and bias_cols.shape[1] > 0:
+            self.register_buffer("bias_expansion", torch.as_tensor(bias_cols, dtype=torch.get_default_dtype()),
+                                 persistent=False)
+            self._masters = {"bias_expansion": np.asarray(bias_cols, dtype=np.float64)}
+            self.bias = torch.nn.Parameter(torch.zeros(bias_cols.shape[1]))
+        else:
+            self.bias = None
+        self._message_mode = "auto"
+        self._cache: tuple | None = None
+        if initialize:
+            from steerable.nn.init import generalized_he_init
+
+            generalized_he_init(self.weights.data, self.basisexpansion)
+
+    # -- parameters --------------------------------------------------------------------------
+    @property
+    def basissampler(self) -> PointBasisExpansion:
+        """escnn's name for the submodule that samples the filters (``basisexpansion``)."""
+        return self.basisexpansion
+
+    def expand_bias(self) -> torch.Tensor | None:
+        """The bias on the output channels (trivial components only), or None."""
+        return self.bias_expansion @ self.bias if self.bias is not None else None
+
+    def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(C, bias)``: the filter coefficients (G, C_out/G, C_in/G, R·M) on the ring ×
+        harmonic features and the expanded bias."""
+        c = self.basisexpansion.coefficients(self.weights.reshape(self.groups, -1))
+        return c, self.expand_bias()
+
+    def expand_filter(self, points: torch.Tensor) -> torch.Tensor:
+        """The filter (N, C_out, C_in) at the offsets ``points`` (N, d) (block diagonal over groups)."""
+        if not isinstance(points, torch.Tensor) or points.dim() != 2 or points.shape[1] != self._d:
+            raise ValueError(f"points: expected a tensor of shape (N, {self._d})")
+        f = self.basisexpansion(self.weights.reshape(self.groups, -1), points)  # (G, cog, cig, N)
+        g, cog, cig, n = f.shape
+        f = f.permute(3, 0, 1, 2)
+        if g == 1:
+            return f[:, 0]
+        full = f.new_zeros(n, g, cog, g, cig)
+        idx = torch.arange(g, device=f.device)
+        full[:, idx, :, idx, :] = f.permute(1, 0, 2, 3)
+        return full.reshape(n, g * cog, g * cig)
+
+    def _expanded(self):
+        if self.training or torch.compiler.is_compiling() or torch.is_grad_enabled():
+            return self.expand_parameters()
+        key = (self.weights._version, self.weights.data_ptr(), self.weights.dtype, self.weights.device,
+               None if self.bias is None else (self.bias._version, self.bias.data_ptr()))
+        if self._cache is None or self._cache[0] != key:
+            c, b = self.expand_parameters()
+            self._cache = (key, c, b)
+        return self._cache[1], self._cache[2]
+
+    def train(self, mode: bool = True):
+        self._cache = None
+        return super().train(mode)
+
+    def _apply(self, fn, *args, **kwargs):
+        self._cache = None
+        return _apply_with_masters(self, super()._apply, fn, *args, **kwargs)
+
+    # -- forward -----------------------------------------------------------------------------
+    def forward(self, x: GeometricTensor, edge_index: torch.Tensor, edge_delta: torch.Tensor | None = None
+                ) -> GeometricTensor:
+        """Convolve the point-cloud field ``x`` (tensor (N, C_in), ``x.coords`` (N, d)) over the
+        graph ``edge_index`` (2, E): row 0 the source j, row 1 the target i of each edge;
+        ``out_i = Σ_{j→i} K(x_j - x_i) f_j + bias``. ``edge_delta`` (E, d), if given, replaces the
+        offsets ``x_j - x_i``. Several graphs batch as one disconnected graph (offset indices)."""
+        self._check_input(x)
+        if x.coords is None or x.tensor.dim() != 2:
+            raise ValueError(f"x: {type(self).__name__} needs a point-cloud GeometricTensor: tensor (N, C) with "
+                             f"coords (N, {self._d})")
+        n = x.tensor.shape[0]
+        src, dst = _check_edges(edge_index, n)
+        if edge_delta is None:
+            delta = x.coords.index_select(0, src) - x.coords.index_select(0, dst)
+        else:
+            if not isinstance(edge_delta, torch.Tensor) or not edge_delta.is_floating_point():
+                raise TypeError("edge_delta: expected a floating-point tensor of shape (E, d)")
+            if edge_delta.shape != (src.shape[0], self._d):
+                raise ValueError(f"edge_delta: expected shape ({src.shape[0]}, {self._d}), got "
+                                 f"{tuple(edge_delta.shape)}")
+            delta = edge_delta
+        if x.tensor.dtype != self.weights.dtype:
+            raise TypeError(f"x: the input has dtype {x.tensor.dtype} but the module's weights are "
+                            f"{self.weights.dtype}")
+        c, b = self._expanded()
+        e = self.basisexpansion
+        out = _point_messages(x.tensor, delta, src, dst, n, c, e.ring_radii, e.ring_sigmas, e.d, e.J, b,
+                              self._message_mode)
+        return GeometricTensor(out, self.out_type, x.coords)
+
+    def evaluate_output_shape(self, input_shape):
+        if len(input_shape) != 2 or input_shape[1] != self.in_type.size:
+            raise ValueError(f"input_shape: expected (N, {self.in_type.size}), got {tuple(input_shape)}")
+        return (input_shape[0], self.out_type.size)
+
+    def export(self) -> torch.nn.Module:
+        """An :class:`ExportedPointConv` (plain tensors, torch ops) computing the same function of
+        ``(x.tensor, x.coords, edge_index[, edge_delta])``."""
+        with torch.no_grad():
+            c, b = self.expand_parameters()
+        e = self.basisexpansion
+        return ExportedPointConv(c, e.ring_radii, e.ring_sigmas, e.d, e.J, b).train(self.training)
+
+    def check_equivariance(self, atol: float = 1e-5, rtol: float = 1e-5, x: torch.Tensor | None = None,
+                           n_points: int = 30, n_random: int = 4, seed: int = 0):
+        """``f(g·x) = g·f(x)`` on a random point cloud (radius graph) for the testing elements and
+        ``n_random`` random elements of G; returns ``[(element, max relative error)]``."""
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                return self._equivariance_errors(atol, rtol, x, n_points, n_random, seed)
+        finally:
+            self.train(was_training)
+
+    def _equivariance_errors(self, atol, rtol, x, n_points, n_random, seed):
+        gen = torch.Generator().manual_seed(seed)
+        dt = self._param_dtype()
+        scale = max(max(self.rings), 1.0)
+        pos = torch.randn(n_points, self._d, generator=gen, dtype=dt) * scale
+        if x is None:
+            x = torch.randn(n_points, self.in_type.size, generator=gen, dtype=dt)
+        dist = torch.cdist(pos, pos)
+        edge_index = (dist <= scale * 1.5).nonzero().T.contiguous()
+        gx = GeometricTensor(x, self.in_type, pos)
+        out = self(gx, edge_index)
+        G = self.in_type.gspace.fibergroup
+        elements = list(self.in_type.testing_elements) + list(G.sample(n_random, seed=seed))
+        errors = []
+        for g in elements:
+            a = self(gx.transform(g), edge_index).tensor
+            bt = out.transform(g).tensor
+            err = (a - bt).abs().max().item()
+            sc = bt.abs().max().item()
+            errors.append((g, err / max(sc, 1e-12)))
+            if not torch.allclose(a, bt, atol=atol * max(1.0, sc), rtol=rtol):
+                raise AssertionError(f"{type(self).__name__} is not equivariant to {g}: max error {err:.3g} "
+                                     f"(output scale {sc:.3g})")
+        return errors
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_type!r} -> {self.out_type!r}, rings={self.rings}, groups={self.groups}, "
+                f"basis={self.basisexpansion.dimension}")
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state["_cache"] = None
+        return state
+
+
+class R2PointConv(_RdPointConv):
+    """Steerable convolution on a geometric graph in R^2 (escnn's arguments).
+
+    ``forward(x, edge_index, edge_delta=None)``: ``x`` a GeometricTensor (N, C_in) with coords
+    (N, 2); ``edge_index`` (2, E) long, row 0 the sources j, row 1 the targets i;
+    ``out_i = Σ_{j→i} K(x_j - x_i) f_j + bias`` (a sum over the edges; escnn's layer averages).
+    Rings: ``rings`` or ``linspace(0, width, n_rings)`` (see :func:`point_conv_rings`);
+    ``frequencies_cutoff`` (default 3.0): harmonic order ≤ 3·radius on each ring. ``groups > 1``
+    splits the fields into equal groups (escnn does not support it yet). Bias on the trivial
+    components only. ``recompute`` is accepted for escnn compatibility: the kernels are always
+    evaluated on the current offsets, from a basis built once. He initialisation samples the basis
+    on fixed reference offsets (:func:`reference_offsets`).
+
+    >>> import torch
+    >>> from steerable import gspaces, nn
+    >>> gs = gspaces.rot2dOnR2(8)
+    >>> t_in = nn.FieldType(gs, [gs.trivial_repr])
+    >>> t_out = nn.FieldType(gs, [gs.regular_repr] * 2)
+    >>> conv = R2PointConv(t_in, t_out, width=2.0, n_rings=3)
+    >>> pos = torch.randn(20, 2)
+    >>> edge_index = (torch.cdist(pos, pos) < 1.5).nonzero().T
+    >>> conv(t_in(torch.randn(20, 1), coords=pos), edge_index).shape
+    torch.Size([20, 16])
+    >>> _ = conv.check_equivariance()
+    """
+
+    _d = 2
+
+    def __init__(self, in_type, out_type, groups=1, bias=True, sigma=None, width=None, n_rings=None,
+                 frequencies_cutoff=None, rings=None, basis_filter=None, recompute=False, initialize=True):
+        super().__init__(in_type, out_type, groups, bias, sigma, width, n_rings, frequencies_cutoff, rings,
+                         basis_filter, recompute, initialize)
+
+
+class R3PointConv(_RdPointConv):
+    """Steerable convolution on a geometric graph in R^3 (see :class:`R2PointConv`).
+
+    >>> import torch
+    >>> from steerable import gspaces, nn
+    >>> gs = gspaces.rot3dOnR3()
+    >>> t_in = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
+    >>> t_out = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2)])
+    >>> conv = R3PointConv(t_in, t_out, rings=[0.0, 1.0])
+    >>> pos = torch.randn(12, 3)
+    >>> edge_index = (torch.cdist(pos, pos) < 1.5).nonzero().T
+    >>> conv(t_in(torch.randn(12, 4), coords=pos), edge_index).shape
+    torch.Size([12, 8])
+    """
+
+    _d = 3
+
+    def __init__(self, in_type, out_type, groups=1, bias=True, sigma=None, width=None, n_rings=None,
+                 frequencies_cutoff=None, rings=None, basis_filter=None, recompute=False, initialize=True):
+        super().__init__(in_type, out_type, groups, bias, sigma, width, n_rings, frequencies_cutoff, rings,
+                         basis_filter, recompute, initialize)
