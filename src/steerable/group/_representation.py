@@ -146,11 +146,15 @@ class Representation:
     def supported_nonlinearities(self) -> frozenset:
         """Nonlinearities that commute with this representation.
 
-        'norm' and 'gated' always; 'gate' for trivial representations; 'pointwise' and
+        'gated' always; 'norm' when the change of basis is orthogonal (so norms are invariant);
+        'gate' for trivial representations; 'pointwise' and
         'concatenated' for permutation representations (regular, quotient, trivial);
         'vectorfield' for regular representations of cyclic groups.
         """
-        s = {"norm", "gated"}
+        s = {"gated"}
+        q = np.asarray(self.change_of_basis)
+        if np.allclose(q.T @ q, np.eye(self.size), atol=1e-9):
+            s.add("norm")  # fibre norms are invariant only in an orthonormal basis
         if self.is_trivial():
             s |= {"gate", "pointwise", "concatenated"}
         if self._declared_nonlinearities is not None:
