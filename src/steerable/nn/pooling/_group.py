@@ -1,0 +1,98 @@
+"""Group pooling: the max over the channels of each permutation-representation field
+(``GroupPooling``), and escnn's plain-torch ``MaxPoolChannels``."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._field_type import FieldType
+from ._norm import _build_reduction, _check_field_type, _FieldwisePool
+
+__all__ = ["GroupPooling", "MaxPoolChannels"]
+
+
+class GroupPooling(_FieldwisePool):
+    """Group pooling: every field is replaced by the max over its channels, an invariant (one
+    trivial field per field).
+
+    Needs permutation representations (every field supports ``'pointwise'``: regular, quotient
+    or trivial representations; on a trivial field this is the identity), else ``ValueError``.
+    Works on any gspace (grids, ``no_base_space``, point clouds — coords are kept).
+
+    >>> import torch
+    >>> from steerable import gspaces, nn
+    >>> from steerable.nn.pooling._group import GroupPooling
+    >>> gs = gspaces.rot2dOnR2(8)
+    >>> t = nn.FieldType(gs, [gs.regular_repr] * 3)
+    >>> pool = GroupPooling(t)
+    >>> y = pool(t(torch.randn(2, 24, 7, 7)))
+    >>> y.shape, y.type.representations[0].is_trivial()
+    (torch.Size([2, 3, 7, 7]), True)
+    >>> _ = pool.check_equivariance()
+    """
+
+    def __init__(self, in_type: FieldType, **kwargs):
+        super().__init__()
+        _check_field_type(in_type, "GroupPooling")
+        if kwargs:
+            raise TypeError(f"GroupPooling: unexpected keyword arguments {sorted(kwargs)}")
+        seen: dict = {}
+        for i, r in enumerate(in_type.representations):
+            ok = seen.get(r)
+            if ok is None:
+                ok = seen[r] = "pointwise" in r.supported_nonlinearities
+            if not ok:
+                raise ValueError(
+                    f"in_type: GroupPooling takes the max over the channels of each field, which is invariant "
+                    f"only for permutation representations ('pointwise' support); field {i} of {in_type!r} has "
+                    f"{r!r}, which does not support it (use NormPool instead)"
+                )
+        self._finish(in_type, _build_reduction(in_type, [(r.size, 1) for r in in_type.representations], "max"))
+
+    def export(self) -> torch.nn.Module:
+        """``MaxPoolChannels(size)`` when all fields have the same size (as escnn), else a plain
+        module doing the per-size maxima."""
+        sizes = {r.size for r in self.in_type.representations}
+        if len(sizes) == 1:
+            return MaxPoolChannels(sizes.pop())
+        return super().export()
+
+
+class MaxPoolChannels(torch.nn.Module):
+    """The max over each group of ``kernel_size`` consecutive channels (axis 1), a plain
+    ``torch.nn.Module`` on tensors, as in escnn (what ``GroupPooling`` exports to). The number of
+    channels must be a multiple of ``kernel_size``.
+
+    >>> import torch
+    >>> from steerable.nn.pooling._group import MaxPoolChannels
+    >>> x = torch.arange(8.).reshape(1, 8, 1, 1)
+    >>> MaxPoolChannels(4)(x).flatten().tolist()
+    [3.0, 7.0]
+    """
+
+    def __init__(self, kernel_size: int):
+        super().__init__()
+        if isinstance(kernel_size, FieldType):
+            raise TypeError(
+                "kernel_size: MaxPoolChannels(kernel_size) is a plain module on tensors (as in escnn); "
+                "for a FieldType use GroupPooling(in_type)"
+            )
+        if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, np.integer)):
+            raise TypeError(f"kernel_size: expected a positive integer, got {kernel_size!r}")
+        if kernel_size < 1:
+            raise ValueError(f"kernel_size: expected a positive integer, got {kernel_size!r}")
+        self.kernel_size = int(kernel_size)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if not isinstance(input, torch.Tensor):
+            raise TypeError(f"input: MaxPoolChannels expects a torch.Tensor, got {type(input).__name__}")
+        if input.dim() < 2 or input.shape[1] % self.kernel_size:
+            raise ValueError(
+                f"input: the number of channels (axis 1 of shape {tuple(input.shape)}) must be a multiple of "
+                f"kernel_size={self.kernel_size}"
+            )
+        b, c = input.shape[:2]
+        return input.reshape(b, c // self.kernel_size, self.kernel_size, *input.shape[2:]).amax(dim=2)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}"
