@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.fx
 
 from .._field_type import FieldType
 from ._norm import _build_reduction, _check_field_type, _FieldwisePool
@@ -84,15 +85,15 @@ class MaxPoolChannels(torch.nn.Module):
         self.kernel_size = int(kernel_size)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if not isinstance(input, torch.Tensor):
-            raise TypeError(f"input: MaxPoolChannels expects a torch.Tensor, got {type(input).__name__}")
-        if input.dim() < 2 or input.shape[1] % self.kernel_size:
-            raise ValueError(
-                f"input: the number of channels (axis 1 of shape {tuple(input.shape)}) must be a multiple of "
-                f"kernel_size={self.kernel_size}"
-            )
-        b, c = input.shape[:2]
-        return input.reshape(b, c // self.kernel_size, self.kernel_size, *input.shape[2:]).amax(dim=2)
+        if not isinstance(input, torch.fx.Proxy):  # checks only on real tensors: stays FX-traceable
+            if not isinstance(input, torch.Tensor):
+                raise TypeError(f"input: MaxPoolChannels expects a torch.Tensor, got {type(input).__name__}")
+            if input.dim() < 2 or input.shape[1] % self.kernel_size:
+                raise ValueError(
+                    f"input: the number of channels (axis 1 of shape {tuple(input.shape)}) must be a multiple of "
+                    f"kernel_size={self.kernel_size}"
+                )
+        return input.unflatten(1, (-1, self.kernel_size)).amax(dim=2)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}"
