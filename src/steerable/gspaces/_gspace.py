@@ -272,8 +272,9 @@ class GSpace:
         return out
 
     def _grid_symmetries(self) -> np.ndarray:
-        """Internal ambient values of the grid's symmetries (signed permutation matrices)."""
-        raise NotImplementedError
+        """Internal ambient values of the grid's symmetries (signed permutation matrices); the
+        R^2 and R^3 spaces list theirs, a generic space only knows the identity."""
+        return self._ambient._identity_value()[None]
 
     @property
     def testing_elements(self) -> list[GroupElement]:

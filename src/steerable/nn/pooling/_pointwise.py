@@ -170,11 +170,11 @@ class _PointwisePoolND(EquivariantModule):
             raise ValueError(f"input: {type(self).__name__} pools a grid; got a point-cloud tensor (with coords)")
         return GeometricTensor(self._pool(x.tensor), self.out_type)
 
-    def _pool(self, t: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _pool(self, t: torch.Tensor) -> torch.Tensor:  # pragma: no cover - every subclass defines it
+        raise TypeError(f"{type(self).__name__} does not define its pooling operation")
 
-    def _spatial_out(self, spatial: tuple[int, ...]) -> tuple[int, ...]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _spatial_out(self, spatial: tuple[int, ...]) -> tuple[int, ...]:  # pragma: no cover - idem
+        raise TypeError(f"{type(self).__name__} does not define its output size")
 
     def evaluate_output_shape(self, input_shape: Sequence[int]) -> tuple:
         d = self._d
