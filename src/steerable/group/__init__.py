@@ -10,6 +10,7 @@ from ._group import Group
 from ._irrep import IrreducibleRepresentation
 from ._representation import Representation, directsum, change_basis, disentangle
 from ._homomorphisms import homomorphism_space
+from ._homspace import HomSpace
 from ._factory import (
     cyclic_group, dihedral_group, so2_group, o2_group, so3_group, o3_group, ico_group,
     full_ico_group, octa_group, full_octa_group, tetra_group, full_tetra_group, trivial_group,
@@ -21,7 +22,7 @@ from ._quotient_fourier import QuotientFourierTransform, quotient_sampling_matri
 
 __all__ = [
     "GroupElement", "Group", "IrreducibleRepresentation", "Representation", "directsum",
-    "change_basis", "disentangle", "homomorphism_space", "cyclic_group", "dihedral_group",
+    "change_basis", "disentangle", "homomorphism_space", "HomSpace", "cyclic_group", "dihedral_group",
     "so2_group", "o2_group", "so3_group", "o3_group", "ico_group", "full_ico_group", "octa_group",
     "full_octa_group", "tetra_group", "full_tetra_group", "trivial_group", "direct_product",
     "cylinder_group", "full_cylinder_group", "cylinder_discrete_group",

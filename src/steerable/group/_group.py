@@ -395,6 +395,16 @@ class Group(ABC):
     def _build_subgroup(self, key: Any):
         """(H, inclusion on batches, restriction on batches -> (H batch, mask))."""
 
+    def homspace(self, id: Any):
+        """The homogeneous space G/H for the subgroup ``id`` (see :class:`HomSpace`)."""
+        key = self._normalise_subgroup_id(id)
+        cache = self.__dict__.setdefault("_homspace_cache", {})
+        if key not in cache:
+            from ._homspace import HomSpace
+
+            cache[key] = HomSpace(self, key, _normalised=True)
+        return cache[key]
+
     def _coset_representatives(self, key: Any) -> np.ndarray | None:
         """Representatives of G/H (internal batch) when H has finite index, else None."""
         if self.continuous:

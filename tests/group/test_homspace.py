@@ -1,0 +1,62 @@
+"""Homogeneous spaces G/H: harmonic bases, Frobenius reciprocity, pickling."""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from steerable import group as sg
+
+CASES = [
+    (lambda: sg.so3_group(3), (False, -1)),   # the sphere
+    (lambda: sg.so3_group(2), (True, -1)),    # SO(3)/O(2)
+    (lambda: sg.o3_group(2), ("cone", -1)),
+    (lambda: sg.o2_group(3), (None, -1)),     # O(2)/SO(2)
+    (lambda: sg.dihedral_group(6), (None, 3)),
+    (lambda: sg.ico_group(), (False, 5)),
+    (lambda: sg.octa_group(), (False, 4)),
+    (lambda: sg.cyclic_group(8), 2),
+]
+
+
+@pytest.mark.parametrize("factory,sid", CASES)
+def test_harmonics_transform_correctly(factory, sid):
+    G = factory()
+    X = G.homspace(sid)
+    H, inclusion, _ = G.subgroup(sid)
+    g = G.sample(seed=0)
+    hs = H.sample(3, seed=1)
+    irr = G.irreps() if G.order() > 0 else G.bl_irreps(2)
+    for rho in irr:
+        for psi in (H.irreps() if H.order() > 0 else H.bl_irreps(rho.bandlimit)):
+            b = X.basis(g, rho.id, psi.id)  # (dr, dp, k)
+            assert b.shape[2] == X.dimension_basis(rho.id, psi.id)
+            for h in hs:
+                # f(g h) = f(g) ψ(h)
+                np.testing.assert_allclose(X.basis(g @ inclusion(h), rho.id, psi.id),
+                                           np.einsum("abk,bc->ack", b, psi(h)), atol=1e-9)
+            # left action: f(g' g) = ρ(g') f(g)
+            g2 = G.sample(seed=5)
+            np.testing.assert_allclose(X.basis(g2 @ g, rho.id, psi.id), np.einsum("ab,bck->ack", rho(g2), b), atol=1e-9)
+
+
+def test_frobenius_reciprocity_finite():
+    G = sg.dihedral_group(6)
+    X = G.homspace((None, 3))
+    H = X.H
+    for psi in H.irreps():
+        ind = G.induced_representation((None, 3), psi)
+        trunc = X.induced_representation(psi.id, [p.id for p in G.irreps()])
+        assert sorted(ind.irreps) == sorted(trunc.irreps)
+
+
+def test_sphere_harmonics_count_and_pickle():
+    G = sg.so3_group(4)
+    X = G.homspace((False, -1))
+    assert [X.dimension_basis(l, k) for l in range(4) for k in range(3)] == [
+        1, 0, 0, 1, 2, 0, 1, 2, 2, 1, 2, 2]
+    assert pickle.loads(pickle.dumps(X)) == X
+    assert X.induced_representation(0, [0, 1, 2]).irreps == [(0,), (1,), (2,)]
+    with pytest.raises(ValueError, match="subgroup_id"):
+        G.homspace("cube")
