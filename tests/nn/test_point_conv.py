@@ -437,3 +437,23 @@ def test_point_basis_expansion_standalone():
     assert e(w).shape == (2, 8, 8, e.n_points) == (2, 8, 8, len(reference_offsets([0.0, 1.0], 3)))
     assert e.coefficients(w).shape == (2, 8, 8, e.n_features)
     assert set(e.state_dict()) == set()
+
+
+def test_eval_cache_follows_edits_through_data():
+    """The shared ExpansionCacheMixin compares parameter values, so .data edits are seen."""
+    import torch
+    from steerable import gspaces
+    from steerable.nn import FieldType
+    from steerable.nn.point._point_conv import R2PointConv
+
+    gs = gspaces.rot2dOnR2(-1, maximum_frequency=2)
+    t = FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
+    conv = R2PointConv(t, t, width=2.0).eval()
+    pos = torch.randn(12, 2)
+    ei = torch.cartesian_prod(torch.arange(12), torch.arange(12)).T.contiguous()
+    x = t(torch.randn(12, t.size), coords=pos)
+    with torch.no_grad():
+        before = conv(x, ei).tensor.clone()
+        conv.weights.data.mul_(3.0)
+        after = conv(x, ei).tensor
+    assert not torch.allclose(before, after)

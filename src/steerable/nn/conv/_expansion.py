@@ -138,13 +138,18 @@ class BlockBasisExpansion(torch.nn.Module):
 
     def forward(self, weights: torch.Tensor) -> torch.Tensor:
         """weights (G, dimension) → filters (G, C_out, C_in, N)."""
+        return self.assemble(weights, lambda name: self.basis_tensor(name, weights), self.n_points)
+
+    def assemble(self, weights: torch.Tensor, basis_of, n: int) -> torch.Tensor:
+        """The filter assembly shared by every expansion: ``basis_of(name)`` gives each
+        irreps-pair type's tensor (nb, d_out, d_in, n) — sampled kernels (n points) or, for point
+        convolutions, coefficients on n features. Returns (G, C_out, C_in, n)."""
         g = weights.shape[0]
-        n = self.n_points
         co, ci = self.out_size, self.in_size
         blocks = []
         p = 0
         for name, n_o, n_i, nb, do, di in self._types:
-            basis = self.basis_tensor(name, weights)
+            basis = basis_of(name)
             w = weights[:, p : p + n_o * n_i * nb].reshape(g * n_o * n_i, nb)
             p += n_o * n_i * nb
             # one GEMM per irreps-pair type; output already in the gather order (o, i, p, q, n)

@@ -32,6 +32,7 @@ from steerable.kernels._torch_harmonics import (
 # absolute imports: the module also works when its folder is imported as a namespace package
 from steerable.nn._field_type import FieldType
 from steerable.nn._geometric_tensor import GeometricTensor
+from steerable.nn._cache import ExpansionCacheMixin
 from steerable.nn._module import EquivariantModule
 from steerable.nn.conv._expansion import BlockBasisExpansion
 from steerable.nn.conv._rdconv import _trivial_bias_basis, kernel_points
@@ -195,35 +196,7 @@ class PointBasisExpansion(BlockBasisExpansion):
         Same assembly as ``BlockBasisExpansion.forward`` (one GEMM per irreps-pair type, one
         gather, the fields' changes of basis), with the feature axis in place of the points.
         """
-        g = weights.shape[0]
-        n = self.n_features
-        co, ci = self.out_size, self.in_size
-        blocks = []
-        p = 0
-        for name, n_o, n_i, nb, do, di in self._types:
-            a = getattr(self, self._coef_names[name])
-            w = weights[:, p : p + n_o * n_i * nb].reshape(g * n_o * n_i, nb)
-            p += n_o * n_i * nb
-            blocks.append((w @ a.reshape(nb, do * di * n)).reshape(g, n_o * n_i * do * di, n))
-        blocks.append(weights.new_zeros(g, 1, n))
-        filt = torch.cat(blocks, 1).index_select(1, self._gather).reshape(g, co, ci, n)
-        for qname, iname, uniform, nf, d in self._out_cob:
-            q = getattr(self, qname)
-            if uniform:
-                filt = torch.matmul(q, filt.reshape(g, nf, d, ci * n)).reshape(g, co, ci, n)
-            else:
-                idx = getattr(self, iname).reshape(-1)
-                sub = torch.matmul(q, filt.index_select(1, idx).reshape(g, nf, d, ci * n))
-                filt = filt.index_copy(1, idx, sub.reshape(g, nf * d, ci, n))
-        for qname, iname, uniform, nf, d in self._in_cob:
-            qt = getattr(self, qname).transpose(0, 1)
-            if uniform:
-                filt = torch.matmul(qt, filt.reshape(g * co * nf, d, n)).reshape(g, co, ci, n)
-            else:
-                idx = getattr(self, iname).reshape(-1)
-                sub = torch.matmul(qt, filt.index_select(2, idx).reshape(g * co * nf, d, n))
-                filt = filt.index_copy(2, idx, sub.reshape(g, co, nf * d, n))
-        return filt
+        return self.assemble(weights, lambda name: getattr(self, self._coef_names[name]), self.n_features)
 
     def forward(self, weights: torch.Tensor, offsets: torch.Tensor | None = None) -> torch.Tensor:
         """weights (G, dimension) → filters (G, C_out, C_in, N) at ``offsets`` (N, d)."""
@@ -315,7 +288,7 @@ class ExportedPointConv(torch.nn.Module):
 # ----------------------------------------------------------------------------------------------
 # the modules
 # ----------------------------------------------------------------------------------------------
-class _RdPointConv(EquivariantModule):
+class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
     _d = 2
 
     def __init__(self, in_type: FieldType, out_type: FieldType, groups: int = 1, bias: bool = True,
@@ -364,9 +337,7 @@ class _RdPointConv(EquivariantModule):
         self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
         bias_cols = _trivial_bias_basis(out_type)
         if bias and bias_cols.shape[1] > 0:
-            self.register_buffer("bias_expansion", torch.as_tensor(bias_cols, dtype=torch.get_default_dtype()),
-                                 persistent=False)
-            self._masters = {"bias_expansion": np.asarray(bias_cols, dtype=np.float64)}
+            self.register_exact_buffer("bias_expansion", bias_cols, torch.get_default_dtype())
             self.bias = torch.nn.Parameter(torch.zeros(bias_cols.shape[1]))
         else:
             self.bias = None
@@ -406,24 +377,6 @@ class _RdPointConv(EquivariantModule):
         idx = torch.arange(g, device=f.device)
         full[:, idx, :, idx, :] = f.permute(1, 0, 2, 3)
         return full.reshape(n, g * cog, g * cig)
-
-    def _expanded(self):
-        if self.training or torch.compiler.is_compiling() or torch.is_grad_enabled():
-            return self.expand_parameters()
-        key = (self.weights._version, self.weights.data_ptr(), self.weights.dtype, self.weights.device,
-               None if self.bias is None else (self.bias._version, self.bias.data_ptr()))
-        if self._cache is None or self._cache[0] != key:
-            c, b = self.expand_parameters()
-            self._cache = (key, c, b)
-        return self._cache[1], self._cache[2]
-
-    def train(self, mode: bool = True):
-        self._cache = None
-        return super().train(mode)
-
-    def _apply(self, fn, *args, **kwargs):
-        self._cache = None
-        return _apply_with_masters(self, super()._apply, fn, *args, **kwargs)
 
     # -- forward -----------------------------------------------------------------------------
     def forward(self, x: GeometricTensor, edge_index: torch.Tensor, edge_delta: torch.Tensor | None = None
@@ -509,11 +462,6 @@ class _RdPointConv(EquivariantModule):
     def extra_repr(self) -> str:
         return (f"{self.in_type!r} -> {self.out_type!r}, rings={self.rings}, groups={self.groups}, "
                 f"basis={self.basisexpansion.dimension}")
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        state["_cache"] = None
-        return state
 
 
 class R2PointConv(_RdPointConv):
