@@ -78,44 +78,25 @@ def sampling_matrix(G: Group, irreps, elements: Sequence[GroupElement] | np.ndar
     return np.concatenate(blocks, 1)
 
 
-class FourierTransform:
-    """Transforms between coefficients of band-limited functions on G and samples on a grid.
+class _SampledTransform:
+    """What every transform between coefficients and samples on a grid shares: the sampling
+    matrix ``A`` (n_grid, dim), its pseudo-inverse, the rank check and the two directions."""
 
-    >>> import numpy as np
-    >>> from steerable.group import so2_group, FourierTransform
-    >>> G = so2_group(2)
-    >>> ft = FourierTransform(G, 2, G.grid('regular', 7))
-    >>> x = np.random.default_rng(0).normal(size=ft.dim)
-    >>> bool(np.allclose(ft.from_samples(ft.to_samples(x)), x))
-    True
-    """
-
-    def __init__(self, group: Group, irreps, grid: Sequence[GroupElement]):
-        self.group = group
-        self.irreps = [p.id for p in _irrep_list(group, irreps)]
+    def _set_sampling(self, group: Group, grid, sampling, what: str) -> None:
         self.grid = list(grid) if not isinstance(grid, np.ndarray) else group._elements_of(grid)
         if not self.grid:
             raise ValueError("grid: expected at least one group element, got none")
-        self.A = sampling_matrix(group, self.irreps, self.grid)
+        self.A = sampling(self.grid)
         self.dim = self.A.shape[1]
         rank = np.linalg.matrix_rank(self.A, tol=1e-9 * max(1.0, np.abs(self.A).max()))
         if rank < self.dim:
             raise ValueError(
                 f"grid: {len(self.grid)} points resolve only {rank} of the {self.dim} coefficients "
-                f"of irreps {self.irreps}; use a larger grid"
+                f"of {what}; use a larger grid"
             )
         self.A_inv = np.linalg.pinv(self.A)
         self.A.setflags(write=False)
         self.A_inv.setflags(write=False)
-
-    @property
-    def representation(self) -> Representation:
-        """The representation acting on the coefficients."""
-        ids = []
-        for i in self.irreps:
-            p = self.group.irrep(*i)
-            ids += [i] * (p.size // p.sum_of_squares_constituents)
-        return Representation(self.group, "fourier", ids, None)
 
     def to_samples(self, coefficients: np.ndarray) -> np.ndarray:
         """Inverse Fourier transform: (..., dim) coefficients → (..., n_grid) samples."""
@@ -130,3 +111,31 @@ class FourierTransform:
         if s.shape[-1] != len(self.grid):
             raise ValueError(f"samples: expected last axis of size {len(self.grid)}, got shape {s.shape}")
         return s @ self.A_inv.T
+
+
+class FourierTransform(_SampledTransform):
+    """Transforms between coefficients of band-limited functions on G and samples on a grid.
+
+    >>> import numpy as np
+    >>> from steerable.group import so2_group, FourierTransform
+    >>> G = so2_group(2)
+    >>> ft = FourierTransform(G, 2, G.grid('regular', 7))
+    >>> x = np.random.default_rng(0).normal(size=ft.dim)
+    >>> bool(np.allclose(ft.from_samples(ft.to_samples(x)), x))
+    True
+    """
+
+    def __init__(self, group: Group, irreps, grid: Sequence[GroupElement]):
+        self.group = group
+        self.irreps = [p.id for p in _irrep_list(group, irreps)]
+        self._set_sampling(group, grid, lambda els: sampling_matrix(group, self.irreps, els),
+                           f"irreps {self.irreps}")
+
+    @property
+    def representation(self) -> Representation:
+        """The representation acting on the coefficients."""
+        ids = []
+        for i in self.irreps:
+            p = self.group.irrep(*i)
+            ids += [i] * (p.size // p.sum_of_squares_constituents)
+        return Representation(self.group, "fourier", ids, None)

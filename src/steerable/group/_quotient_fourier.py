@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._element import GroupElement
-from ._fourier import _irrep_list
+from ._fourier import _SampledTransform, _irrep_list
 from ._group import Group
 from ._irrep import IrreducibleRepresentation
 from ._representation import Representation
@@ -121,7 +121,7 @@ def quotient_sampling_matrix(G: Group, subgroup_id: Any, irreps,
     return np.concatenate(out, 1)
 
 
-class QuotientFourierTransform:
+class QuotientFourierTransform(_SampledTransform):
     """Band-limited functions on G/H ↔ their samples on a grid of G.
 
     >>> import numpy as np
@@ -139,20 +139,8 @@ class QuotientFourierTransform:
         self.group = group
         self.subgroup_id = subgroup_id
         self.irreps = quotient_irreps(group, subgroup_id, irreps)
-        self.grid = list(grid) if not isinstance(grid, np.ndarray) else group._elements_of(grid)
-        if not self.grid:
-            raise ValueError("grid: expected at least one group element, got none")
-        self.A = quotient_sampling_matrix(group, subgroup_id, irreps, self.grid)
-        self.dim = self.A.shape[1]
-        rank = np.linalg.matrix_rank(self.A, tol=1e-9 * max(1.0, np.abs(self.A).max()))
-        if rank < self.dim:
-            raise ValueError(
-                f"grid: {len(self.grid)} points resolve only {rank} of the {self.dim} coefficients "
-                f"of the functions on the quotient by {subgroup_id!r}; use a larger grid"
-            )
-        self.A_inv = np.linalg.pinv(self.A)
-        self.A.setflags(write=False)
-        self.A_inv.setflags(write=False)
+        self._set_sampling(group, grid, lambda els: quotient_sampling_matrix(group, subgroup_id, irreps, els),
+                           f"the functions on the quotient by {subgroup_id!r}")
 
     @property
     def representation(self) -> Representation:
