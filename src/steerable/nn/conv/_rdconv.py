@@ -101,19 +101,7 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
         self._sub_in, self._sub_out = sub_in, sub_out
         self.basisexpansion = BlockBasisExpansion(sub_in, sub_out, pts, self.rings, self.sigmas, cutoff,
                                                   maximum_offset, basis_filter, recompute=self.recompute)
-        if self.basisexpansion.dimension == 0:
-            warnings.warn(
-                f"{type(self).__name__}: no equivariant kernel maps {sub_in!r} to {sub_out!r} with these "
-                "rings/frequencies: the layer's filter is identically zero", stacklevel=2,
-            )
-        self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
-        # bias on the trivial components of the output fields only
-        bias_cols = _trivial_bias_basis(out_type)
-        if bias and bias_cols.shape[1] > 0:
-            self.register_exact_buffer("bias_expansion", bias_cols, torch.get_default_dtype())
-            self.bias = torch.nn.Parameter(torch.zeros(bias_cols.shape[1]))
-        else:
-            self.bias = None
+        _setup_parameters(self, sub_in, sub_out, out_type, groups, bias, stacklevel=3)
         self._cache: tuple | None = None
         if initialize:
             from ..init import generalized_he_init
@@ -191,6 +179,25 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
     def extra_repr(self) -> str:
         return (f"{self.in_type!r} -> {self.out_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"padding={self.padding}, groups={self.groups}, basis={self.basisexpansion.dimension}")
+
+
+def _setup_parameters(module, sub_in: FieldType, sub_out: FieldType, out_type: FieldType, groups: int,
+                      bias: bool, stacklevel: int) -> None:
+    """Shared by grid and point convolutions: warn when the basis is empty, create ``weights``
+    (``groups`` × the expansion's dimension) and the bias on trivial output components only."""
+    dim = module.basisexpansion.dimension
+    if dim == 0:
+        warnings.warn(
+            f"{type(module).__name__}: no equivariant kernel maps {sub_in!r} to {sub_out!r} with these "
+            "rings/frequencies: the layer's filter is identically zero", stacklevel=stacklevel + 1,
+        )
+    module.weights = torch.nn.Parameter(torch.zeros(groups * dim))
+    bias_cols = _trivial_bias_basis(out_type)
+    if bias and bias_cols.shape[1] > 0:
+        module.register_exact_buffer("bias_expansion", bias_cols, torch.get_default_dtype())
+        module.bias = torch.nn.Parameter(torch.zeros(bias_cols.shape[1]))
+    else:
+        module.bias = None
 
 
 def _trivial_bias_basis(out_type: FieldType) -> np.ndarray:

@@ -17,7 +17,6 @@ coordinates by g's base-space matrix and every fibre by ρ(g) maps the output th
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Callable, Sequence
 
 import numpy as np
@@ -35,7 +34,7 @@ from steerable.nn._geometric_tensor import GeometricTensor
 from steerable.nn._cache import ExpansionCacheMixin
 from steerable.nn._module import EquivariantModule
 from steerable.nn.conv._expansion import BlockBasisExpansion
-from steerable.nn.conv._rdconv import _trivial_bias_basis, kernel_points
+from steerable.nn.conv._rdconv import _setup_parameters, kernel_points
 
 __all__ = ["R2PointConv", "R3PointConv", "PointBasisExpansion", "point_conv_rings", "reference_offsets"]
 
@@ -329,18 +328,7 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
         self.rings, self.sigmas = point_conv_rings(width, n_rings, rings, sigma)
         cutoff = make_cutoff(3.0 if frequencies_cutoff is None else frequencies_cutoff)
         self.basisexpansion = PointBasisExpansion(sub_in, sub_out, self.rings, self.sigmas, cutoff, basis_filter)
-        if self.basisexpansion.dimension == 0:
-            warnings.warn(
-                f"{type(self).__name__}: no equivariant kernel maps {sub_in!r} to {sub_out!r} with these "
-                "rings/frequencies: the layer's filter is identically zero", stacklevel=3,
-            )
-        self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
-        bias_cols = _trivial_bias_basis(out_type)
-        if bias and bias_cols.shape[1] > 0:
-            self.register_exact_buffer("bias_expansion", bias_cols, torch.get_default_dtype())
-            self.bias = torch.nn.Parameter(torch.zeros(bias_cols.shape[1]))
-        else:
-            self.bias = None
+        _setup_parameters(self, sub_in, sub_out, out_type, groups, bias, stacklevel=4)
         self._message_mode = "auto"
         self._cache: tuple | None = None
         if initialize:
