@@ -15,42 +15,42 @@ from steerable.gspaces import grid_coordinates, is_signed_permutation, transform
 ADJ = sg.o3_group().element((0, [0.0, np.sin(0.3), 0.0, np.cos(0.3)]))  # generic: axis tilted
 ADJ90 = sg.o3_group().element((0, [0.0, np.sqrt(0.5), 0.0, np.sqrt(0.5)]))  # axis moved onto x
 
-# name -> (factory, expected fibre group, expected number of testing elements)
+# name -> (factory, fibre group, number of exact testing elements, number of escnn's testing elements)
 FACTORIES = {
-    "rot2dOnR2(-1)": (lambda: gspaces.rot2dOnR2(), sg.so2_group(6), 4),
-    "rot2dOnR2(8)": (lambda: gspaces.rot2dOnR2(8), sg.cyclic_group(8), 4),
-    "rot2dOnR2(3)": (lambda: gspaces.rot2dOnR2(3), sg.cyclic_group(3), 1),
-    "flipRot2dOnR2(-1)": (lambda: gspaces.flipRot2dOnR2(), sg.o2_group(6), 8),
-    "flipRot2dOnR2(4)": (lambda: gspaces.flipRot2dOnR2(4), sg.dihedral_group(4), 8),
-    "flipRot2dOnR2(6, axis=0)": (lambda: gspaces.flipRot2dOnR2(6, axis=0.0), sg.dihedral_group(6), 4),
-    "flip2dOnR2": (lambda: gspaces.flip2dOnR2(), sg.cyclic_group(2), 2),
-    "flip2dOnR2(pi/4)": (lambda: gspaces.flip2dOnR2(np.pi / 4), sg.cyclic_group(2), 2),
-    "trivialOnR2": (lambda: gspaces.trivialOnR2(), sg.trivial_group(), 1),
-    "rot3dOnR3": (lambda: gspaces.rot3dOnR3(), sg.so3_group(), 24),
-    "flipRot3dOnR3": (lambda: gspaces.flipRot3dOnR3(), sg.o3_group(), 48),
-    "icoOnR3": (lambda: gspaces.icoOnR3(), sg.ico_group(), 12),
-    "fullIcoOnR3": (lambda: gspaces.fullIcoOnR3(), sg.full_ico_group(), 24),
-    "octaOnR3": (lambda: gspaces.octaOnR3(), sg.octa_group(), 24),
-    "fullOctaOnR3": (lambda: gspaces.fullOctaOnR3(), sg.full_octa_group(), 48),
-    "tetraOnR3": (lambda: gspaces.tetraOnR3(), sg.tetra_group(), 12),
-    "rot2dOnR3(-1)": (lambda: gspaces.rot2dOnR3(), sg.so2_group(2), 4),
-    "rot2dOnR3(4)": (lambda: gspaces.rot2dOnR3(4), sg.cyclic_group(4), 4),
-    "rot2dOnR3(4, adjoint)": (lambda: gspaces.rot2dOnR3(4, adjoint=ADJ), sg.cyclic_group(4), 1),
-    "rot2dOnR3(4, adjoint90)": (lambda: gspaces.rot2dOnR3(4, adjoint=ADJ90), sg.cyclic_group(4), 4),
-    "dihedralOnR3(-1, adjoint90)": (lambda: gspaces.dihedralOnR3(adjoint=ADJ90), sg.o2_group(2), 8),
-    "dihedralOnR3(-1)": (lambda: gspaces.dihedralOnR3(), sg.o2_group(2), 8),
-    "dihedralOnR3(4)": (lambda: gspaces.dihedralOnR3(4), sg.dihedral_group(4), 8),
-    "conicalOnR3(-1)": (lambda: gspaces.conicalOnR3(), sg.o2_group(2), 8),
-    "conicalOnR3(4)": (lambda: gspaces.conicalOnR3(4), sg.dihedral_group(4), 8),
-    "fullCylindricalOnR3(-1)": (lambda: gspaces.fullCylindricalOnR3(), sg.full_cylinder_group(2), 16),
-    "fullCylindricalOnR3(4)": (lambda: gspaces.fullCylindricalOnR3(4), sg.full_cylinder_discrete_group(4), 16),
-    "cylindricalOnR3(-1)": (lambda: gspaces.cylindricalOnR3(), sg.cylinder_group(2), 8),
-    "cylindricalOnR3(4)": (lambda: gspaces.cylindricalOnR3(4), sg.cylinder_discrete_group(4), 8),
-    "mirOnR3": (lambda: gspaces.mirOnR3(), sg.cyclic_group(2), 2),
-    "invOnR3": (lambda: gspaces.invOnR3(), sg.cyclic_group(2), 2),
-    "trivialOnR3": (lambda: gspaces.trivialOnR3(), sg.trivial_group(), 1),
-    "no_base_space(D3)": (lambda: gspaces.no_base_space(sg.dihedral_group(3)), sg.dihedral_group(3), 6),
-    "no_base_space(SO3)": (lambda: gspaces.no_base_space(sg.so3_group(2)), sg.so3_group(2), None),
+    "rot2dOnR2(-1)": (lambda: gspaces.rot2dOnR2(), sg.so2_group(6), 4, 52),
+    "rot2dOnR2(8)": (lambda: gspaces.rot2dOnR2(8), sg.cyclic_group(8), 4, 8),
+    "rot2dOnR2(3)": (lambda: gspaces.rot2dOnR2(3), sg.cyclic_group(3), 1, 3),
+    "flipRot2dOnR2(-1)": (lambda: gspaces.flipRot2dOnR2(), sg.o2_group(6), 8, 104),
+    "flipRot2dOnR2(4)": (lambda: gspaces.flipRot2dOnR2(4), sg.dihedral_group(4), 8, 8),
+    "flipRot2dOnR2(6, axis=0)": (lambda: gspaces.flipRot2dOnR2(6, axis=0.0), sg.dihedral_group(6), 4, 12),
+    "flip2dOnR2": (lambda: gspaces.flip2dOnR2(), sg.cyclic_group(2), 2, 2),
+    "flip2dOnR2(pi/4)": (lambda: gspaces.flip2dOnR2(np.pi / 4), sg.cyclic_group(2), 2, 2),
+    "trivialOnR2": (lambda: gspaces.trivialOnR2(), sg.trivial_group(), 1, 1),
+    "rot3dOnR3": (lambda: gspaces.rot3dOnR3(), sg.so3_group(), 24, 60),
+    "flipRot3dOnR3": (lambda: gspaces.flipRot3dOnR3(), sg.o3_group(), 48, 120),
+    "icoOnR3": (lambda: gspaces.icoOnR3(), sg.ico_group(), 12, 60),
+    "fullIcoOnR3": (lambda: gspaces.fullIcoOnR3(), sg.full_ico_group(), 24, 120),
+    "octaOnR3": (lambda: gspaces.octaOnR3(), sg.octa_group(), 24, 24),
+    "fullOctaOnR3": (lambda: gspaces.fullOctaOnR3(), sg.full_octa_group(), 48, 48),
+    "tetraOnR3": (lambda: gspaces.tetraOnR3(), sg.tetra_group(), 12, 12),
+    "rot2dOnR3(-1)": (lambda: gspaces.rot2dOnR3(), sg.so2_group(2), 4, 52),
+    "rot2dOnR3(4)": (lambda: gspaces.rot2dOnR3(4), sg.cyclic_group(4), 4, 4),
+    "rot2dOnR3(4, adjoint)": (lambda: gspaces.rot2dOnR3(4, adjoint=ADJ), sg.cyclic_group(4), 1, 4),
+    "rot2dOnR3(4, adjoint90)": (lambda: gspaces.rot2dOnR3(4, adjoint=ADJ90), sg.cyclic_group(4), 4, 4),
+    "dihedralOnR3(-1, adjoint90)": (lambda: gspaces.dihedralOnR3(adjoint=ADJ90), sg.o2_group(2), 8, 104),
+    "dihedralOnR3(-1)": (lambda: gspaces.dihedralOnR3(), sg.o2_group(2), 8, 104),
+    "dihedralOnR3(4)": (lambda: gspaces.dihedralOnR3(4), sg.dihedral_group(4), 8, 8),
+    "conicalOnR3(-1)": (lambda: gspaces.conicalOnR3(), sg.o2_group(2), 8, 104),
+    "conicalOnR3(4)": (lambda: gspaces.conicalOnR3(4), sg.dihedral_group(4), 8, 8),
+    "fullCylindricalOnR3(-1)": (lambda: gspaces.fullCylindricalOnR3(), sg.full_cylinder_group(2), 16, 208),
+    "fullCylindricalOnR3(4)": (lambda: gspaces.fullCylindricalOnR3(4), sg.full_cylinder_discrete_group(4), 16, 16),
+    "cylindricalOnR3(-1)": (lambda: gspaces.cylindricalOnR3(), sg.cylinder_group(2), 8, 104),
+    "cylindricalOnR3(4)": (lambda: gspaces.cylindricalOnR3(4), sg.cylinder_discrete_group(4), 8, 8),
+    "mirOnR3": (lambda: gspaces.mirOnR3(), sg.cyclic_group(2), 2, 2),
+    "invOnR3": (lambda: gspaces.invOnR3(), sg.cyclic_group(2), 2, 2),
+    "trivialOnR3": (lambda: gspaces.trivialOnR3(), sg.trivial_group(), 1, 1),
+    "no_base_space(D3)": (lambda: gspaces.no_base_space(sg.dihedral_group(3)), sg.dihedral_group(3), 6, 6),
+    "no_base_space(SO3)": (lambda: gspaces.no_base_space(sg.so3_group(2)), sg.so3_group(2), None, 60),
 }
 
 _CACHE: dict = {}
@@ -77,7 +77,7 @@ def signed_perm(m):
 @pytest.mark.parametrize("name", list(FACTORIES))
 def test_factory_fibergroup_and_dimension(name):
     gs = build(name)
-    _, expected, _ = FACTORIES[name]
+    _, expected, _, _ = FACTORIES[name]
     assert gs.fibergroup == expected
     dim = 0 if name.startswith("no_base") else (2 if "R2" in name else 3)
     assert gs.dimensionality == dim
@@ -142,9 +142,39 @@ def test_basespace_matrices_known_values():
 
 
 @pytest.mark.parametrize("name", list(FACTORIES))
-def test_testing_elements(name):
+def test_escnn_testing_elements(name):
+    # escnn's list: every element of a finite group, a fixed finite set of a continuous one
     gs = build(name)
     te = gs.testing_elements
+    assert isinstance(te, list) and len(te) == FACTORIES[name][3]
+    assert all(t.group == gs.fibergroup for t in te)
+    assert te[0] == gs.fibergroup.identity
+    if not gs.fibergroup.continuous:
+        assert set(te) == set(gs.fibergroup.elements)
+    elif len(te) <= 120:
+        for i in range(len(te)):
+            for j in range(i):
+                assert te[i] != te[j]
+    # the exact ones are among them where the group is finite
+    if not gs.fibergroup.continuous:
+        assert set(gs.exact_testing_elements) <= set(te)
+
+
+def test_escnn_testing_elements_values():
+    G = gspaces.rot2dOnR2().fibergroup
+    np.testing.assert_allclose([g.to("radians") for g in gspaces.rot2dOnR2().testing_elements], 2 * np.pi * np.arange(52) / 52)
+    te = gspaces.flipRot2dOnR2().testing_elements
+    assert [g.to("radians")[0] for g in te] == [0] * 52 + [1] * 52
+    ico = {tuple(np.round(m, 8).ravel() + 0.0) for m in gspaces.icoOnR3().basespace_matrices(gspaces.icoOnR3().testing_elements)}
+    so3 = gspaces.rot3dOnR3()
+    assert {tuple(np.round(m, 8).ravel() + 0.0) for m in so3.basespace_matrices(so3.testing_elements)} == ico
+    assert G.continuous
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_exact_testing_elements(name):
+    gs = build(name)
+    te = gs.exact_testing_elements
     expected = FACTORIES[name][2]
     if expected is not None:
         assert len(te) == expected
@@ -308,7 +338,7 @@ def test_transform_interpolation_dtype_device_grad():
 def test_transform_signal_and_points():
     gs = gspaces.flipRot2dOnR2(4)
     x = torch.randn(2, 3, 5, 5)
-    for g in gs.testing_elements:
+    for g in gs.exact_testing_elements:
         m = gs.basespace_matrices(g)[0]
         torch.testing.assert_close(gs.transform_signal(x, g), transform_grid(x, m))
         pts = torch.randn(7, 2, dtype=torch.float64)
@@ -355,9 +385,10 @@ def test_restrict_flipRot2d_to_C4():
         sub2.basespace_matrices(sub2.fibergroup.element(1))[0], -np.eye(2), atol=1e-12
     )
     assert len(sub2.testing_elements) == 2
-    # cached and equal
+    # cached, and (as in escnn) the space the factory builds
     assert gs.restrict((None, 4))[0] is sub
-    assert sub == gs.restrict((None, 4))[0] and sub != gspaces.rot2dOnR2(4)
+    assert sub == gspaces.rot2dOnR2(4) and hash(sub) == hash(gspaces.rot2dOnR2(4))
+    assert sub.name == "C4_on_R2[(None, 4)]" and sub._sg_id == (None, 4)
 
 
 def test_restrict_rot3d_to_C4_and_others():
@@ -371,7 +402,7 @@ def test_restrict_rot3d_to_C4_and_others():
     sub_o, _, _ = gspaces.flipRot3dOnR3().restrict((True, "octa"))
     assert sub_o.fibergroup == sg.full_octa_group() and len(sub_o.testing_elements) == 48
     sub_so2, _, _ = gspaces.flipRot3dOnR3().restrict((False, False, -1))
-    assert sub_so2.fibergroup == sg.so2_group() and len(sub_so2.testing_elements) == 4
+    assert sub_so2.fibergroup == sg.so2_group() and len(sub_so2.exact_testing_elements) == 4
     sub_t, _, _ = gspaces.octaOnR3().restrict("tetra")
     assert sub_t.fibergroup == sg.tetra_group() and len(sub_t.testing_elements) == 12
     s0, inc0, res0 = gspaces.no_base_space(sg.dihedral_group(4)).restrict((None, 2))
@@ -420,11 +451,18 @@ def test_equality():
     assert gspaces.rot2dOnR2(8) != gspaces.rot2dOnR2(4)
     assert gspaces.flipRot2dOnR2(3) != gspaces.flipRot2dOnR2(3, axis=0.0)
     assert gspaces.flipRot2dOnR2() != gspaces.flipRot2dOnR2(axis=0.0)
-    # in D_4 the mirror axes at 0 and π/2 generate the same subgroup of O(2)
-    assert gspaces.flipRot2dOnR2(4) == gspaces.flipRot2dOnR2(4, axis=0.0)
+    # the same subgroup of O(2), but the flip element acts differently (x -> -x vs y -> -y)
+    assert gspaces.flipRot2dOnR2(4) != gspaces.flipRot2dOnR2(4, axis=0.0)
+    # equal when they act alike: D_4 with mirror axis π/2 + 2π/4 labels its elements as with 0
+    assert gspaces.flipRot2dOnR2(4, axis=0.0) == gspaces.flipRot2dOnR2(4, axis=np.pi / 4 * 4)
     assert gspaces.rot2dOnR3(4) != gspaces.rot2dOnR2(4)
     assert gspaces.rot2dOnR3(4) != gspaces.rot2dOnR3(4, adjoint=ADJ)
-    assert gspaces.rot2dOnR2(-1, 3) != gspaces.rot2dOnR2(-1, 4)
+    # as in escnn, the band limit of a continuous group does not distinguish G-spaces
+    assert gspaces.rot2dOnR2(-1, 3) == gspaces.rot2dOnR2(-1, 4)
+    sub = gspaces.flipRot2dOnR2(8).restrict((1, 4))[0]  # the flip r f of D_8: mirror at π/2 + π/8
+    assert sub == gspaces.flipRot2dOnR2(4, axis=np.pi / 2 + np.pi / 8) and sub._sg_id == (np.pi + np.pi / 4, 4)
+    assert gspaces.flipRot3dOnR3().restrict((False, "octa"))[0] == gspaces.octaOnR3()
+    assert gspaces.rot3dOnR3().restrict((False, 4))[0] == gspaces.rot2dOnR3(4)
     assert gspaces.no_base_space(sg.cyclic_group(3)) == gspaces.no_base_space(sg.cyclic_group(3))
     assert len({gspaces.octaOnR3(), gspaces.octaOnR3(), gspaces.fullOctaOnR3()}) == 2
 

@@ -22,8 +22,14 @@ class GSpace0D(GSpace):
     def __init__(self, G: Group) -> None:
         if not isinstance(G, Group):
             raise TypeError(f"G: expected a steerable.group.Group, got {type(G).__name__}")
-        super().__init__(G, 0, None, None, G.name, (no_base_space, (G,)))
-        self._eq_key = ("R0", getattr(G, "maximum_frequency", None) if G.continuous else None)
+        super().__init__(G, 0, G.name, reduce_args=(no_base_space, (G,)))
+
+    def build_kernel_basis(self, in_repr, out_repr, **kwargs):
+        """The basis of the equivariant linear maps ``in_repr`` -> ``out_repr`` (escnn's signature
+        on a point: no rings, no sigma)."""
+        from steerable.kernels import _gspace_bases
+
+        return _gspace_bases.build_kernel_basis(self, in_repr, out_repr, None, None, **kwargs)
 
     def restrict(self, id: Any):
         """``(no_base_space(H), inclusion, restriction)`` for the subgroup ``id`` of G.

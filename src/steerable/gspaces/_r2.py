@@ -5,6 +5,13 @@ A point is ``(x, y)`` (x to the right, y up); pixel ``(i, j)`` of an ``H×W`` im
 the subgroup ``sg_id`` of ``o2_group(maximum_frequency)`` (ids in ``steerable.group._planar``):
 ``(None, N)`` rotations (C_N, SO(2) for N = -1) and ``(θ, N)`` those with the mirror across the
 line at angle θ/2 (D_N, O(2), or the C_2 of one mirror for N = 1).
+
+Reflections follow escnn: the flip ``f`` of the fibre group D_N (or O(2), C_2) acts on the plane
+as the mirror ``r_θ·diag(1, -1)``, which for the default ``axis = π/2`` (θ = π) is
+``diag(-1, 1)``: x -> -x, it reverses the image's columns; the element ``(f, k)`` acts as
+``r_{2πk/N + fθ}·diag(1, -1)^f``. The fibre irreps keep their own frame (the irrep (1, 1) of
+D_N is ``diag(1, -1)`` at ``f``), so for θ ≠ 0 :attr:`GSpace.basespace_action` is that irrep
+up to a change of basis (a rotation by θ/2) -- exactly as in escnn.
 """
 from __future__ import annotations
 
@@ -31,14 +38,34 @@ class GSpace2D(GSpace):
     def __init__(self, sg_id: Any, maximum_frequency: int = 6) -> None:
         o2 = o2_group(maximum_frequency)
         H, incl, restr, key = o2._subgroup_data(sg_id)
+        axis, M = sg_id
+        if axis is not None:
+            axis = float(axis)
+        if axis is not None and M > 1:
+            incl, restr = _dihedral_maps(o2, axis, int(M))
         super().__init__(
-            H, 2, o2, incl, f"{H.name}_on_R2[{sg_id!r}]", (GSpace2D, (sg_id, maximum_frequency)), restr=restr
+            H, 2, f"{H.name}_on_R2[{sg_id}]", ambient=o2, incl=incl,
+            reduce_args=(GSpace2D, (sg_id, maximum_frequency)), restr=restr,
         )
-        self._sg_id = key
-        self._eq_key = ("O(2)", key, maximum_frequency if H.continuous else None)
+        self._sg_id = (axis, int(M))
 
     def _post_restrict(self, parent, key) -> None:
         self._sg_id = None
+
+    def _canonical_restricted(self, id: Any):
+        if self._sg_id is None:
+            return None
+        axis, M = self._sg_id
+        if axis is None:  # rotations: the subgroup C_M' (or SO(2))
+            combined = (None, id)
+        elif M == 1:  # one mirror: id 2 keeps it, id 1 is the trivial group
+            combined = (axis if id == 2 else None, 1)
+        elif id[0] is None:
+            combined = (None, id[1])
+        else:  # the flip r^k f of the fibre group sits at angle axis + (angle of r^k)
+            rot = 2.0 * np.pi * id[0] / M if M > 0 else float(id[0])
+            combined = (axis + rot, id[1])
+        return GSpace2D(combined, self._ambient.maximum_frequency)
 
     def _grid_symmetries(self) -> np.ndarray:
         # rotations by multiples of 90°, with and without the flip diag(1, -1)
@@ -62,6 +89,24 @@ class GSpace2D(GSpace):
         else:
             batch = G._all_batch()
         return int(np.any(np.linalg.det(self._basespace_batch(batch)) < 0))
+
+
+def _dihedral_maps(o2, axis: float, M: int):
+    """escnn's inclusion of D_M into O(2) for the subgroup id (axis, M): (f, k) -> r_{2πk/M + f·axis}
+    f^f (the group layer reduces the axis modulo 2π/M, which relabels the elements), and its
+    inverse on the image."""
+    step = 2.0 * np.pi / M
+
+    def incl(b: np.ndarray) -> np.ndarray:
+        return np.stack([b[:, 0], np.mod(b[:, 1] * step + b[:, 0] * axis, 2.0 * np.pi)], 1)
+
+    def restr(b: np.ndarray):
+        k = (b[:, 1] - b[:, 0] * axis) / step
+        kr = np.round(k)
+        ok = np.abs(k - kr) < 1e-9
+        return np.stack([b[:, 0], np.mod(kr, M)], 1), ok
+
+    return incl, restr
 
 
 def _check_N(N: Any, argname: str = "N") -> int:
@@ -90,11 +135,14 @@ def rot2dOnR2(N: int = -1, maximum_frequency: int = 6) -> GSpace2D:
 
 def flipRot2dOnR2(N: int = -1, maximum_frequency: int = 6, axis: float = np.pi / 2) -> GSpace2D:
     """Rotations and reflections of the plane: D_N (``N > 0``) or O(2) (``N = -1``); the mirror
-    axis makes the angle ``axis`` with the x axis (default the vertical axis: x -> -x).
+    of the flip element is the line at angle ``axis`` to the x axis (default the vertical axis:
+    x -> -x, the image's columns reversed, as in escnn).
 
     >>> gs = flipRot2dOnR2(4)
     >>> gs.fibergroup, len(gs.testing_elements)
     (D4, 8)
+    >>> gs.basespace_matrix(gs.fibergroup.element((1, 0))).round(12).tolist()
+    [[-1.0, 0.0], [0.0, 1.0]]
     """
     return GSpace2D((2 * _check_axis(axis), _check_N(N)), maximum_frequency)
 

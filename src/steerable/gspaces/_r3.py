@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from steerable.group import GroupElement, o3_group
+from steerable.group import GroupElement, o3_group, so3_group
 
 from ._gspace import GSpace
 from ._r2 import _check_axis, _check_N
@@ -44,19 +44,62 @@ class GSpace3D(GSpace):
 
     def __init__(self, sg_id: Any, maximum_frequency: int = 2) -> None:
         o3 = o3_group(maximum_frequency)
-        H, incl, restr, key = o3._subgroup_data(sg_id)
+        H, incl, restr, key = o3._subgroup_data(_escnn_cone_id(o3, sg_id))
         super().__init__(
-            H, 3, o3, incl, f"{H.name}_on_R3[{sg_id!r}]", (GSpace3D, (sg_id, maximum_frequency)), restr=restr
+            H, 3, f"{H.name}_on_R3[{sg_id}]", ambient=o3, incl=incl,
+            reduce_args=(GSpace3D, (sg_id, maximum_frequency)), restr=restr,
         )
         self._sg_id = key
-        self._eq_key = ("O(3)", key, maximum_frequency if H.continuous else None)
 
     def _post_restrict(self, parent, key) -> None:
         self._sg_id = None
 
+    def _canonical_restricted(self, id: Any):
+        if self._sg_id is None:
+            return None
+        mf = self._ambient.maximum_frequency
+        G = self.fibergroup
+        if G == o3_group():  # ids of O(3) subgroups are GSpace3D ids
+            return GSpace3D(id, mf)
+        if G == so3_group():  # an SO(3) subgroup id: the same subgroup without the inversion
+            rest, adj = (id[:-1], id[-1:]) if isinstance(id, tuple) and id and isinstance(id[-1], GroupElement) else (id, ())
+            if isinstance(rest, tuple) and len(rest) == 1:
+                rest = rest[0]
+            if isinstance(rest, str):
+                return GSpace3D((False, rest) + tuple(adj), mf)
+            if isinstance(rest, tuple) and len(rest) == 2:
+                return GSpace3D((False,) + rest + tuple(adj), mf)
+        return None
+
     def _grid_symmetries(self) -> np.ndarray:
         o3 = self._ambient
         return np.stack([o3._from_param(m, "MAT") for m in _signed_permutations(3)])
+
+
+def _escnn_cone_id(o3, sg_id: Any) -> Any:
+    """escnn's ``('cone', θ, N[, adjoint])``: the mirror of the flip element is the plane through z
+    and the direction at angle -θ/2 in the xy plane (its matrix restricted to xy is
+    ``[[cos θ, -sin θ], [-sin θ, -cos θ]]``). Returns the id of the group layer that has this
+    mirror (checked numerically, so it holds whichever convention the group layer uses)."""
+    if not (
+        isinstance(sg_id, tuple) and len(sg_id) >= 3 and sg_id[0] == "cone"
+        and isinstance(sg_id[1], (int, float, np.integer, np.floating)) and not isinstance(sg_id[1], bool)
+        and isinstance(sg_id[2], (int, np.integer)) and not isinstance(sg_id[2], bool)
+    ):
+        return sg_id
+    theta, N = float(sg_id[1]), int(sg_id[2])
+    c, s = np.cos(theta), np.sin(theta)
+    expected = np.array([[c, -s, 0.0], [-s, -c, 0.0], [0.0, 0.0, 1.0]])
+    for t in (theta, float(np.mod(-theta, 2 * np.pi))):
+        try:
+            H, incl, _, _ = o3._subgroup_data(("cone", t, N))
+        except ValueError:
+            return sg_id
+        flip = H.element(1) if N == 1 else H.element((1, 0) if N > 1 else (1, 0.0))
+        m = o3._standard_matrices(incl(flip._v[None]))[0]
+        if np.allclose(m, expected, atol=1e-9):
+            return ("cone", t) + tuple(sg_id[2:])
+    return sg_id  # pragma: no cover - neither convention: leave it to the group layer
 
 
 def _with_adjoint(sg_id: tuple, adjoint: Any) -> tuple:
@@ -81,8 +124,8 @@ def rot3dOnR3(maximum_frequency: int = 2) -> GSpace3D:
 def flipRot3dOnR3(maximum_frequency: int = 2) -> GSpace3D:
     """All rotations and reflections O(3) of R^3.
 
-    >>> len(flipRot3dOnR3().testing_elements)
-    48
+    >>> len(flipRot3dOnR3().testing_elements), len(flipRot3dOnR3().exact_testing_elements)
+    (120, 48)
     """
     return GSpace3D("o3", maximum_frequency)
 
@@ -158,8 +201,8 @@ def conicalOnR3(
     n: int = -1, axis: float = np.pi / 2, adjoint: GroupElement | None = None, maximum_frequency: int = 2
 ) -> GSpace3D:
     """The symmetries of a cone about z: rotations about z and the mirrors across planes that
-    contain z, the first one also containing the xy-plane direction at angle ``axis`` (default
-    π/2: the mirror x -> -x); D_n (``n > 0``) or O(2) (``n = -1``).
+    contain z; as in escnn, the flip element's plane contains the xy-plane direction at angle
+    ``-axis`` (default π/2: the mirror x -> -x); D_n (``n > 0``) or O(2) (``n = -1``).
 
     >>> conicalOnR3(4).fibergroup
     D4
@@ -172,10 +215,14 @@ def fullCylindricalOnR3(
 ) -> GSpace3D:
     """:func:`dihedralOnR3` times the inversion {±I} (the symmetries of a cylinder).
 
+    As in escnn, ``axis`` enters the subgroup id as it is (``(True, axis, n)``, where
+    :func:`dihedralOnR3` puts ``2·axis``): the flip rotates by π about the xy-plane direction at
+    angle ``axis / 2`` (π/4 by default).
+
     >>> fullCylindricalOnR3(4).fibergroup.order()
     16
     """
-    return GSpace3D(_with_adjoint((True, 2 * _check_axis(axis), _check_N(n, "n")), adjoint), maximum_frequency)
+    return GSpace3D(_with_adjoint((True, _check_axis(axis), _check_N(n, "n")), adjoint), maximum_frequency)
 
 
 def cylindricalOnR3(n: int = -1, adjoint: GroupElement | None = None, maximum_frequency: int = 2) -> GSpace3D:
@@ -188,8 +235,8 @@ def cylindricalOnR3(n: int = -1, adjoint: GroupElement | None = None, maximum_fr
 
 
 def mirOnR3(axis: float = np.pi / 2, adjoint: GroupElement | None = None) -> GSpace3D:
-    """The mirror across the plane containing z and the xy-plane direction at angle ``axis``
-    (default π/2: x -> -x); fibre group C_2.
+    """The mirror across the plane containing z and the xy-plane direction at angle ``-axis``
+    (escnn's convention; default π/2: x -> -x); fibre group C_2.
 
     >>> gs = mirOnR3()
     >>> gs.basespace_matrices(gs.fibergroup.element(1)).round(12)[0].diagonal().tolist()
