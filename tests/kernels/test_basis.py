@@ -42,7 +42,7 @@ SIGMAS = [0.6, 0.6, 0.6]
 
 
 def _irreps(G, L=3):
-    return G.irreps() if G.order() > 0 else G.bl_irreps(L)
+    return G.irreps() if G.order() > 0 else [G.irrep(*i) for i in G.bl_irreps(L)]
 
 
 def _pairs(gs, L=3):

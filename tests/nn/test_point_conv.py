@@ -252,7 +252,8 @@ def test_gradients_flow():
 # ---------------------------------------------------------------------------------------------
 def test_rings_and_sigmas():
     assert point_conv_rings(width=2.0, n_rings=3) == ([0.0, 1.0, 2.0], [0.005, 0.6, 0.4])
-    assert point_conv_rings(width=2.5) == ([0.0, 2.5 / 3, 5.0 / 3, 2.5], [0.005, 0.6, 0.6, 0.4])
+    # escnn's radii: torch's float32 linspace
+    assert point_conv_rings(width=2.5) == (torch.linspace(0, 2.5, 4).tolist(), [0.005, 0.6, 0.6, 0.4])
     assert point_conv_rings(rings=[0.5, 1.0], sigma=0.3) == ([0.5, 1.0], [0.3, 0.3])
     assert point_conv_rings(rings=[0.0, 1.0], sigma=[0.1, 0.2])[1] == [0.1, 0.2]
     assert reference_offsets([0.0, 1.0, 2.0], 2).shape == (25, 2)

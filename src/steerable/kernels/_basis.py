@@ -26,6 +26,8 @@ from steerable.group import Representation, homomorphism_space
 from ._harmonics import harmonic_ids, harmonics
 
 _RES_CACHE: dict = {}
+#: an element whose samples satisfy Σ ‖B(x)‖² / d_out below this is treated as zero on the grid
+VANISHING_TOL = 1e-12
 _HOM_CACHE: dict = {}
 
 
@@ -126,15 +128,18 @@ class IrrepsPairBasis:
         if self.maximum_offset is not None:
             jmax_pair = H.irrep(*self.in_id).bandlimit + H.irrep(*self.out_id).bandlimit + int(self.maximum_offset)
         for ri, (r, s) in enumerate(zip(self.rings, self.sigmas)):
-            J = self.cutoff(r)
+            J = int(self.cutoff(r))
             if jmax_pair is not None:
                 J = min(J, jmax_pair)
-            for hid, j in harmonic_ids(d, max(J, 0)):
+            if J < 0:  # a cut-off below 0 at this radius: no harmonic at all
+                continue
+            for hid, j in harmonic_ids(d, J):
                 x = harmonic_intertwiners(self.gspace, self.in_id, self.out_id, hid)
                 keep = []
                 for k in range(x.shape[0]):
                     el = BasisElement(self.in_id, self.out_id, float(r), float(s), hid, j, k)
-                    if self.basis_filter is not None and not self.basis_filter(el.as_dict()):
+                    if self.basis_filter is not None and not self.basis_filter(
+                            escnn_attributes(el, self.d_out, self.d_in, ri, d)):
                         continue
                     keep.append(k)
                     self.elements.append(el)
@@ -168,6 +173,34 @@ class IrrepsPairBasis:
 
     def count_at_radius(self, r: float) -> int:
         return sum(1 for e in self.elements if abs(e.radius - r) < 1e-12)
+
+    def select(self, keep) -> "IrrepsPairBasis":
+        """A copy holding only the elements ``keep`` (a boolean mask over ``elements``), in order."""
+        keep = np.asarray(keep, dtype=bool).reshape(-1)
+        if keep.shape != (len(self),):
+            raise ValueError(f"keep: expected a boolean mask of length {len(self)}, got shape {keep.shape}")
+        new = object.__new__(IrrepsPairBasis)
+        new.__dict__.update(self.__dict__)
+        new.elements = [e for e, k in zip(self.elements, keep) if k]
+        blocks, p = [], 0
+        for ri, j, x in self._blocks:
+            m = keep[p : p + len(x)]
+            p += len(x)
+            if m.any():
+                blocks.append((ri, j, x[m]))
+        new._blocks = blocks
+        return new
+
+    def nonvanishing(self, points: np.ndarray, tol: float = VANISHING_TOL) -> "IrrepsPairBasis":
+        """The elements whose samples on ``points`` are not all ~0 (escnn drops the others: on a
+        grid, some harmonics alias to zero). An element is kept when
+        ``Σ_points ‖B(x)‖²_F / d_out >= tol``."""
+        if not len(self):
+            return self
+        s = self.sample(points)
+        norms = (s ** 2).sum(axis=(1, 2, 3)) / self.d_out
+        keep = norms >= tol
+        return self if keep.all() else self.select(keep)
 
 
 class SteerableKernelBasis:
@@ -238,6 +271,19 @@ class SteerableKernelBasis:
         qo = np.asarray(self.out_repr.change_of_basis)
         qi = np.asarray(self.in_repr.change_of_basis_inv)
         return np.einsum("pa,kabn,bq->kpqn", qo, out, qi)
+
+
+def escnn_attributes(el: BasisElement, d_out: int, d_in: int, radial_idx: int, d: int = 2) -> dict:
+    """The attributes of a basis element as a filter sees them: steerable's keys plus escnn's
+    names for the same facts (``'radius'``, ``'sigma'``, ``'irrep:frequency'`` (the harmonic's
+    order), ``'j'`` (the harmonic's O(d) irrep), ``'in_irrep'``, ``'out_irrep'``, ``'shape'``,
+    ``'radial_idx'``; on R^2 also ``'irrep:flip_frequency'``), so escnn-style ``basis_filter``
+    callables work unchanged."""
+    a = el.as_dict()
+    a.update({"irrep:frequency": el.frequency, "j": el.harmonic, "shape": (d_out, d_in), "radial_idx": radial_idx})
+    if d == 2:
+        a["irrep:flip_frequency"] = el.harmonic[0]
+    return a
 
 
 def _as_sigmas(sigma, n: int) -> list[float]:

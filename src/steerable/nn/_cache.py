@@ -20,7 +20,7 @@ class ExpansionCacheMixin:
     """Mix into an ``EquivariantModule`` that defines ``expand_parameters()``.
 
     - ``_expanded()``: the expansion; in eval mode without grad it is cached and reused while the
-      parameters named in ``_cache_params`` hold the same values (compared by value, since edits
+      parameters named in ``_cache_params`` (``_cache_tensors()``) hold the same values (compared by value, since edits
       through ``.data`` do not bump version counters). The cache is never in the state_dict.
     - ``register_exact_buffer(name, array, dtype)``: a non-persistent buffer keeping its float64
       source, re-cast from it whenever the module changes dtype (``.double()`` gives values exact
@@ -32,12 +32,16 @@ class ExpansionCacheMixin:
     def _expanded(self):
         if self.training or torch.compiler.is_compiling() or torch.is_grad_enabled():
             return self.expand_parameters()
-        params = [getattr(self, n, None) for n in self._cache_params]
+        params = self._cache_tensors()
         c = self.__dict__.get("_cache")
         if c is None or not _same(c[0], params):
             out = self.expand_parameters()
             self._cache = ([None if p is None else p.detach().clone() for p in params], out)
         return self._cache[1]
+
+    def _cache_tensors(self) -> list:
+        """The tensors the cached expansion depends on (compared by value before reuse)."""
+        return [getattr(self, n, None) for n in self._cache_params]
 
     def register_exact_buffer(self, name: str, array: np.ndarray, dtype: torch.dtype) -> None:
         src = np.array(array, dtype=np.float64)

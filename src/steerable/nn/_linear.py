@@ -72,16 +72,16 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
     >>> _ = lin.check_equivariance()
     """
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True, initialize: bool = True):
+    def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True, basisexpansion: str = "blocks",
+                 recompute: bool = False, initialize: bool = True):
         super().__init__()
+        if basisexpansion != "blocks":
+            raise ValueError(f"basisexpansion: the only expansion algorithm is 'blocks', got {basisexpansion!r}")
+        if not isinstance(initialize, (bool, np.bool_)):
+            raise TypeError(f"initialize: expected a bool, got {type(initialize).__name__}")
         for arg, t in (("in_type", in_type), ("out_type", out_type)):
             if not isinstance(t, FieldType):
                 raise TypeError(f"{arg}: expected a FieldType, got {type(t).__name__}")
-            if t.gspace.dimensionality != 0:
-                raise ValueError(
-                    f"{arg}: Linear needs a field type on gspaces.no_base_space(G) (R^0), got one on "
-                    f"R^{t.gspace.dimensionality}; use R2Conv/R3Conv with kernel_size=1 on a grid"
-                )
         if in_type.gspace != out_type.gspace:
             raise ValueError(f"out_type: in_type and out_type must live on the same gspace, got {in_type.gspace} and {out_type.gspace}")
         if not isinstance(bias, bool):
@@ -136,7 +136,9 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
         else:
             self.bias = None
         self._cache: tuple | None = None
+        self.space = in_type.gspace
         self._init_std = self._he_std()
+        object.__setattr__(self, "_basismanager", LinearBasisManager(self))
         if initialize:
             self.reset_parameters()
 
@@ -184,9 +186,28 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
         self._cache = None
 
     # -- matrix ----------------------------------------------------------------------------------
+    @property
+    def basisexpansion(self) -> "LinearBasisManager":
+        """The basis manager (escnn's interface: ``dimension()``, ``get_basis_info()``,
+        ``get_element_info(i)``, ``forward(weights) → (C_out, C_in)``)."""
+        return self.__dict__["_basismanager"]
+
+    @property
+    def matrix(self) -> torch.Tensor:
+        """The expanded matrix (C_out, C_in) (cached in eval mode, as escnn's ``matrix``)."""
+        return self._expanded()[0]
+
+    @property
+    def expanded_bias(self) -> torch.Tensor | None:
+        return self._expanded()[1]
+
     def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The dense matrix (C_out, C_in) and bias built from the current weights."""
-        w = self.weights
+        m = self._matrix_of(self.weights)
+        b = self.bias_expansion.to(self.weights.dtype) @ self.bias if self.bias is not None else None
+        return m, b
+
+    def _matrix_of(self, w: torch.Tensor) -> torch.Tensor:
         rows = []
         for a, row in enumerate(self._blocks):
             cols = []
@@ -204,8 +225,7 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
             m = m.index_select(0, self._inv_out)
         if self._permute_in:
             m = m.index_select(1, self._inv_in)
-        b = self.bias_expansion.to(w.dtype) @ self.bias if self.bias is not None else None
-        return m, b
+        return m
 
     def _matrix(self):
         return self._expanded()
@@ -236,7 +256,8 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
         return super().check_equivariance(atol=atol, rtol=rtol, x=x)
 
     def export(self) -> torch.nn.Linear:
-        """The equivalent ``torch.nn.Linear`` (weights copied; acts on the last axis)."""
+        """The equivalent ``torch.nn.Linear`` (weights copied; acts on the last axis), in eval mode;
+        as escnn's ``export()``, the layer itself is set to eval mode too."""
         with torch.no_grad():
             m, b = self.expand_parameters()
         lin = torch.nn.Linear(self.in_type.size, self.out_type.size, bias=b is not None, dtype=m.dtype, device=m.device)
@@ -244,7 +265,80 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
             lin.weight.copy_(m)
             if b is not None:
                 lin.bias.copy_(b)
-        return lin.train(self.training)
+        self.eval()
+        return lin.eval()
 
     def extra_repr(self) -> str:
         return f"{self.in_type!r} -> {self.out_type!r}, basis={self.dimension}, bias={self.bias is not None}"
+
+
+class LinearBasisManager:
+    """escnn's basis-manager interface over a :class:`Linear` layer's intertwiner bases: weight
+    ``id`` multiplies intertwiner ``inner`` of the pair (output field, input field).
+
+    >>> from steerable import gspaces, nn
+    >>> from steerable.group import cyclic_group
+    >>> gs = gspaces.no_base_space(cyclic_group(4))
+    >>> t = nn.FieldType(gs, [gs.regular_repr] * 2)
+    >>> be = Linear(t, t).basisexpansion
+    >>> be.dimension(), be.get_element_info(0)['out_field_position'], tuple(be(torch.zeros(16)).shape)
+    (16, 0, (8, 8))
+    """
+
+    def __init__(self, linear: Linear):
+        self._lin = linear
+        out_fields = [[f for f, r in enumerate(linear.out_type.representations) if r == ro] for ro in linear._outs]
+        in_fields = [[f for f, r in enumerate(linear.in_type.representations) if r == ri] for ri in linear._ins]
+        info = []
+        for a, row in enumerate(linear._blocks):
+            for b, blk in enumerate(row):
+                if blk is None:
+                    continue
+                slot, off, no, ni, k = blk
+                for o in range(no):
+                    for i in range(ni):
+                        for kk in range(k):
+                            info.append((a, b, out_fields[a][o], in_fields[b][i], kk))
+        self._info = info
+        self._dim = linear.dimension
+        self._out_reprs, self._in_reprs = list(linear.out_type.representations), list(linear.in_type.representations)
+
+    def dimension(self) -> int:
+        return self._dim
+
+    def get_element_info(self, idx: int) -> dict:
+        if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)) or not 0 <= int(idx) < self._dim:
+            raise IndexError(f"idx: expected 0 <= idx < {self._dim}, got {idx!r}")
+        a, b, of, inf, kk = self._info[int(idx)]
+        return {"id": int(idx), "out_field_position": of, "in_field_position": inf, "inner": kk,
+                "out_repr": self._out_reprs[of].name, "in_repr": self._in_reprs[inf].name, "radius": 0.0}
+
+    def get_basis_info(self):
+        for i in range(self._dim):
+            yield self.get_element_info(i)
+
+    def forward(self, weights: torch.Tensor) -> torch.Tensor:
+        return self._lin._matrix_of(weights)
+
+    __call__ = forward
+
+    def _he_std(self):
+        return self._lin._he_std()  # recomputed (generalized_he_init(cache=True) keeps it)
+
+    def _delta_orthonormal(self) -> torch.Tensor:
+        """Weights whose matrix is (semi-)orthogonal: per representation ρ present in both
+        types, a random orthogonal mixing of its occurrences times the identity of ρ."""
+        lin = self._lin
+        w = torch.zeros(self._dim, dtype=torch.float64)
+        for a, row in enumerate(lin._blocks):
+            for b, blk in enumerate(row):
+                if blk is None or lin._outs[a] != lin._ins[b]:
+                    continue
+                slot, off, no, ni, k = blk
+                basis = getattr(lin, f"_basis_{slot}").detach().double()  # (k, d, d)
+                d = basis.shape[1]
+                coef = torch.linalg.lstsq(basis.reshape(k, -1).T, torch.eye(d, dtype=torch.float64).reshape(-1, 1)).solution[:, 0]
+                m = max(no, ni)
+                q = torch.linalg.qr(torch.randn(m, m, dtype=torch.float64))[0][:no, :ni]
+                w[off : off + no * ni * k] = (q[:, :, None] * coef[None, None, :]).reshape(-1)
+        return w

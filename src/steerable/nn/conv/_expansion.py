@@ -9,7 +9,8 @@ representation). Bases are non-persistent buffers, so the state_dict holds only 
 """
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from typing import Iterator, NamedTuple
 
 import numpy as np
 import torch
@@ -28,8 +29,17 @@ class BlockBasisExpansion(torch.nn.Module):
 
     def __init__(self, in_type: FieldType, out_type: FieldType, points: np.ndarray, rings, sigmas,
                  cutoff, maximum_offset=None, basis_filter=None, dtype: torch.dtype | None = None,
-                 recompute: bool = False):
+                 recompute: bool = False, drop_vanishing: bool = False, pair_basis=None):
         super().__init__()
+        self._in_reprs = list(in_type.representations)
+        self._out_reprs = list(out_type.representations)
+        self._input_size, self._output_size = in_type.size, out_type.size
+        self.points = np.asarray(points, dtype=np.float64)
+        self.S = int(self.points.shape[0])
+        # escnn's bookkeeping by representation name (the weights themselves are laid out per irreps pair)
+        self._in_count = dict(Counter(r.name for r in self._in_reprs))
+        self._out_count = dict(Counter(r.name for r in self._out_reprs))
+        self._n_pairs = len(set(self._in_reprs)) * len(set(self._out_reprs))
         self.recompute = bool(recompute)
         self._points = np.asarray(points, dtype=np.float64)
         self._pair_bases: dict = {}
@@ -45,7 +55,7 @@ class BlockBasisExpansion(torch.nn.Module):
         self._types: list = []  # (name, n_o, n_i, nb, do, di)
         self._type_ids: list = []  # (in irrep id, out irrep id) per type
         self._type_radii: list = []  # radius of each basis element per type
-        self.attributes: list[dict] = []
+        self._type_slots: list = []  # (out slots, in slots) per type
         rows_all, cols_all = [], []
         offset = 0
         out_ids = list(OrderedDict.fromkeys(s[1] for s in out_slots))
@@ -56,7 +66,13 @@ class BlockBasisExpansion(torch.nn.Module):
                 i_slots = [s for s in in_slots if s[1] == iid]
                 key = (iid, oid)
                 if key not in pair_cache:
-                    pair_cache[key] = IrrepsPairBasis(gs, iid, oid, rings, sigmas, cutoff, maximum_offset, basis_filter)
+                    if pair_basis is not None:
+                        pb = pair_basis(iid, oid)
+                    else:
+                        pb = IrrepsPairBasis(gs, iid, oid, rings, sigmas, cutoff, maximum_offset, basis_filter)
+                    if drop_vanishing:
+                        pb = pb.nonvanishing(self._points)
+                    pair_cache[key] = pb
                 pb = pair_cache[key]
                 nb = len(pb)
                 if nb == 0:
@@ -67,19 +83,16 @@ class BlockBasisExpansion(torch.nn.Module):
                 if not self.recompute:  # recompute: sampled at every forward, no basis in memory
                     basis = torch.as_tensor(pb.sample(points), dtype=dtype)  # (nb, do, di, N)
                     self.register_buffer(name, basis, persistent=False)
-                rows = np.concatenate([np.arange(c, c + do) for _, _, c in o_slots])
-                cols = np.concatenate([np.arange(c, c + di) for _, _, c in i_slots])
+                rows = np.concatenate([np.arange(sl[2], sl[2] + do) for sl in o_slots])
+                cols = np.concatenate([np.arange(sl[2], sl[2] + di) for sl in i_slots])
                 rows_all.append(np.repeat(rows, len(cols)))
                 cols_all.append(np.tile(cols, len(rows)))
                 self._types.append((name, len(o_slots), len(i_slots), nb, do, di))
                 self._type_ids.append((iid, oid))
                 self._type_radii.append([e.radius for e in pb.elements])
-                for so in o_slots:
-                    for si in i_slots:
-                        for e in pb.elements:
-                            self.attributes.append(dict(e.as_dict(), out_field=so[0], in_field=si[0]))
+                self._type_slots.append((o_slots, i_slots))
                 offset += len(o_slots) * len(i_slots) * nb
-        self.dimension = offset
+        self._dim = offset
         # blocks come out type by type in (o-slot, i-slot, p, q) order; the filter gathers from them,
         # entries outside every block pointing at a trailing zero
         n_vals = sum(len(rw) for rw in rows_all)
@@ -128,6 +141,77 @@ class BlockBasisExpansion(torch.nn.Module):
             self._buffers[name] = torch.as_tensor(src, dtype=buf.dtype, device=buf.device)
         return out
 
+    # -- escnn's BasisManager interface --------------------------------------------------------
+    @property
+    def dimension(self) -> _Dimension:
+        """The number of weights (an int; ``dimension()`` also works, as in escnn)."""
+        return _Dimension(self._dim)
+
+    @property
+    def blocks(self) -> list[BasisBlock]:
+        """The per-block structure: one :class:`BasisBlock` per irreps-pair type, in weight order."""
+        out, p = [], 0
+        for (name, n_o, n_i, nb, do, di), (iid, oid), (os_, is_) in zip(self._types, self._type_ids, self._type_slots):
+            els = self._pair_bases[name].elements
+            n = n_o * n_i * nb
+            out.append(BasisBlock(name, iid, oid, slice(p, p + n), n_o, n_i, nb,
+                                  tuple((sl[0], sl[2], sl[3]) for sl in os_), tuple((sl[0], sl[2], sl[3]) for sl in is_),
+                                  tuple(e.radius for e in els), tuple(e.frequency for e in els)))
+            p += n
+        return out
+
+    def get_basis_info(self) -> Iterator[dict]:
+        """The attributes of every weight, in order (escnn's keys: ``'id'``, ``'in_irrep'``,
+        ``'out_irrep'``, ``'in_irreps_position'``, ``'out_irreps_position'``, ``'in_irrep_idx'``,
+        ``'out_irrep_idx'``, ``'in_field_position'``, ``'out_field_position'``, ``'in_repr'``,
+        ``'out_repr'``, ``'radius'``, ``'sigma'``, ``'irrep:frequency'``, ``'j'``, ``'shape'``, plus
+        steerable's ``'frequency'``, ``'harmonic'``, ``'inner'``, ``'in_field'``, ``'out_field'``)."""
+        idx = 0
+        d = self._points.shape[1] if self._points.ndim == 2 else 0
+        for (name, n_o, n_i, nb, do, di), (os_, is_) in zip(self._types, self._type_slots):
+            pb = self._pair_bases[name]
+            base = [_element_attrs(pb, e, do, di, d) for e in pb.elements]
+            for so in os_:
+                for si in is_:
+                    for b, a in enumerate(base):
+                        yield dict(a, id=idx, block_id=b, in_irreps_position=si[3], out_irreps_position=so[3],
+                                   in_irrep_idx=si[4], out_irrep_idx=so[4], in_field_position=si[0],
+                                   out_field_position=so[0], in_field=si[0], out_field=so[0],
+                                   in_repr=self._in_reprs[si[0]].name, out_repr=self._out_reprs[so[0]].name)
+                        idx += 1
+
+    def get_element_info(self, idx: int) -> dict:
+        """The attributes of weight ``idx`` (the ``idx``-th item of :meth:`get_basis_info`)."""
+        if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)) or not 0 <= int(idx) < self._dim:
+            raise IndexError(f"idx: expected 0 <= idx < {self._dim}, got {idx!r}")
+        idx = int(idx)
+        p = 0
+        for (name, n_o, n_i, nb, do, di), (os_, is_) in zip(self._types, self._type_slots):
+            n = n_o * n_i * nb
+            if idx < p + n:
+                o, rest = divmod(idx - p, n_i * nb)
+                i, b = divmod(rest, nb)
+                pb = self._pair_bases[name]
+                so, si = os_[o], is_[i]
+                d = self._points.shape[1] if self._points.ndim == 2 else 0
+                return dict(_element_attrs(pb, pb.elements[b], do, di, d), id=idx, block_id=b,
+                            in_irreps_position=si[3], out_irreps_position=so[3], in_irrep_idx=si[4],
+                            out_irrep_idx=so[4], in_field_position=si[0], out_field_position=so[0],
+                            in_field=si[0], out_field=so[0], in_repr=self._in_reprs[si[0]].name,
+                            out_repr=self._out_reprs[so[0]].name)
+            p += n
+        raise IndexError(idx)
+
+    def get_basis_names(self) -> list[str]:
+        """A readable name per weight: ``'(out field, in field)_(out irrep, in irrep)_r<radius>_j<freq>_<k>'``."""
+        return [f"({a['out_field_position']},{a['in_field_position']})_({a['out_irrep']},{a['in_irrep']})"
+                f"_r{a['radius']:g}_j{a['irrep:frequency']}_{a['inner']}" for a in self.get_basis_info()]
+
+    @property
+    def attributes(self) -> list[dict]:
+        """All the weights' attributes as a list (see :meth:`get_basis_info`)."""
+        return list(self.get_basis_info())
+
     def basis_tensor(self, name: str, like: torch.Tensor | None = None) -> torch.Tensor:
         """The sampled basis (nb, d_out, d_in, N) of one irreps-pair type."""
         if self.recompute:
@@ -137,7 +221,16 @@ class BlockBasisExpansion(torch.nn.Module):
         return getattr(self, name)
 
     def forward(self, weights: torch.Tensor) -> torch.Tensor:
-        """weights (G, dimension) → filters (G, C_out, C_in, N)."""
+        """weights (G, dimension) → filters (G, C_out, C_in, N); escnn's call with one weight
+        vector (dimension,) gives its layout (C_out, C_in, N)."""
+        if not isinstance(weights, torch.Tensor):
+            raise TypeError(f"weights: expected a tensor, got {type(weights).__name__}")
+        if weights.dim() == 1:
+            if weights.shape[0] != self._dim:
+                raise ValueError(f"weights: expected {self._dim} entries, got {weights.shape[0]}")
+            return self.assemble(weights[None], lambda name: self.basis_tensor(name, weights), self.n_points)[0]
+        if weights.dim() != 2 or weights.shape[1] != self._dim:
+            raise ValueError(f"weights: expected shape ({self._dim},) or (G, {self._dim}), got {tuple(weights.shape)}")
         return self.assemble(weights, lambda name: self.basis_tensor(name, weights), self.n_points)
 
     def assemble(self, weights: torch.Tensor, basis_of, n: int) -> torch.Tensor:
@@ -176,6 +269,13 @@ class BlockBasisExpansion(torch.nn.Module):
         return filt
 
 
+def _element_attrs(pb, e, do: int, di: int, d: int) -> dict:
+    from steerable.kernels._basis import escnn_attributes
+
+    ri = next((k for k, r in enumerate(pb.rings) if r == e.radius), 0)
+    return escnn_attributes(e, do, di, ri, d)
+
+
 def _block_order(idx: np.ndarray, t) -> np.ndarray:
     """Reorder a row-major (rows × cols) index list, rows = (o-slot, p), cols = (i-slot, q), to
     the GEMM output order (o-slot, i-slot, p, q)."""
@@ -184,13 +284,46 @@ def _block_order(idx: np.ndarray, t) -> np.ndarray:
     return grid.transpose(0, 2, 1, 3).reshape(-1)
 
 
-def _slots(ftype: FieldType) -> list[tuple[int, tuple, int]]:
-    """(field index, irrep id, channel offset in the irrep basis) for every irrep of every field."""
+def _slots(ftype: FieldType) -> list[tuple[int, tuple, int, int, int]]:
+    """(field index, irrep id, channel offset in the irrep basis, position among all the irreps of
+    the type, index within its field) for every irrep of every field."""
     G = ftype.gspace.fibergroup
     out = []
+    pos = 0
     for f, rep in enumerate(ftype.representations):
         c = int(ftype.fields_start[f])
-        for i in rep.irreps:
-            out.append((f, i, c))
+        for k, i in enumerate(rep.irreps):
+            out.append((f, i, c, pos, k))
             c += G.irrep(*i).size
+            pos += 1
     return out
+
+
+class _Dimension(int):
+    """The number of weights: an ``int`` that can also be called (escnn's ``dimension()``)."""
+
+    def __call__(self) -> int:
+        return int(self)
+
+
+class BasisBlock(NamedTuple):
+    """One irreps-pair type of a :class:`BlockBasisExpansion` (what research code reads to
+    re-weight or inspect the Wigner–Eckart blocks).
+
+    ``weights`` is the slice of the weight vector it owns, laid out ``(n_out, n_in, size)``
+    (output slot, input slot, basis element); ``out_slots``/``in_slots`` list, for each slot,
+    ``(field, channel offset in the irrep basis, irreps position)``; ``radii``/``frequencies``
+    describe its ``size`` basis elements.
+    """
+
+    name: str
+    in_irrep: tuple
+    out_irrep: tuple
+    weights: slice
+    n_out: int
+    n_in: int
+    size: int
+    out_slots: tuple
+    in_slots: tuple
+    radii: tuple
+    frequencies: tuple

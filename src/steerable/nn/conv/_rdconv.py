@@ -8,14 +8,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from steerable.kernels import default_rings, make_cutoff
-from steerable.kernels._basis import _as_sigmas
 
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._cache import ExpansionCacheMixin
 from .._module import EquivariantModule
 from ._expansion import BlockBasisExpansion
+from ._params import grid_basis_params
+from ._rep_expansion import RepBasisExpansion
+from ._source import BasisKernelSource, KernelSource
+
+_DEFAULT_SOURCE = BasisKernelSource()
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -38,6 +41,25 @@ def kernel_points(kernel_size: int, d: int) -> np.ndarray:
 
 
 class _RdConv(ExpansionCacheMixin, EquivariantModule):
+    """The grid convolutions' shared machinery (escnn's ``_RdConv``).
+
+    Extension points (public, tested):
+
+    - ``_build_kernel_basis(in_repr, out_repr)``: escnn's hook. A subclass overriding it returns,
+      for every pair of field representations, a kernel basis (any object with
+      ``sample(points (S, d)) -> (S, dim, out, in)`` and ``len()``, e.g. a
+      :class:`steerable.kernels.KernelBasis`); the layer then samples *that* basis on its grid
+      (:class:`RepBasisExpansion`) instead of the built-in analytic one. The base implementation
+      returns the analytic basis of the pair (what the default layer uses).
+    - ``kernel_source``: the module the layer asks for its filter (default
+      :class:`BasisKernelSource`: the basis expansion of ``weights``). Assign any
+      :class:`KernelSource` (an MLP generating the kernel from the offsets, a learned re-weighting
+      of the basis blocks, ...); its parameters join the layer's.
+    - ``basisexpansion``: the basis manager (escnn's interface: ``dimension()``,
+      ``get_basis_info()``, ``get_element_info(i)``, ``forward(weights)``) with the per-block
+      structure in ``basisexpansion.blocks``.
+    """
+
     _d = 2
     _transposed = False
 
@@ -46,7 +68,7 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
                  sigma: float | Sequence[float] | None = None, frequencies_cutoff: float | Callable | None = None,
                  rings: Sequence[float] | None = None, maximum_offset: int | None = None, recompute: bool = False,
                  basis_filter: Callable[[dict], bool] | None = None, initialize: bool = True,
-                 output_padding=0):
+                 output_padding=0, basis: str = "escnn", pair_basis=None):
         super().__init__()
         d = self._d
         for arg, t in (("in_type", in_type), ("out_type", out_type)):
@@ -70,11 +92,15 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
             if in_type.index_select(range(k * gin, (k + 1) * gin)) != sub_in or out_type.index_select(range(k * gout, (k + 1) * gout)) != sub_out:
                 raise ValueError(f"groups: in_type and out_type must be {groups} repetitions of the same field types")
         self.in_type, self.out_type = in_type, out_type
+        self.space = in_type.gspace
+        self.d = d
         self.kernel_size = int(kernel_size)
-        self.stride = _tuple(stride, d, "stride")
-        self.dilation = _tuple(dilation, d, "dilation")
-        self.padding = _tuple(padding, d, "padding")
-        self.output_padding = _tuple(output_padding, d, "output_padding")
+        self._stride = _tuple(stride, d, "stride")
+        self._dilation = _tuple(dilation, d, "dilation")
+        self._padding = _tuple(padding, d, "padding")
+        self._output_padding = _tuple(output_padding, d, "output_padding")
+        # escnn keeps the arguments as given (ints stay ints)
+        self.stride, self.dilation, self.padding, self.output_padding = stride, dilation, padding, output_padding
         self.padding_mode = padding_mode
         self.groups = groups
         self.recompute = bool(recompute)
@@ -82,25 +108,34 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
             warnings.warn(
                 f"kernel_size={kernel_size} is even: the kernel grid has no centre tap, so 90° rotations "
                 "move the output grid by half a pixel and the basis is degraded; prefer odd sizes",
-                stacklevel=2,
+                stacklevel=3,
             )
-        self.rings = [float(r) for r in (rings if rings is not None else default_rings(kernel_size))]
-        if not self.rings:
-            raise ValueError("rings: expected at least one ring radius")
-        if any(r < 0 for r in self.rings):
-            raise ValueError(f"rings: expected non-negative radii, got {self.rings}")
-        self.sigmas = _as_sigmas(0.6 if sigma is None else sigma, len(self.rings))
-        cutoff = make_cutoff(frequencies_cutoff)
         if maximum_offset is not None and (isinstance(maximum_offset, bool) or int(maximum_offset) < 0):
             raise ValueError(f"maximum_offset: expected a non-negative integer, got {maximum_offset!r}")
         if basis_filter is not None and not callable(basis_filter):
             raise TypeError(f"basis_filter: expected a callable on basis attributes, got {type(basis_filter).__name__}")
-        pts = kernel_points(kernel_size, d)
+        dil = self._dilation[0]
+        if any(x != dil for x in self._dilation):
+            raise ValueError(f"dilation: steerable kernels need the same dilation along every axis, got {dilation!r}")
+        self.basis = basis
+        self.rings, self.sigmas, cutoff, scale, drop = grid_basis_params(
+            self.kernel_size, dil, d, frequencies_cutoff, rings, sigma, basis)
+        # escnn's names, read by subclasses overriding _build_kernel_basis
+        self._rings, self._sigma = self.rings, self.sigmas
+        self._maximum_frequency = max((cutoff(r) for r in self.rings), default=0)
+        self._cutoff, self._maximum_offset, self._basis_filter = cutoff, maximum_offset, basis_filter
+        pts = kernel_points(self.kernel_size, d) * scale
         if self._transposed:
             pts = -pts  # W(u) = K(-u)^T: the adjoint of a correlation with kernel K
+        self.kernel_points = pts
         self._sub_in, self._sub_out = sub_in, sub_out
-        self.basisexpansion = BlockBasisExpansion(sub_in, sub_out, pts, self.rings, self.sigmas, cutoff,
-                                                  maximum_offset, basis_filter, recompute=self.recompute)
+        if type(self)._build_kernel_basis is not _RdConv._build_kernel_basis:
+            self._basisexpansion = RepBasisExpansion(sub_in, sub_out, self._build_kernel_basis, pts, basis_filter,
+                                                    drop_vanishing=drop, recompute=self.recompute)
+        else:
+            self._basisexpansion = BlockBasisExpansion(sub_in, sub_out, pts, self.rings, self.sigmas, cutoff,
+                                                      maximum_offset, basis_filter, recompute=self.recompute,
+                                                      drop_vanishing=drop, pair_basis=pair_basis)
         _setup_parameters(self, sub_in, sub_out, out_type, groups, bias, stacklevel=3)
         self._cache: tuple | None = None
         if initialize:
@@ -108,13 +143,64 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
 
             generalized_he_init(self.weights.data, self.basisexpansion)
 
+    # -- extension points ----------------------------------------------------------------------
+    def _build_kernel_basis(self, in_repr, out_repr):
+        """The kernel basis between two field representations (escnn's hook; see the class doc).
+        This implementation returns the layer's analytic basis for the pair, as a
+        :class:`steerable.kernels.KernelBasis` sampled by ``sample(points (S, d))``."""
+        from ._kernel_basis import AnalyticKernelBasis
+
+        return AnalyticKernelBasis(self.space, in_repr, out_repr, self._rings, self._sigma, self._cutoff,
+                                   self._maximum_offset, self._basis_filter)
+
+    @property
+    def basisexpansion(self):
+        """The basis manager (a :class:`BlockBasisExpansion`, or a :class:`RepBasisExpansion` when
+        ``_build_kernel_basis`` is overridden): escnn's ``dimension()``, ``get_basis_info()``,
+        ``get_element_info(i)``, ``forward(weights)``, plus the per-block structure ``blocks``."""
+        return self._modules["_basisexpansion"]
+
+    @property
+    def kernel_source(self) -> KernelSource:
+        """The module producing the filter (default: :class:`BasisKernelSource`); assignable."""
+        src = self._modules.get("_kernel_source")
+        return src if src is not None else _DEFAULT_SOURCE
+
+    @kernel_source.setter
+    def kernel_source(self, source) -> None:
+        if source is not None and not isinstance(source, KernelSource):
+            raise TypeError(f"kernel_source: expected a KernelSource module (or None), got {type(source).__name__}")
+        self._modules["_kernel_source"] = source
+        self._cache = None
+
+    def __setattr__(self, name, value):
+        if name == "kernel_source":  # torch would register a Module under the name, bypassing the property
+            _RdConv.kernel_source.fset(self, value)
+        else:
+            super().__setattr__(name, value)
+
+    def _cache_tensors(self) -> list:
+        src = self._modules.get("_kernel_source")
+        extra = [] if src is None else list(src.parameters()) + list(src.buffers())
+        return [getattr(self, n, None) for n in self._cache_params] + extra
+
+    @property
+    def filter(self) -> torch.Tensor:
+        """The expanded filter in torch's layout (cached in eval mode, as escnn's ``filter``)."""
+        return self._expanded()[0]
+
+    @property
+    def expanded_bias(self) -> torch.Tensor | None:
+        """The expanded bias on the output channels (None without bias)."""
+        return self._expanded()[1]
+
     # -- filter ------------------------------------------------------------------------------
     def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The dense filter (in torch's layout) and bias built from the current weights."""
         g = self.groups
         k = self.kernel_size
         d = self._d
-        f = self.basisexpansion(self.weights.reshape(g, -1))  # (G, Cout_g, Cin_g, N)
+        f = self.kernel_source(self)  # (G, Cout_g, Cin_g, N)
         cog, cig = f.shape[1], f.shape[2]
         if self._transposed:
             f = f.transpose(1, 2).reshape(g * cig, cog, *(k,) * d)
@@ -136,13 +222,13 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
         d = self._d
         if self._transposed:
             fn = F.conv_transpose2d if d == 2 else F.conv_transpose3d
-            return fn(t, f, b, self.stride, self.padding, self.output_padding, self.groups, self.dilation)
+            return fn(t, f, b, self._stride, self._padding, self._output_padding, self.groups, self._dilation)
         fn = F.conv2d if d == 2 else F.conv3d
         if self.padding_mode != "zeros":
-            pad = [p for p in reversed(self.padding) for _ in range(2)]
+            pad = [p for p in reversed(self._padding) for _ in range(2)]
             t = F.pad(t, pad, mode=self.padding_mode)
-            return fn(t, f, b, self.stride, 0, self.dilation, self.groups)
-        return fn(t, f, b, self.stride, self.padding, self.dilation, self.groups)
+            return fn(t, f, b, self._stride, 0, self._dilation, self.groups)
+        return fn(t, f, b, self._stride, self._padding, self._dilation, self.groups)
 
     def evaluate_output_shape(self, input_shape):
         if len(input_shape) != 2 + self._d or input_shape[1] != self.in_type.size:
@@ -150,23 +236,24 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
         k = self.kernel_size
         out = []
         for i, n in enumerate(input_shape[2:]):
-            s, p, dl = self.stride[i], self.padding[i], self.dilation[i]
+            s, p, dl = self._stride[i], self._padding[i], self._dilation[i]
             if self._transposed:
-                out.append((n - 1) * s - 2 * p + dl * (k - 1) + self.output_padding[i] + 1)
+                out.append((n - 1) * s - 2 * p + dl * (k - 1) + self._output_padding[i] + 1)
             else:
                 out.append((n + 2 * p - dl * (k - 1) - 1) // s + 1)
         return (input_shape[0], self.out_type.size, *out)
 
     def export(self) -> torch.nn.Module:
-        """The equivalent ``torch.nn.Conv{2,3}d`` / ``ConvTranspose{2,3}d`` (weights copied)."""
+        """The equivalent ``torch.nn.Conv{2,3}d`` / ``ConvTranspose{2,3}d`` (weights copied), in
+        eval mode; as escnn's ``export()``, the layer itself is set to eval mode too."""
         with torch.no_grad():
             f, b = self.expand_parameters()
         d = self._d
-        kw = dict(kernel_size=self.kernel_size, stride=self.stride, padding=self.padding, dilation=self.dilation,
+        kw = dict(kernel_size=self.kernel_size, stride=self._stride, padding=self._padding, dilation=self._dilation,
                   groups=self.groups, bias=b is not None, dtype=f.dtype, device=f.device)
         if self._transposed:
             cls = torch.nn.ConvTranspose2d if d == 2 else torch.nn.ConvTranspose3d
-            m = cls(self.in_type.size, self.out_type.size, output_padding=self.output_padding, **kw)
+            m = cls(self.in_type.size, self.out_type.size, output_padding=self._output_padding, **kw)
         else:
             cls = torch.nn.Conv2d if d == 2 else torch.nn.Conv3d
             m = cls(self.in_type.size, self.out_type.size, padding_mode=self.padding_mode, **kw)
@@ -174,11 +261,12 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
             m.weight.copy_(f)
             if b is not None:
                 m.bias.copy_(b)
-        return m.train(self.training)
+        self.eval()  # as escnn: exporting sets the layer to eval mode (its filter is then cached)
+        return m.eval()
 
     def extra_repr(self) -> str:
         return (f"{self.in_type!r} -> {self.out_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, groups={self.groups}, basis={self.basisexpansion.dimension}")
+                f"padding={self.padding}, groups={self.groups}, basis={int(self.basisexpansion.dimension)}")
 
 
 def _setup_parameters(module, sub_in: FieldType, sub_out: FieldType, out_type: FieldType, groups: int,
@@ -219,8 +307,22 @@ def _trivial_bias_basis(out_type: FieldType) -> np.ndarray:
     return np.stack(cols, 1)
 
 
+_BASIS_DOC = """
+    Kernel basis (escnn 1.0.11's defaults, ``basis='escnn'``): rings at radii
+    ``0, 1, …, (kernel_size-1)//2`` times ``dilation``, widths ``sigma`` (default 0.6, 0.4 on the
+    last ring, 0.005 at radius 0: a delta on the centre tap), harmonics of order
+    ``j <= frequencies_cutoff(r)`` on each ring (a float ``f`` means ``f·r``; the default is escnn's
+    policy, see :mod:`steerable.nn.conv._params`), sampled on the dilated grid; elements that vanish
+    on the grid are dropped, so the number of weights is escnn's. ``basis='complete'`` (keyword
+    only) gives steerable's richer basis instead: ``sigma=0.6`` on every ring and order
+    ``<= floor(2r)`` (or ``floor(f·r)``), on the undilated grid, nothing dropped.
+    ``maximum_offset`` (an int) additionally caps the harmonic order at
+    ``bandlimit(ψ_in) + bandlimit(ψ_out) + maximum_offset`` (escnn accepts and ignores it).
+"""
+
+
 class R2Conv(_RdConv):
-    """Steerable convolution on R^2 (escnn's arguments; see ``_RdConv``).
+    """Steerable convolution on R^2 (escnn's arguments; see ``_RdConv`` for the extension points).
 
     >>> import torch
     >>> from steerable import gspaces, nn
@@ -230,6 +332,8 @@ class R2Conv(_RdConv):
     >>> conv = nn.R2Conv(t_in, t_out, kernel_size=5, padding=2)
     >>> conv(t_in(torch.randn(1, 1, 9, 9))).shape
     torch.Size([1, 16, 9, 9])
+    >>> conv.weights.numel(), nn.R2Conv(t_in, t_out, 5, basis='complete').weights.numel()
+    (22, 30)
     >>> _ = conv.check_equivariance()
     """
 
@@ -237,13 +341,14 @@ class R2Conv(_RdConv):
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
                  groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True):
+                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn"):
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
-                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
+                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
+                         basis=basis)
 
 
 class R3Conv(_RdConv):
-    """Steerable convolution on R^3.
+    """Steerable convolution on R^3 (escnn's arguments; ``maximum_offset`` keyword only).
 
     >>> import torch
     >>> from steerable import gspaces, nn
@@ -257,47 +362,86 @@ class R3Conv(_RdConv):
     _d = 3
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
-                 groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True):
+                 groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, recompute=False,
+                 basis_filter=None, initialize=True, *, maximum_offset=None, basis="escnn", _pair_basis=None):
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
-                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
+                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
+                         basis=basis, pair_basis=_pair_basis)
 
 
 class R2ConvTransposed(_RdConv):
-    """Transposed steerable convolution on R^2 (``output_padding`` as in torch)."""
+    """Transposed steerable convolution on R^2 (``output_padding`` as in torch).
+
+    >>> import torch
+    >>> from steerable import gspaces, nn
+    >>> gs = gspaces.rot2dOnR2(4)
+    >>> t = nn.FieldType(gs, [gs.regular_repr])
+    >>> nn.R2ConvTransposed(t, t, 3, stride=2)(t(torch.randn(1, 4, 5, 5))).shape
+    torch.Size([1, 4, 11, 11])
+    """
 
     _d = 2
     _transposed = True
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, output_padding=0, stride=1, dilation=1,
                  groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True):
+                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn"):
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, "zeros", groups, bias,
                          sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
-                         output_padding)
+                         output_padding, basis=basis)
 
 
 class R3ConvTransposed(_RdConv):
-    """Transposed steerable convolution on R^3."""
+    """Transposed steerable convolution on R^3 (``check_equivariance_`` is escnn's alias of
+    ``check_equivariance``)."""
 
     _d = 3
     _transposed = True
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, output_padding=0, stride=1, dilation=1,
                  groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True):
+                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn", _pair_basis=None):
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, "zeros", groups, bias,
                          sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
-                         output_padding)
+                         output_padding, basis=basis, pair_basis=_pair_basis)
 
+
+for _cls in (R2Conv, R3Conv, R2ConvTransposed, R3ConvTransposed):
+    _cls.__doc__ += _BASIS_DOC
+R3ConvTransposed.check_equivariance_ = R3ConvTransposed.check_equivariance
+
+_SAMPLES = ("ico", "dodeca", "icosidodeca")
+
+
+def _ico_pair_basis(in_type, samples, rings, sigmas):
+    from ._ico_basis import OrbitPairBasis
+
+    if samples not in _SAMPLES:
+        raise ValueError(f"samples: expected one of {_SAMPLES}, got {samples!r}")
+    gs = in_type.gspace
+    return lambda iid, oid: OrbitPairBasis(gs, iid, oid, rings, sigmas, samples)
+
+
+def _check_ico(in_type, cls_name):
+    from steerable.group import full_ico_group, ico_group
+
+    if isinstance(in_type, FieldType) and in_type.gspace.fibergroup not in (ico_group(), full_ico_group()):
+        raise ValueError(
+            f"in_type: {cls_name} needs fields of the icosahedral group (icoOnR3/fullIcoOnR3), got "
+            f"{in_type.gspace.fibergroup.name}; use R3Conv for other groups"
+        )
 
 
 class R3IcoConv(R3Conv):
-    """R3Conv for fields of the icosahedral groups (``icoOnR3()``, ``fullIcoOnR3()``).
+    """R3Conv with escnn's *sparse* icosahedral kernel basis (``icoOnR3()``; ``fullIcoOnR3()`` too).
 
-    escnn builds this layer from kernels on icosahedral orbits of points; here the kernel basis
-    is the same exact and complete spherical-shell basis every R3Conv uses, restricted to I (or
-    I_h), so the layer is the R3Conv of these groups under escnn's name.
+    As in escnn, the kernels are not band-limited harmonics but Gaussian bumps (width ``sigma``)
+    on one orbit of the group per ring: ``samples='ico'`` the 20 three-fold axes,
+    ``'dodeca'`` the 12 five-fold axes, ``'icosidodeca'`` the 30 two-fold axes, scaled to the
+    ring's radius (a single bump at the centre for radius 0). On every ring the basis is
+    ``K(x) = Σ_g φ(x - r·g p) ρ_out(g) M ρ_in(g)⁻¹`` for ``M`` in the intertwiners of the
+    stabiliser of ``p``, so it is exactly equivariant and complete for those orbits.
+    Rings/sigma default as in :class:`R3Conv`; no frequency cut-off.
 
     >>> import torch
     >>> from steerable import gspaces, nn
@@ -308,14 +452,35 @@ class R3IcoConv(R3Conv):
     """
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
-                 groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True):
-        from steerable.group import full_ico_group, ico_group
-
-        if isinstance(in_type, FieldType) and in_type.gspace.fibergroup not in (ico_group(), full_ico_group()):
-            raise ValueError(
-                f"in_type: R3IcoConv needs fields of the icosahedral group (icoOnR3/fullIcoOnR3), got "
-                f"{in_type.gspace.fibergroup.name}; use R3Conv for other groups"
-            )
+                 groups=1, bias=True, samples="ico", sigma=None, rings=None, recompute=False, basis_filter=None,
+                 initialize=True):
+        _check_ico(in_type, type(self).__name__)
+        rr, ss, *_ = grid_basis_params(int(kernel_size), int(dilation) if isinstance(dilation, int) else 1, 3,
+                                       None, rings, sigma) if isinstance(kernel_size, (int, np.integer)) else (None, None)
+        self._samples = samples
+        pair = _ico_pair_basis(in_type, samples, rr, ss) if rr is not None else None
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
-                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
+                         sigma, 5.0, rings, recompute, basis_filter, initialize, _pair_basis=pair)
+
+
+class R3IcoConvTransposed(R3ConvTransposed):
+    """Transposed :class:`R3IcoConv` (escnn's arguments; ``output_padding`` as in torch).
+
+    >>> import torch
+    >>> from steerable import gspaces, nn
+    >>> gs = gspaces.icoOnR3()
+    >>> t = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
+    >>> nn.R3IcoConvTransposed(t, t, 3)(t(torch.randn(1, 4, 4, 4, 4))).shape
+    torch.Size([1, 4, 6, 6, 6])
+    """
+
+    def __init__(self, in_type, out_type, kernel_size, padding=0, output_padding=0, stride=1, dilation=1,
+                 groups=1, bias=True, samples="ico", sigma=None, rings=None, recompute=False, basis_filter=None,
+                 initialize=True):
+        _check_ico(in_type, type(self).__name__)
+        rr, ss, *_ = grid_basis_params(int(kernel_size), int(dilation) if isinstance(dilation, int) else 1, 3,
+                                       None, rings, sigma) if isinstance(kernel_size, (int, np.integer)) else (None, None)
+        self._samples = samples
+        pair = _ico_pair_basis(in_type, samples, rr, ss) if rr is not None else None
+        super().__init__(in_type, out_type, kernel_size, padding, output_padding, stride, dilation, groups, bias,
+                         sigma, 5.0, rings, None, recompute, basis_filter, initialize, _pair_basis=pair)

@@ -34,9 +34,12 @@ from steerable.nn._geometric_tensor import GeometricTensor
 from steerable.nn._cache import ExpansionCacheMixin
 from steerable.nn._module import EquivariantModule
 from steerable.nn.conv._expansion import BlockBasisExpansion
+from steerable.nn.conv._rep_expansion import RepBasisExpansion
+from steerable.nn.conv._params import point_basis_params
 from steerable.nn.conv._rdconv import _setup_parameters, kernel_points
 
-__all__ = ["R2PointConv", "R3PointConv", "PointBasisExpansion", "point_conv_rings", "reference_offsets"]
+__all__ = ["R2PointConv", "R3PointConv", "PointBasisExpansion", "RepBasisSampler", "point_conv_rings",
+           "reference_offsets"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -47,7 +50,7 @@ def point_conv_rings(width: float | None = None, n_rings: int | None = None, rin
     """escnn's ring layout for point convolutions: ``(rings, sigmas)``.
 
     Either ``rings`` (explicit radii) or ``width`` (the largest radius) is given, not both. From
-    ``width``: ``rings = linspace(0, width, n_rings)``; ``n_rings`` defaults to ``⌈width⌉ + 1``
+    ``width``: ``rings = linspace(0, width, n_rings)`` (in float32, as escnn); ``n_rings`` defaults to ``⌈width⌉ + 1``
     (spacing at most 1, matching the default widths). ``sigma=None`` gives escnn's widths: 0.6 on
     every ring, 0.4 on the last, 0.005 on a ring of radius 0 (so it only sees coincident points).
 
@@ -76,7 +79,8 @@ def point_conv_rings(width: float | None = None, n_rings: int | None = None, rin
             n_rings = int(math.ceil(float(width) - 1e-9)) + 1
         if isinstance(n_rings, bool) or not isinstance(n_rings, (int, np.integer)) or int(n_rings) < 1:
             raise ValueError(f"n_rings: expected a positive integer, got {n_rings!r}")
-        rr = [float(r) for r in np.linspace(0.0, float(width), int(n_rings))]
+        # escnn's radii: torch's float32 linspace (its rounding decides the cut-off at some radii)
+        rr = torch.linspace(0.0, float(width), int(n_rings), dtype=torch.float32).tolist()
     if sigma is None:
         sig = [0.6] * (len(rr) - 1) + [0.4]
         sig = [0.005 if r == 0.0 else s for r, s in zip(rr, sig)]
@@ -120,6 +124,49 @@ def _apply_with_masters(module: torch.nn.Module, apply, fn, *args, **kwargs):
         if b is not None and b.is_floating_point() and b.dtype != before.get(n):
             module._buffers[n] = torch.as_tensor(m, dtype=b.dtype, device=b.device)
     return out
+
+
+class RepBasisSampler(RepBasisExpansion):
+    """The point convolutions' sampler of user-supplied kernel bases (one per pair of field
+    representations, from ``_build_kernel_basis``): ``forward(weights (G, dim), offsets (E, d))``
+    evaluates the bases on the offsets (differentiably if they are) and returns the filters
+    (G, C_out, C_in, E); ``basis_tensor`` (for initialisation) samples them on fixed reference
+    offsets. The bases are kept as submodules (they follow ``.to()``)."""
+
+    def __init__(self, in_type, out_type, basis_generator, reference_points, basis_filter=None):
+        bases: dict = {}
+
+        def keep(ri, ro):
+            b = basis_generator(ri, ro)
+            bases[(ri, ro)] = b
+            return b
+
+        super().__init__(in_type, out_type, keep, reference_points, basis_filter, drop_vanishing=False)
+        self._bases = torch.nn.ModuleList([m for m in (bases[k] for k in self._type_ids)
+                                           if isinstance(m, torch.nn.Module)])
+        self._type_bases = [bases[k] for k in self._type_ids]
+        self._masks = []
+        for (name, *_), (ri, ro) in zip(self._types, self._type_ids):
+            b = bases[(ri, ro)]
+            attrs = [dict(b[k]) for k in range(len(b))] if hasattr(b, "__getitem__") else [{} for _ in range(len(b))]
+            m = [True] * len(b) if basis_filter is None else [bool(basis_filter(a)) for a in attrs]
+            self._masks.append(torch.as_tensor(m, dtype=torch.bool))
+
+    def forward(self, weights: torch.Tensor, offsets: torch.Tensor | None = None) -> torch.Tensor:
+        if offsets is None:
+            return super().forward(weights)
+        if weights.dim() == 1:
+            return self.forward(weights[None], offsets)[0].permute(2, 0, 1)
+        g, n = weights.shape[0], offsets.shape[0]
+        blocks, p = [], 0
+        for (name, n_o, n_i, nb, do, di), basis, mask in zip(self._types, self._type_bases, self._masks):
+            s = basis.sample(offsets.to(weights.dtype))[:, mask.to(offsets.device)]  # (E, nb, do, di)
+            w = weights[:, p : p + n_o * n_i * nb].reshape(g * n_o * n_i, nb)
+            p += n_o * n_i * nb
+            blocks.append((w @ s.permute(1, 2, 3, 0).reshape(nb, do * di * n)).reshape(g, n_o * n_i * do * di, n))
+        blocks.append(weights.new_zeros(g, 1, n))
+        vals = torch.cat(blocks, 1)
+        return vals.index_select(1, self._gather).reshape(g, self.out_size, self.in_size, n)
 
 
 class PointBasisExpansion(BlockBasisExpansion):
@@ -189,6 +236,19 @@ class PointBasisExpansion(BlockBasisExpansion):
             b = b.to(device=like.device, dtype=like.dtype)
         return b
 
+    def compute_messages(self, weights: torch.Tensor, input: torch.Tensor, points: torch.Tensor,
+                         conv_first: bool = True) -> torch.Tensor:
+        """escnn's ``BlocksBasisSampler.compute_messages``: the messages ``K(δ_e) x_e`` (E, C_out) of
+        the inputs ``input`` (E, C_in) along edges with offsets ``points`` (E, d), for one weight
+        vector; ``conv_first`` picks the order of the two contractions (same result)."""
+        c = self.coefficients(weights.reshape(1, -1))[0]  # (Co, Ci, F)
+        phi = self.features(points).to(c.dtype)  # (E, F)
+        if conv_first:
+            t = torch.einsum("ef,ei->eif", phi, input.to(c.dtype))
+            return torch.einsum("oif,eif->eo", c, t)
+        k = torch.einsum("oif,ef->eoi", c, phi)
+        return torch.einsum("eoi,ei->eo", k, input.to(c.dtype))
+
     def coefficients(self, weights: torch.Tensor) -> torch.Tensor:
         """weights (G, dimension) → C (G, C_out, C_in, R·M): the filter is ``C @ Φ(δ)``.
 
@@ -198,7 +258,10 @@ class PointBasisExpansion(BlockBasisExpansion):
         return self.assemble(weights, lambda name: getattr(self, self._coef_names[name]), self.n_features)
 
     def forward(self, weights: torch.Tensor, offsets: torch.Tensor | None = None) -> torch.Tensor:
-        """weights (G, dimension) → filters (G, C_out, C_in, N) at ``offsets`` (N, d)."""
+        """weights (G, dimension) → filters (G, C_out, C_in, N) at ``offsets`` (N, d); escnn's call
+        with one weight vector (dimension,) gives its layout (N, C_out, C_in)."""
+        if weights.dim() == 1:
+            return self.forward(weights[None], offsets)[0].permute(2, 0, 1)
         c = self.coefficients(weights)
         phi = self.features(self.reference_points if offsets is None else offsets).to(c.dtype)
         g, co, ci, f = c.shape
@@ -326,8 +389,17 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
         self.groups = groups
         self.recompute = bool(recompute)
         self.rings, self.sigmas = point_conv_rings(width, n_rings, rings, sigma)
-        cutoff = make_cutoff(3.0 if frequencies_cutoff is None else frequencies_cutoff)
-        self.basisexpansion = PointBasisExpansion(sub_in, sub_out, self.rings, self.sigmas, cutoff, basis_filter)
+        cutoff = point_basis_params(rings=self.rings, sigma=self.sigmas, frequencies_cutoff=frequencies_cutoff)[2]
+        self.space = in_type.gspace
+        self.d = d
+        # escnn's names, read by subclasses overriding _build_kernel_basis
+        self._rings, self._sigma, self._cutoff, self._basis_filter = self.rings, self.sigmas, cutoff, basis_filter
+        self._maximum_frequency = max((cutoff(r) for r in self.rings), default=0)
+        if type(self)._build_kernel_basis is not _RdPointConv._build_kernel_basis:
+            self.basisexpansion = RepBasisSampler(sub_in, sub_out, self._build_kernel_basis,
+                                                  reference_offsets(self.rings, d), basis_filter)
+        else:
+            self.basisexpansion = PointBasisExpansion(sub_in, sub_out, self.rings, self.sigmas, cutoff, basis_filter)
         _setup_parameters(self, sub_in, sub_out, out_type, groups, bias, stacklevel=4)
         self._message_mode = "auto"
         self._cache: tuple | None = None
@@ -335,6 +407,18 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
             from steerable.nn.init import generalized_he_init
 
             generalized_he_init(self.weights.data, self.basisexpansion)
+
+    # -- extension point ---------------------------------------------------------------------
+    def _build_kernel_basis(self, in_repr, out_repr):
+        """escnn's hook: the kernel basis between two field representations. A subclass overriding
+        it returns any basis with ``sample(points (E, d)) -> (E, dim, out, in)`` (e.g. a
+        :class:`steerable.kernels.KernelBasis`, differentiable in the points if it is); the layer
+        then evaluates that basis on the edge offsets at every forward (:class:`RepBasisSampler`).
+        This implementation returns the layer's analytic basis for the pair."""
+        from steerable.nn.conv._kernel_basis import AnalyticKernelBasis
+
+        return AnalyticKernelBasis(self.space, in_repr, out_repr, self._rings, self._sigma, self._cutoff, None,
+                                   self._basis_filter)
 
     # -- parameters --------------------------------------------------------------------------
     @property
@@ -349,6 +433,9 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
     def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(C, bias)``: the filter coefficients (G, C_out/G, C_in/G, R·M) on the ring ×
         harmonic features and the expanded bias."""
+        if isinstance(self.basisexpansion, RepBasisSampler):
+            raise NotImplementedError("expand_parameters: a point convolution with its own _build_kernel_basis has no "
+                                      "feature coefficients; use expand_filter(points)")
         c = self.basisexpansion.coefficients(self.weights.reshape(self.groups, -1))
         return c, self.expand_bias()
 
@@ -391,8 +478,16 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
         if x.tensor.dtype != self.weights.dtype:
             raise TypeError(f"x: the input has dtype {x.tensor.dtype} but the module's weights are "
                             f"{self.weights.dtype}")
-        c, b = self._expanded()
         e = self.basisexpansion
+        if isinstance(e, RepBasisSampler):
+            k = e(self.weights.reshape(self.groups, -1), delta)  # (G, Co_g, Ci_g, E)
+            g, cog, cig, _ = k.shape
+            xj = x.tensor.index_select(0, src).reshape(-1, g, cig)
+            msg = torch.einsum("goie,egi->ego", k, xj).reshape(-1, g * cog)
+            out = x.tensor.new_zeros(n, g * cog).index_add(0, dst, msg)
+            b = self.expand_bias()
+            return GeometricTensor(out if b is None else out + b, self.out_type, x.coords)
+        c, b = self._expanded()
         out = _point_messages(x.tensor, delta, src, dst, n, c, e.ring_radii, e.ring_sigmas, e.d, e.J, b,
                               self._message_mode)
         return GeometricTensor(out, self.out_type, x.coords)
@@ -449,7 +544,7 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
 
     def extra_repr(self) -> str:
         return (f"{self.in_type!r} -> {self.out_type!r}, rings={self.rings}, groups={self.groups}, "
-                f"basis={self.basisexpansion.dimension}")
+                f"basis={int(self.basisexpansion.dimension)}")
 
 
 class R2PointConv(_RdPointConv):
