@@ -2,15 +2,18 @@
 bad input (subprocesses), ``python -m steerable --help`` and a two-process ``torchrun`` run."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from steerable.cli import main, resolve_model_name
+import steerable
+from steerable.cli import build_parser, main, resolve_model_name
 from steerable.training import find_free_port, load_checkpoint, model_from_checkpoint
 
 TINY = ["--width", "0.25", "--limit", "96", "--test-limit", "40", "--batch-size", "32", "--device", "cpu",
@@ -48,13 +51,14 @@ def test_pipeline(run_dir, tmp_path, capsys):
     assert [h["epoch"] for h in log["history"]] == [1]
     assert (run_dir / "log.csv").read_text().splitlines()[0].startswith("epoch,train_loss,train_acc")
 
-    # resume to a second epoch: the plan (model, width, ...) comes from the checkpoint
-    assert main(["train", "--out", str(run_dir), "--epochs", "2", "--resume", "--quiet"]) == 1  # plan says 1
-    assert "--epochs 2 differs" in capsys.readouterr().err
+    # resuming a finished run: the plan (model, width, ...) comes from the checkpoint, nothing to do
     assert main(["train", "--out", str(run_dir), "--resume", "--quiet", "--device", "cpu"]) == 0
     assert "nothing to do" in capsys.readouterr().out
+    assert main(["train", "--out", str(run_dir), "--resume", "--quiet", "--lr", "0.5"]) == 1
+    assert "--lr 0.5 differs" in capsys.readouterr().err
 
-    assert main(["evaluate", str(run_dir), "--limit", "24", "--angle-step", "45"]) == 0
+    assert main(["evaluate", str(run_dir), "--limit", "24", "--angle-step", "45", "--json",
+                 str(run_dir / "eval.json")]) == 0
     out = capsys.readouterr().out
     assert "90° rotations" in out and "other angles" in out and "resampling alone" in out
     rep = json.loads((run_dir / "eval.json").read_text())
@@ -123,3 +127,115 @@ def test_torchrun_two_processes(tmp_path):
     ckpt = load_checkpoint(out)
     assert ckpt["run"]["world_size"] == 2 and not any(k.startswith("module.") for k in ckpt["model_state"])
     model_from_checkpoint(ckpt, "cnn")  # loads in a single process
+
+
+# ------------------------------------------------------------------ edge cases that used to pass silently
+
+
+def _usage_error(capsys, argv) -> str:
+    """Run ``main(argv)``, expect argparse's exit status 2, return the one-line message."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2, argv
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"steerable {steerable.__version__}"
+
+
+def test_debug_before_or_after_the_subcommand(tmp_path, capsys):
+    missing = str(tmp_path / "missing.pt")
+    assert main(["evaluate", missing]) == 1 and "not found" in capsys.readouterr().err
+    for argv in (["--debug", "evaluate", missing], ["evaluate", missing, "--debug"], ["evaluate", "--debug", missing]):
+        with pytest.raises(FileNotFoundError):  # the traceback, not the one-line message
+            main(argv)
+
+
+def test_limits_must_be_positive(capsys):
+    for argv in (["train", "--limit", "0"], ["train", "--test-limit", "0"], ["compare", "--limit", "0"],
+                 ["evaluate", "run", "--limit", "0"], ["export", "run", "--limit", "0"],
+                 ["quantize", "run", "--limit", "-2"]):
+        err = _usage_error(capsys, argv)
+        assert ("--limit" in err or "--test-limit" in err) and "expected an integer > 0" in err, err
+        assert "leave the option out to use every image" in err
+
+
+def test_epochs_zero_and_negative_give_the_same_message(capsys):
+    for v in ("0", "-1", "x"):
+        err = _usage_error(capsys, ["train", "--epochs", v])
+        assert f"argument --epochs: expected an integer > 0, got '{v}'" in err, err
+
+
+def test_angle_step_must_be_zero_or_positive(run_dir, capsys):
+    for v in ("-15", "400", "nan"):
+        err = _usage_error(capsys, ["evaluate", str(run_dir), "--angle-step", v])
+        assert "--angle-step" in err and "(0, 360]" in err, err
+
+
+def test_resume_needs_a_checkpoint_and_excludes_overwrite(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for out in (empty, tmp_path / "nowhere"):
+        assert main(["train", "--out", str(out), "--resume", *TINY]) == 1
+        err = capsys.readouterr().err
+        assert "--resume: no checkpoint to continue" in err and "drop --resume" in err, err
+    assert os.listdir(empty) == []  # nothing was trained there
+    err = _usage_error(capsys, ["train", "--out", str(empty), "--resume", "--overwrite"])
+    assert "--overwrite: not allowed with argument --resume" in err
+
+
+def test_resume_with_more_epochs_extends_a_finished_run(run_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    first = load_checkpoint(run)
+    assert main(["train", "--out", str(run), "--resume", "--epochs", "3", "--quiet"]) == 0
+    assert "2 epoch(s) (resumed after epoch 1)" in capsys.readouterr().out
+    ckpt = load_checkpoint(run)
+    assert ckpt["epoch"] == 3 and ckpt["args"]["epochs"] == 3 and ckpt["args"]["width"] == 0.25
+    assert ckpt["history"][0] == first["history"][0]  # the first epoch is kept as it was
+    assert [h["epoch"] for h in json.loads((run / "log.json").read_text())["history"]] == [1, 2, 3]
+    # the extra epochs follow the cosine of the new length from where the run was: lr > 0, then 0
+    lrs = [h["lr"] for h in ckpt["history"]]
+    assert lrs[0] == pytest.approx(0.0, abs=1e-12) and lrs[1] > 0 and lrs[2] == pytest.approx(0.0, abs=1e-12)
+    assert main(["train", "--out", str(run), "--resume", "--epochs", "2", "--quiet"]) == 1
+    assert "already trained 3 epochs" in capsys.readouterr().err
+
+
+def test_evaluate_subset_keeps_the_full_report_and_shows_progress(run_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    (run / "eval.json").write_text('{"full": true}')
+    assert main(["evaluate", str(run), "--limit", "12", "--angle-step", "90"]) == 0
+    captured = capsys.readouterr()
+    assert "report: " + str(run / "eval-limit12.json") in captured.out
+    assert "evaluate" in captured.err and "pass" in captured.err  # the tqdm bar (stderr)
+    assert json.loads((run / "eval.json").read_text()) == {"full": True}
+    rep = json.loads((run / "eval-limit12.json").read_text())
+    assert rep["n_images"] == 12 and rep["limit"] == 12
+    assert main(["evaluate", str(run), "--limit", "12", "--angle-step", "0", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""  # --quiet: no bar
+
+
+def test_plot_writes_beside_the_runs_by_default(run_dir, tmp_path, capsys):
+    demo = tmp_path / "demo"
+    shutil.copytree(run_dir, demo / "c8")
+    assert main(["plot", str(demo / "c8")]) == 0
+    assert (demo / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
+    assert str(demo / "accuracy.png") in capsys.readouterr().out
+
+
+def test_every_option_has_help():
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name, p in [("steerable", parser), *subs.choices.items()]:
+        for a in p._actions:
+            if a.option_strings and not (a.help and a.help.strip()):
+                missing.append(f"{name} {a.option_strings[0]}")
+    assert not missing, missing

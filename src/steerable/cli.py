@@ -11,7 +11,8 @@ Subcommands::
 
 Bad input (unknown model, a checkpoint from another model, a corrupt or missing file, an
 unwritable folder) ends with one line on stderr and exit status 1 (2 for a malformed command
-line). ``--debug`` (before the subcommand) shows the traceback instead.
+line). ``--debug`` (before or after the subcommand) shows the traceback instead; ``--version``
+prints the version.
 """
 from __future__ import annotations
 
@@ -144,20 +145,41 @@ def _why_unwritable(folder: str, e: OSError) -> str:
     return e.strerror or str(e)
 
 
-def _nonneg_int(text: str) -> int:
+def _int_at_least(text: str, low: int) -> int:
+    what = f"an integer {'>= 0' if low == 0 else '> 0'}"
     try:
         v = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if v < low:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     return v
 
 
+def _nonneg_int(text: str) -> int:
+    return _int_at_least(text, 0)
+
+
 def _pos_int(text: str) -> int:
-    v = _nonneg_int(text)
-    if v == 0:
-        raise argparse.ArgumentTypeError(f"expected an integer > 0, got {text!r}")
+    return _int_at_least(text, 1)
+
+
+def _limit(text: str) -> int:
+    """A subset size: a positive integer (leave the option out to use every image)."""
+    try:
+        return _pos_int(text)
+    except argparse.ArgumentTypeError as e:
+        raise argparse.ArgumentTypeError(f"{e} (leave the option out to use every image)") from None
+
+
+def _angle_step(text: str) -> float:
+    """Degrees between tested angles: 0 (none) or a number in (0, 360]."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not (v == 0 or (0 < v <= 360)):
+        raise argparse.ArgumentTypeError(f"expected 0 (no other angles) or degrees in (0, 360], got {text!r}")
     return v
 
 
@@ -237,18 +259,22 @@ def cmd_train(args) -> int:
 
 
 def evaluate_checkpoint(path: str, model: str | None = None, limit: int | None = None, angle_step: float = 15.0,
-                        device: str = "cpu", batch_size: int = 250, order: int = 3) -> tuple[dict, dict]:
+                        device: str = "cpu", batch_size: int = 250, order: int = 3,
+                        progress: bool = False) -> tuple[dict, dict]:
     """(checkpoint, report) — the report as written to ``eval.json``."""
     from steerable.training import evaluate_model
     from steerable.training._distributed import resolve_device
 
+    if isinstance(angle_step, bool) or not isinstance(angle_step, (int, float)) or not (
+            angle_step == 0 or 0 < angle_step <= 360):
+        raise ValueError(f"--angle-step: expected 0 (no other angles) or degrees in (0, 360], got {angle_step!r}")
     ckpt, net = _load(path, model)
     net.to(resolve_device(device))
     x, y = _test_data(ckpt, limit)
     angles = [a * angle_step for a in range(int(math.ceil(360.0 / angle_step)))] if angle_step > 0 else []
-    report = evaluate_model(net, x, y, angles=angles, batch_size=batch_size, order=order)
+    report = evaluate_model(net, x, y, angles=angles, batch_size=batch_size, order=order, progress=progress)
     report.update({"checkpoint": ckpt["path"], "model": ckpt["model"], "epoch": int(ckpt["epoch"]),
-                   "transform": ckpt["args"].get("transform"), "angle_step": angle_step})
+                   "transform": ckpt["args"].get("transform"), "angle_step": angle_step, "limit": limit})
     return ckpt, report
 
 
@@ -273,14 +299,24 @@ def print_report(report: dict, verbose: bool = True) -> None:
                       f"{row['max_rel']:.2e}")
 
 
+def default_report_name(limit: int | None) -> str:
+    """``eval.json`` for the whole test set; ``eval-limitN.json`` for a subset, so that a quick
+    check never replaces the run's full report (the one ``steerable plot`` reads).
+
+    >>> default_report_name(None), default_report_name(100)
+    ('eval.json', 'eval-limit100.json')
+    """
+    return "eval.json" if not limit else f"eval-limit{limit}.json"
+
+
 def cmd_evaluate(args) -> int:
     model = resolve_model_name(args.model, None)
     ckpt_path = _checkpoint_path(args.checkpoint)
-    out = args.json or os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), "eval.json")
+    out = args.json or os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), default_report_name(args.limit))
     if os.path.exists(ckpt_path):
         _writable_file(out, "--json")
     _, report = evaluate_checkpoint(ckpt_path, model, args.limit, args.angle_step, args.device, args.batch_size,
-                                    args.order)
+                                    args.order, progress=not args.quiet)
     print_report(report, verbose=not args.quiet)
     from steerable.training._checkpoint import atomic_write_text
 
@@ -409,8 +445,9 @@ def cmd_plot(args) -> int:
         else:
             print(f"note: {folder} has no eval.json (run 'steerable evaluate {folder}'); "
                   f"it is left out of the invariance plot", file=sys.stderr)
-    acc = os.path.join(args.out, "accuracy.png")
-    inv = os.path.join(args.out, "invariance.png")
+    out = args.out if args.out is not None else (os.path.dirname(os.path.abspath(args.runs[0])) or ".")
+    acc = os.path.join(out, "accuracy.png")
+    inv = os.path.join(out, "invariance.png")
     _writable_file(acc, "--out")
     plot_accuracy(runs, acc)
     print(f"wrote {acc}")
@@ -489,25 +526,41 @@ def _add_train_options(p: argparse.ArgumentParser, with_model: bool = True) -> N
                                         "(default c8; taken from the checkpoint with --resume)")
         p.add_argument("--group", help="alias: the group of the model (C8, C16, D16, D16C16, trivial=cnn)")
     p.add_argument("--width", type=_pos_float, help="channel multiplier (default 1.0)")
-    p.add_argument("--epochs", type=_pos_int, help="number of epochs in all (default 10)")
+    p.add_argument("--epochs", type=_pos_int, help="number of epochs in all (default 10); with --resume, more "
+                                                    "than the run has done extends it")
     p.add_argument("--batch-size", type=_pos_int, help="global batch size, split over processes (default 64)")
     p.add_argument("--lr", type=_pos_float, help="peak learning rate of AdamW, cosine decay per step (default 2e-3)")
     p.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 1e-4)")
     p.add_argument("--transform", choices=["rotate", "rotate_flip", "none"],
                    help="data: random rotations, rotations and reflections, or upright digits (default rotate)")
     p.add_argument("--data-seed", type=_nonneg_int, help="seed of the data split and angles (default 0)")
-    p.add_argument("--limit", type=_nonneg_int, help="use the first N training images (default all 4000)")
-    p.add_argument("--test-limit", type=_nonneg_int, help="use the first N test images (default all 1000)")
+    p.add_argument("--limit", type=_limit, metavar="N",
+                   help="train on N of the 4000 training images, drawn at random with --data-seed (default all)")
+    p.add_argument("--test-limit", type=_limit, metavar="N",
+                   help="test on N of the 1000 test images, drawn at random with --data-seed (default all)")
     p.add_argument("--workers", type=_nonneg_int, default=0, help="DataLoader worker processes (default 0)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto", help="default: cuda if available")
     p.add_argument("--threads", type=_pos_int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
 
 
+def _version() -> str:
+    from steerable import __version__
+
+    return __version__
+
+
+def _add_debug(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # on a subcommand the default is SUPPRESS, so that `steerable --debug train` is not undone
+    p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
+                   help="show tracebacks instead of one-line errors")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="steerable", description="Train, evaluate, export and quantise steerable CNNs on "
                                                    "rotated MNIST. Run under torchrun for DistributedDataParallel.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument("--version", action="version", version=f"steerable {_version()}")
+    _add_debug(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("train", help="train a model (resumable; DDP under torchrun)",
@@ -516,8 +569,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_options(p)
     p.add_argument("--seed", type=_nonneg_int, help="seed of initialisation and data order (default 0)")
     p.add_argument("--out", help="run folder (default out/MODEL-seedSEED)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--overwrite", action="store_true", help="start again even if --out holds a checkpoint")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue the run in --out from its last checkpoint (exactly: weights, optimizer, RNG); "
+                            "with a larger --epochs, extend a finished run")
+    again.add_argument("--overwrite", action="store_true", help="start again even if --out holds a checkpoint")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="test accuracy and invariance of the logits under rotations",
@@ -525,14 +581,18 @@ def build_parser() -> argparse.ArgumentParser:
                                    "by 90°, 180°, 270° (exact) and by every multiple of --angle-step (spline interpolation).")
     p.add_argument("checkpoint", help="checkpoint file or run folder")
     p.add_argument("--model", help="refuse a checkpoint of another model")
-    p.add_argument("--angle-step", type=float, default=15.0, help="degrees between tested angles (0: none; default 15)")
-    p.add_argument("--limit", type=_nonneg_int, help="first N test images (default all)")
+    p.add_argument("--angle-step", type=_angle_step, default=15.0, metavar="DEGREES",
+                   help="degrees between tested angles, in (0, 360] (0: only the 90° rotations; default 15)")
+    p.add_argument("--limit", type=_limit, metavar="N",
+                   help="N of the test images (default all; the report then goes to eval-limitN.json, "
+                        "not the run's eval.json)")
     p.add_argument("--order", type=int, choices=[0, 1, 2, 3, 4, 5], default=3,
                    help="spline order of the rotation for other angles (1 bilinear, 3 bicubic; default 3)")
-    p.add_argument("--batch-size", type=_pos_int, default=250)
-    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
-    p.add_argument("--json", help="report file (default: eval.json beside the checkpoint)")
-    p.add_argument("--quiet", action="store_true", help="no per-angle table")
+    p.add_argument("--batch-size", type=_pos_int, default=250, help="images per forward pass (default 250)")
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu", help="default: cpu")
+    p.add_argument("--json", help="report file (default: eval.json beside the checkpoint; eval-limitN.json "
+                                  "with --limit N)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no per-angle table")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("export", help="save the model as plain torch modules (+ TorchScript), verified",
@@ -542,8 +602,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="refuse a checkpoint of another model")
     p.add_argument("--out", help="module file (default: model.pt beside the checkpoint)")
     p.add_argument("--torchscript", help="TorchScript file (default: OUT with .ts)")
-    p.add_argument("--no-torchscript", action="store_true")
-    p.add_argument("--limit", type=_nonneg_int, default=256, help="test images used to verify (default 256)")
+    p.add_argument("--no-torchscript", action="store_true", help="save the module only, no TorchScript trace")
+    p.add_argument("--limit", type=_limit, default=256, metavar="N", help="test images used to verify (default 256)")
     p.add_argument("--tolerance", type=float, default=1e-5, help="largest relative difference accepted (1e-5)")
     p.set_defaults(func=cmd_export)
 
@@ -554,7 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="refuse a checkpoint of another model")
     p.add_argument("--out", help="TorchScript file (default: model_int8.ts beside the checkpoint)")
     p.add_argument("--calibration", type=_pos_int, default=512, help="training images for calibration (512)")
-    p.add_argument("--limit", type=_nonneg_int, help="first N test images (default all)")
+    p.add_argument("--limit", type=_limit, metavar="N", help="N of the test images (default all)")
     p.add_argument("--backend", help="quantised engine: x86, fbgemm, qnnpack (default: the first supported)")
     p.set_defaults(func=cmd_quantize)
 
@@ -562,19 +622,25 @@ def build_parser() -> argparse.ArgumentParser:
                        description="OUT/accuracy.png from each run's log.json; OUT/invariance.png from each run's "
                                    "eval.json (written by 'steerable evaluate').")
     p.add_argument("runs", nargs="+", help="run folders")
-    p.add_argument("--out", default="docs", help="folder of the figures (default docs)")
+    p.add_argument("--out", help="folder of the figures (default: the folder holding the first run, e.g. out/demo "
+                                 "for out/demo/c8; the README's figures: --out docs)")
     p.add_argument("--labels", nargs="+", help="one label per run")
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("compare", help="train several models over several seeds; mean ± std accuracy",
                        description="Train each --models × --seeds run into OUT/MODEL-seedS (finished runs are "
                                    "reused, interrupted ones resumed) and print a markdown table.")
-    p.add_argument("--models", nargs="+", default=["c8", "cnn"])
-    p.add_argument("--seeds", nargs="+", type=_nonneg_int, default=[0, 1, 2])
-    p.add_argument("--out", default=os.path.join("out", "compare"))
+    p.add_argument("--models", nargs="+", default=["c8", "cnn"], metavar="MODEL",
+                   help="models of steerable.models to train (default: c8 cnn)")
+    p.add_argument("--seeds", nargs="+", type=_nonneg_int, default=[0, 1, 2], metavar="SEED",
+                   help="seeds of initialisation and data order, one run per model and seed (default: 0 1 2)")
+    p.add_argument("--out", default=os.path.join("out", "compare"),
+                   help="folder of the runs (OUT/MODEL-seedS) and of compare.md, compare.json (default out/compare)")
     p.add_argument("--invariance", action="store_true", help="also report the 90° logit change")
     _add_train_options(p, with_model=False)
     p.set_defaults(func=cmd_compare, model=None, group=None, seed=None, resume=False, overwrite=False)
+    for p in sub.choices.values():
+        _add_debug(p)
     return parser
 
 

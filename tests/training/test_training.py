@@ -5,6 +5,7 @@ Small models on subsets of rotated MNIST; the whole file takes about a minute wi
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -138,6 +139,46 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path):
     # a finished run resumed again does nothing
     again = train(TrainConfig(out=part_out, resume=True, device="cpu", progress=False))
     assert again.start_epoch == 3 and len(again.history) == 3
+
+
+def test_more_epochs_extend_a_finished_run_exactly(tmp_path):
+    one = str(tmp_path / "one")
+    first = train(TrainConfig(**dict(TINY, epochs=1), out=one))
+    for m in first.model.modules():  # the trainer's BatchNorm warm-up leaves the modules' own momentum
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) or hasattr(m, "running_var"):
+            assert m.momentum == 0.1
+    a_out, b_out = str(tmp_path / "a"), str(tmp_path / "b")
+    shutil.copytree(one, a_out)
+    shutil.copytree(one, b_out)
+    with pytest.raises(CheckpointError, match="--width 0.5 differs"):  # other plan values still may not change
+        train(TrainConfig(out=a_out, resume=True, epochs=3, width=0.5, device="cpu", progress=False))
+    a = train(TrainConfig(out=a_out, resume=True, epochs=3, device="cpu", progress=False))
+    assert a.start_epoch == 1 and [h["epoch"] for h in a.history] == [1, 2, 3]
+    assert a.history[0] == first.history[0] and a.config.epochs == 3
+
+    def stop(epoch, step, loss):
+        if epoch == 2 and step == 1:
+            raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        train(TrainConfig(out=b_out, resume=True, epochs=3, device="cpu", progress=False), on_step=stop)
+    assert load_checkpoint(b_out)["args"]["epochs"] == 3  # the extended plan was saved with epoch 2
+    b = train(TrainConfig(out=b_out, resume=True, device="cpu", progress=False))
+    ca, cb = load_checkpoint(a_out), load_checkpoint(b_out)
+    for k in ca["model_state"]:
+        torch.testing.assert_close(cb["model_state"][k], ca["model_state"][k], rtol=0, atol=1e-6)
+    assert [h["lr"] for h in b.history] == [h["lr"] for h in a.history]
+    with pytest.raises(CheckpointError, match="already trained 3 epochs"):
+        train(TrainConfig(out=a_out, resume=True, epochs=2, device="cpu", progress=False))
+
+
+def test_resume_without_checkpoint_and_resume_with_overwrite_are_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--resume: no checkpoint"):
+        train(TrainConfig(**TINY, epochs=1, out=str(tmp_path / "empty"), resume=True))
+    with pytest.raises(ValueError, match="exclude each other"):
+        train(TrainConfig(**TINY, epochs=1, out=str(tmp_path / "x"), resume=True, overwrite=True))
+    with pytest.raises(ValueError, match=r"--epochs: expected an integer > 0, got 0"):
+        train(TrainConfig(**dict(TINY, epochs=0)))
 
 
 # ------------------------------------------------------------------------- export, quantisation

@@ -59,8 +59,10 @@ class EquivariantMobileNetV2(InvariantClassifier):
 
     Layout: a 3×3 stem conv (trivial → regular fields, stride 1), the inverted residual stages of
     ``settings`` (``MOBILENET_SETTINGS``: expansion, plain channels, repeats, stride), a 1×1 conv
-    to ``last_channels``, InnerBatchNorm–ReLU, ``GroupPooling``, a global average, dropout and one
-    ``Linear``. ReLU replaces ReLU6 (both are pointwise, hence equivariant on regular fields). The
+    to ``last_channels``, InnerBatchNorm–ReLU, ``GroupPooling``, a global average and the MLP
+    head of the other zoo models (Linear–BatchNorm1d–ELU–Dropout–Linear, ``hidden`` units; with
+    ``hidden=0``: dropout and one ``Linear``, which learns slowly on the nearly constant invariant
+    descriptor, see :class:`EquivariantWideResNet`). ReLU replaces ReLU6 (both are pointwise, hence equivariant on regular fields). The
     depth-wise convolution is an ``R2Conv`` with ``groups`` = the number of fields, which exports to
     a grouped ``Conv2d`` (one group per field). Plain channel counts become regular fields with
     ``preserve='compute'`` (``fields = width · channels / |G|``: the plain network's compute).
@@ -76,7 +78,7 @@ class EquivariantMobileNetV2(InvariantClassifier):
 
     def __init__(self, group: str = "C8", n_classes: int = 10, width: float = 1.0, in_channels: int = 1,
                  settings: Sequence[tuple[int, int, int, int]] = MOBILENET_SETTINGS, stem_channels: int = 16,
-                 last_channels: int = 128, dropout: float = 0.0, hidden: int = 0, input_size: int = 29):
+                 last_channels: int = 128, dropout: float = 0.0, hidden: int = 64, input_size: int = 29):
         super().__init__()
         n_classes = _check_positive_int(n_classes, "n_classes")
         in_channels = _check_positive_int(in_channels, "in_channels")

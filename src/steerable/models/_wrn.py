@@ -48,9 +48,16 @@ class EquivariantWideResNet(InvariantClassifier):
     stem conv, three stages of plain widths ``16·widen, 32·widen, 64·widen`` (the stem: 16) with
     strides 1, 2, 2 (3×3 convs with padding 1: 29 → 15 → 8, windows symmetric on odd sizes; 1×1
     strided projections on the shortcuts), a final BN–ReLU, ``GroupPooling``, a global average and
-    one ``Linear``. The widths are turned into regular fields with ``preserve='compute'``
-    (``fields = width · channels / |G|``), so the convolutions have the plain WRN's channels and
-    compute with about ``|G|`` times fewer parameters.
+    the MLP head of the other zoo models (Linear–BatchNorm1d–ELU–Linear, ``hidden`` units; one
+    ``Linear`` with ``hidden=0``). The widths are turned into regular fields with
+    ``preserve='compute'`` (``fields = width · channels / |G|``), so the convolutions have the
+    plain WRN's channels and compute with about ``|G|`` times fewer parameters.
+
+    Why the batch-normalised head: the invariant descriptor (a global average of group-pooled
+    ReLU outputs, 16 numbers for C8) is nearly constant across images (mean ≈ 1.2, spread ≈ 0.1
+    at initialisation); a bare ``Linear`` on it needs large weights and AdamW at lr 2e-3 takes
+    thousands of steps to grow them (13 % test accuracy after 2 epochs on 1000 digits, against
+    46 % with this head).
 
     ``input_size`` only serves a check: the stride-2 windows sit symmetrically on sizes
     n ≡ 1 (mod 4) (29 → 15 → 8; 25, 33, ...). On other sizes (e.g. 32 × 32, CIFAR) the network
@@ -66,7 +73,7 @@ class EquivariantWideResNet(InvariantClassifier):
     """
 
     def __init__(self, group: str = "C8", n_classes: int = 10, width: float = 1.0, in_channels: int = 1,
-                 depth: int = 10, widen: int = 2, dropout: float = 0.0, hidden: int = 0, input_size: int = 29):
+                 depth: int = 10, widen: int = 2, dropout: float = 0.0, hidden: int = 64, input_size: int = 29):
         super().__init__()
         n_classes = _check_positive_int(n_classes, "n_classes")
         in_channels = _check_positive_int(in_channels, "in_channels")

@@ -56,8 +56,24 @@ def relative_change(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).norm(dim=1) / b.norm(dim=1).clamp_min(1e-12)
 
 
+def _progress_bar(total: int, enabled: bool, desc: str):
+    """A tqdm bar of ``total`` passes (None when disabled or without tqdm, which is optional)."""
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit="pass", dynamic_ncols=True, leave=False)
+
+
+def _tick(bar) -> None:
+    if bar is not None:
+        bar.update(1)
+
+
 def rot90_invariance(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                     batch_size: int = 250, base: torch.Tensor | None = None) -> dict:
+                     batch_size: int = 250, base: torch.Tensor | None = None, _bar=None) -> dict:
     """Logit change and accuracy under the rotations by 90°, 180°, 270° (exact, ``torch.rot90``)."""
     if base is None:
         base = predict_logits(model, images, batch_size)
@@ -66,6 +82,7 @@ def rot90_invariance(model: torch.nn.Module, images: torch.Tensor, labels: torch
     accs = []
     for k in (1, 2, 3):
         logits = predict_logits(model, torch.rot90(images, k, dims=(-2, -1)), batch_size)
+        _tick(_bar)
         rel = relative_change(logits, base)
         acc = accuracy_of(logits, labels)
         per.append({"degrees": 90 * k, "accuracy": acc, "mean_rel": float(rel.mean()), "max_rel": float(rel.max())})
@@ -99,13 +116,14 @@ def rotate_batch(images: torch.Tensor, degrees: float, order: int = 3) -> torch.
 
 def angle_invariance(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
                      angles: Iterable[float] = range(0, 360, 15), batch_size: int = 250,
-                     base: torch.Tensor | None = None, order: int = 3) -> list[dict]:
+                     base: torch.Tensor | None = None, order: int = 3, _bar=None) -> list[dict]:
     """For each angle: accuracy, mean and max relative logit change against the unrotated input."""
     if base is None:
         base = predict_logits(model, images, batch_size)
     rows = []
     for a in angles:
         logits = predict_logits(model, rotate_batch(images, a, order), batch_size)
+        _tick(_bar)
         rel = relative_change(logits, base)
         rows.append({"degrees": float(a), "accuracy": accuracy_of(logits, labels),
                      "mean_rel": float(rel.mean()), "max_rel": float(rel.max())})
@@ -114,23 +132,40 @@ def angle_invariance(model: torch.nn.Module, images: torch.Tensor, labels: torch
 
 def evaluate_model(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
                    angles: Sequence[float] = tuple(range(0, 360, 15)), batch_size: int = 250,
-                   order: int = 3) -> dict:
-    """Test accuracy, 90° invariance and invariance vs angle, as one JSON-able report."""
-    base = predict_logits(model, images, batch_size)
-    report = {"n_images": int(len(labels)), "accuracy": accuracy_of(base, labels),
-              "rot90": rot90_invariance(model, images, labels, batch_size, base=base)}
-    if angles:
-        rows = angle_invariance(model, images, labels, angles, batch_size, base=base, order=order)
-        there_and_back = rotate_batch(rotate_batch(images, 45.0, order), -45.0, order)
-        floor = relative_change(predict_logits(model, there_and_back, batch_size), base)
-        off = [r for r in rows if abs(r["degrees"] / 90.0 - round(r["degrees"] / 90.0)) > 1e-9]
-        report["angles"] = rows
-        report["arbitrary"] = {
-            "mean_rel": float(np.mean([r["mean_rel"] for r in off])) if off else float("nan"),
-            "max_rel": float(max(r["max_rel"] for r in off)) if off else float("nan"),
-            "accuracy": float(np.mean([r["accuracy"] for r in off])) if off else float("nan"),
-            "worst_accuracy": float(min(r["accuracy"] for r in rows)),
-            "resampling_floor": float(floor.mean()),
-            "interpolation_order": int(order),
-        }
+                   order: int = 3, progress: bool = False) -> dict:
+    """Test accuracy, 90° invariance and invariance vs angle, as one JSON-able report.
+
+    ``progress``: show a tqdm bar (on stderr) of the passes over the images, one per rotation
+    (when tqdm is installed).
+    """
+    angles = list(angles)
+    bar = _progress_bar(1 + 3 + (len(angles) + 1 if angles else 0), progress, "evaluate")
+    try:
+        base = predict_logits(model, images, batch_size)
+        _tick(bar)
+        report = {"n_images": int(len(labels)), "accuracy": accuracy_of(base, labels),
+                  "rot90": rot90_invariance(model, images, labels, batch_size, base=base, _bar=bar)}
+        if angles:
+            _angle_report(report, model, images, labels, angles, batch_size, base, order, bar)
+    finally:
+        if bar is not None:
+            bar.close()
     return report
+
+
+def _angle_report(report: dict, model, images, labels, angles, batch_size, base, order, bar) -> None:
+    """Add the per-angle rows and their summary (``arbitrary``) to ``report``."""
+    rows = angle_invariance(model, images, labels, angles, batch_size, base=base, order=order, _bar=bar)
+    there_and_back = rotate_batch(rotate_batch(images, 45.0, order), -45.0, order)
+    floor = relative_change(predict_logits(model, there_and_back, batch_size), base)
+    _tick(bar)
+    off = [r for r in rows if abs(r["degrees"] / 90.0 - round(r["degrees"] / 90.0)) > 1e-9]
+    report["angles"] = rows
+    report["arbitrary"] = {
+        "mean_rel": float(np.mean([r["mean_rel"] for r in off])) if off else float("nan"),
+        "max_rel": float(max(r["max_rel"] for r in off)) if off else float("nan"),
+        "accuracy": float(np.mean([r["accuracy"] for r in off])) if off else float("nan"),
+        "worst_accuracy": float(min(r["accuracy"] for r in rows)),
+        "resampling_floor": float(floor.mean()),
+        "interpolation_order": int(order),
+    }

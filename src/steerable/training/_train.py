@@ -3,7 +3,10 @@
 The *plan* of a run (model, width, epochs, batch size, learning rate, weight decay, seeds, data
 transform, subset sizes) is stored in its checkpoint; ``resume=True`` takes every plan field
 left as ``None`` from the checkpoint and refuses a conflicting one, so a resumed run is the run
-that was interrupted, continued.
+that was interrupted, continued. The one plan field that may change is ``epochs``, upwards: a
+finished (or interrupted) run resumed with more epochs keeps its weights, optimizer state, RNG
+state and history, and trains the extra epochs, its learning rate following the cosine of the
+new length from the step it had reached (:func:`cosine_schedule`).
 
 Determinism: the order of the training images in epoch ``e`` depends only on ``(seed, e)``
 (a ``DistributedSampler`` with one replica in a single process), the model's initialisation
@@ -146,6 +149,9 @@ class TrainConfig:
                 raise ValueError(f"{name}: expected an integer >= 0, got {v!r}")
         if self.threads is not None:
             _positive("--threads", self.threads, int)
+        if self.resume and self.overwrite:
+            raise ValueError("--resume and --overwrite exclude each other: --resume continues the run in --out, "
+                             "--overwrite deletes it and starts again")
 
 
 def _positive(name: str, value, kind) -> None:
@@ -153,7 +159,7 @@ def _positive(name: str, value, kind) -> None:
     if kind is int:
         ok = ok and isinstance(value, int)
     if not ok or (isinstance(value, float) and not math.isfinite(value)):
-        raise ValueError(f"{name}: expected a positive {'integer' if kind is int else 'number'}, got {value!r}")
+        raise ValueError(f"{name}: expected {'an integer' if kind is int else 'a number'} > 0, got {value!r}")
 
 
 @dataclass
@@ -257,6 +263,11 @@ def _resume_state(cfg: TrainConfig, ctx: DistContext):
         if os.path.exists(cfg.out) and not os.path.isdir(cfg.out):
             raise ValueError(f"--out {cfg.out}: exists and is not a folder")
         exists = os.path.exists(path)
+        if cfg.resume and not exists:
+            raise FileNotFoundError(
+                f"--resume: no checkpoint to continue in --out {cfg.out} ({path} not found); "
+                f"drop --resume to start a new run there"
+            )
         if exists and not cfg.resume and not cfg.overwrite:
             raise ValueError(
                 f"--out {cfg.out} already holds a checkpoint; pass --resume to continue it or "
@@ -275,12 +286,20 @@ def _resume_state(cfg: TrainConfig, ctx: DistContext):
         return None, (type(e).__name__, str(e))
 
 
-def _check_plan(cfg: TrainConfig, saved: dict, where: str) -> None:
-    """A value given explicitly for a resumed run must agree with the checkpoint's plan."""
+def _check_plan(cfg: TrainConfig, saved: dict, where: str, done: int = 0) -> None:
+    """A value given explicitly for a resumed run must agree with the checkpoint's plan, except
+    ``epochs``, which may grow (the run is extended) but not drop below the ``done`` epochs."""
     check_model_name({"model": {"name": saved["model"]}, "path": where}, cfg.model)
     for k in PLAN_DEFAULTS:
         given = getattr(cfg, k)
         if given is None or k not in saved:
+            continue
+        if k == "epochs":  # more epochs extend the run; fewer than it has done cannot be undone
+            if given < done:
+                raise CheckpointError(
+                    f"--epochs {given}: the run in {where} has already trained {done} epochs; give --epochs "
+                    f"{done} or more to continue it (or train into another --out)"
+                )
             continue
         same = math.isclose(given, saved[k]) if isinstance(given, float) else given == saved[k]
         if not same:
@@ -324,7 +343,7 @@ def _train(config: TrainConfig, ctx: DistContext, on_epoch_end, on_step) -> Trai
         raise (FileNotFoundError if kind == "FileNotFoundError" else
                CheckpointError if kind == "CheckpointError" else ValueError)(msg)
     if ckpt is not None:
-        _check_plan(config, ckpt["args"], ckpt.get("path", config.out))
+        _check_plan(config, ckpt["args"], ckpt.get("path", config.out), int(ckpt["epoch"]))
         cfg = config.resolved(ckpt["args"])
     else:
         cfg = pre
@@ -349,7 +368,6 @@ def _train(config: TrainConfig, ctx: DistContext, on_epoch_end, on_step) -> Trai
         pin_memory=ctx.device.type == "cuda", persistent_workers=cfg.workers > 0)
     steps_per_epoch = len(loader)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs * steps_per_epoch)
 
     start_epoch, history = 0, []
     if ckpt is not None:
@@ -357,10 +375,11 @@ def _train(config: TrainConfig, ctx: DistContext, on_epoch_end, on_step) -> Trai
         load_model_state(model, ckpt["model_state"], where=where)
         try:
             optimizer.load_state_dict(ckpt["optimizer_state"])
-            scheduler.load_state_dict(ckpt["scheduler_state"])
         except (ValueError, KeyError, RuntimeError) as e:
             raise CheckpointError(f"{where}: optimizer state does not fit: {e}") from None
         start_epoch, history = int(ckpt["epoch"]), list(ckpt["history"])
+    scheduler = cosine_schedule(optimizer, cfg.lr, cfg.epochs * steps_per_epoch, start_epoch * steps_per_epoch)
+    if ckpt is not None:
         rngs = ckpt.get("rng") or []
         if rngs:
             restore_rng_state(rngs[ctx.rank] if len(rngs) == ctx.world_size else rngs[0])
@@ -377,61 +396,130 @@ def _train(config: TrainConfig, ctx: DistContext, on_epoch_end, on_step) -> Trai
 
     ckpt_path = os.path.join(cfg.out, CHECKPOINT_NAME) if cfg.out else None
     show = cfg.progress and ctx.is_main
-    for epoch in range(start_epoch, cfg.epochs):
-        t0 = time.perf_counter()
-        sampler.set_epoch(epoch)
-        net.train()
-        sums = [0.0, 0.0, 0.0]  # loss * n, correct, n
-        bar = _progress(loader, show, desc=f"epoch {epoch + 1}/{cfg.epochs}", total=steps_per_epoch)
-        for step, (xb, yb) in enumerate(bar):
-            xb = xb.to(ctx.device, non_blocking=True)
-            yb = yb.to(ctx.device, non_blocking=True)
-            logits = net(xb)
-            loss = F.cross_entropy(logits, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            n = len(yb)
-            lv = float(loss.detach())
-            sums[0] += lv * n
-            sums[1] += float((logits.detach().argmax(1) == yb).sum())
-            sums[2] += n
-            if show and hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{lv:.3f}", acc=f"{sums[1] / sums[2]:.3f}", refresh=False)
-            if on_step is not None:
-                on_step(epoch, step, lv)
-        if show and hasattr(bar, "close"):
-            bar.close()
-        _average_buffers(model, ctx)
-        train_loss, train_correct, train_n = all_reduce_sum(ctx, sums)
-        test_loss, test_acc = _test(model, test_x, test_y, ctx)
-        seconds = time.perf_counter() - t0
-        row = {"epoch": epoch + 1, "train_loss": train_loss / train_n, "train_acc": train_correct / train_n,
-               "test_loss": test_loss, "test_acc": test_acc, "lr": scheduler.get_last_lr()[0],
-               "seconds": max(all_gather_object(ctx, seconds))}
-        history.append(row)
-        rngs = all_gather_object(ctx, capture_rng_state())
-        if ctx.is_main:
-            if ckpt_path is not None:
-                state = {
-                    "format": FORMAT, "version": VERSION, "model": model_spec,
-                    "model_state": {k: v.detach().cpu() for k, v in strip_ddp_prefix(model.state_dict()).items()},
-                    "optimizer_state": _to_cpu(optimizer.state_dict()),
-                    "scheduler_state": scheduler.state_dict(),
-                    "epoch": epoch + 1, "rng": rngs, "args": cfg.plan(), "history": history,
-                    "run": {"workers": cfg.workers, "device": str(ctx.device), "world_size": ctx.world_size,
-                            "torch": str(torch.__version__)},
-                }
-                atomic_torch_save(state, ckpt_path)
-                write_logs(cfg.out, cfg, model_spec, history)
-            if on_epoch_end is not None:
-                on_epoch_end(row, cfg)
+    warm_bn = BatchNormWarmup(model)
+    try:
+        for epoch in range(start_epoch, cfg.epochs):
+            t0 = time.perf_counter()
+            sampler.set_epoch(epoch)
+            net.train()
+            sums = [0.0, 0.0, 0.0]  # loss * n, correct, n
+            bar = _progress(loader, show, desc=f"epoch {epoch + 1}/{cfg.epochs}", total=steps_per_epoch)
+            for step, (xb, yb) in enumerate(bar):
+                warm_bn.step()
+                xb = xb.to(ctx.device, non_blocking=True)
+                yb = yb.to(ctx.device, non_blocking=True)
+                logits = net(xb)
+                loss = F.cross_entropy(logits, yb)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                n = len(yb)
+                lv = float(loss.detach())
+                sums[0] += lv * n
+                sums[1] += float((logits.detach().argmax(1) == yb).sum())
+                sums[2] += n
+                if show and hasattr(bar, "set_postfix"):
+                    bar.set_postfix(loss=f"{lv:.3f}", acc=f"{sums[1] / sums[2]:.3f}", refresh=False)
+                if on_step is not None:
+                    on_step(epoch, step, lv)
+            if show and hasattr(bar, "close"):
+                bar.close()
+            _average_buffers(model, ctx)
+            train_loss, train_correct, train_n = all_reduce_sum(ctx, sums)
+            test_loss, test_acc = _test(model, test_x, test_y, ctx)
+            seconds = time.perf_counter() - t0
+            row = {"epoch": epoch + 1, "train_loss": train_loss / train_n, "train_acc": train_correct / train_n,
+                   "test_loss": test_loss, "test_acc": test_acc, "lr": scheduler.get_last_lr()[0],
+                   "seconds": max(all_gather_object(ctx, seconds))}
+            history.append(row)
+            rngs = all_gather_object(ctx, capture_rng_state())
+            if ctx.is_main:
+                if ckpt_path is not None:
+                    state = {
+                        "format": FORMAT, "version": VERSION, "model": model_spec,
+                        "model_state": {k: v.detach().cpu() for k, v in strip_ddp_prefix(model.state_dict()).items()},
+                        "optimizer_state": _to_cpu(optimizer.state_dict()),
+                        "scheduler_state": scheduler.state_dict(),
+                        "epoch": epoch + 1, "rng": rngs, "args": cfg.plan(), "history": history,
+                        "run": {"workers": cfg.workers, "device": str(ctx.device), "world_size": ctx.world_size,
+                                "torch": str(torch.__version__)},
+                    }
+                    atomic_torch_save(state, ckpt_path)
+                    write_logs(cfg.out, cfg, model_spec, history)
+                if on_epoch_end is not None:
+                    on_epoch_end(row, cfg)
+    finally:
+        warm_bn.restore()
     if ckpt_path is not None and ctx.is_main and start_epoch >= cfg.epochs:
         write_logs(cfg.out, cfg, model_spec, history)
     model.eval()
     return TrainResult(model=model, history=history, config=cfg, checkpoint=ckpt_path,
                        start_epoch=start_epoch, rank=ctx.rank, world_size=ctx.world_size)
+
+
+class BatchNormWarmup:
+    """Debiased running statistics for the batch norms of ``model`` during training.
+
+    torch's (and steerable's) batch norms start their running statistics at mean 0 / variance 1
+    and move them by ``momentum`` (0.1) per step: after ``t`` steps the initial value still
+    weighs ``0.9^t`` (3 % after 32 steps). Features with a small variance (a global average of
+    ReLU outputs, a freshly initialised Linear) are then normalised in eval mode with a variance
+    dominated by that 1, and a briefly trained model predicts one class at test time although it
+    is right on the training batches. Before every step this sets each batch norm's momentum to
+    ``max(momentum, 1 / (t + 1))`` (``t``: its ``num_batches_tracked``): the running statistics
+    are the plain average of the first batches, then the usual exponential average.
+    :meth:`restore` puts the modules' own momentum back. Resumed runs continue the same schedule
+    (``num_batches_tracked`` is in the ``state_dict``).
+
+    >>> bn = torch.nn.BatchNorm1d(3)
+    >>> warm = BatchNormWarmup(torch.nn.Sequential(bn))
+    >>> warm.step(); bn.momentum
+    1.0
+    >>> _ = bn(torch.randn(8, 3)); warm.step(); bn.momentum
+    0.5
+    >>> warm.restore(); bn.momentum
+    0.1
+    """
+
+    def __init__(self, model: torch.nn.Module):
+        self.modules = []
+        for m in model.modules():
+            nbt = getattr(m, "num_batches_tracked", None)
+            mom = getattr(m, "momentum", None)
+            if (isinstance(nbt, torch.Tensor) and isinstance(mom, float) and 0.0 < mom < 1.0
+                    and getattr(m, "track_running_stats", False)):
+                self.modules.append((m, mom))
+
+    def step(self) -> None:
+        for m, base in self.modules:
+            m.momentum = max(base, 1.0 / (int(m.num_batches_tracked) + 1))
+
+    def restore(self) -> None:
+        for m, base in self.modules:
+            m.momentum = base
+
+
+def cosine_schedule(optimizer: torch.optim.Optimizer, lr: float, total_steps: int, step: int = 0):
+    """The learning rate ``lr · (1 + cos(π · step / total_steps)) / 2`` (0 after ``total_steps``),
+    as a ``LambdaLR`` positioned at ``step`` (steps already taken).
+
+    A closed form of the step alone (not a recursion on the previous rate): a run resumed at any
+    step continues exactly, and a run extended to more epochs follows the cosine of its new
+    length from the step it had reached.
+
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    >>> round(cosine_schedule(opt, 1.0, 10, step=5).get_last_lr()[0], 6)
+    0.5
+    """
+    total = max(int(total_steps), 1)
+
+    def factor(s: int) -> float:
+        return 0.5 * (1.0 + math.cos(math.pi * min(s, total) / total))
+
+    for g in optimizer.param_groups:
+        g["initial_lr"] = lr
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor, last_epoch=int(step) - 1)
 
 
 def _to_cpu(obj):
