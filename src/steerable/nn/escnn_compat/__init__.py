@@ -1,0 +1,1 @@
+"""Reading escnn checkpoints (private machinery behind ``steerable.nn.load_escnn_state_dict``)."""
