@@ -342,7 +342,7 @@ def test_testing_elements(factory, n):
     ft = FieldType(gs, [gs.trivial_repr])
     els = ft.testing_elements
     assert len(els) == n
-    assert list(els) == list(gs.testing_elements)
+    assert list(els) == list(gs.exact_testing_elements)
     assert els[0] == gs.fibergroup.identity
     assert all(g.group == gs.fibergroup for g in els)
     if gs.dimensionality:
@@ -959,7 +959,7 @@ def test_torch_cat_point_clouds_and_vectors():
         assert torch.equal(c.tensor, torch.cat([a.tensor, b.tensor], -1))
     with pytest.raises(ValueError, match="^dim"):
         torch.cat([a, b], dim=0)
-    g = gs.testing_elements[5]
+    g = gs.exact_testing_elements[5]
     c = torch.cat([a, b], dim=1)
     assert close(c.transform(g), torch.cat([a.transform(g).tensor, b.transform(g).tensor], -1))
     assert close(c.transform(g).coords, a.transform(g).coords)
@@ -984,7 +984,7 @@ def test_tensor_directsum():
     assert torch.equal(s.tensor, torch.cat([a.tensor, b.tensor], 1))
     assert tensor_directsum((a,)).type == ta
     assert nn.tensor_directsum is tensor_directsum
-    for g in gs.testing_elements:
+    for g in gs.exact_testing_elements:
         assert close(s.transform(g), tensor_directsum([a.transform(g), b.transform(g)]))
     with pytest.raises(ValueError, match="^tensors"):
         tensor_directsum([])

@@ -54,7 +54,7 @@ def _gs(name: str):
 
 
 def _nontrivial(G, n: int = 3):
-    irreps = G.bl_irreps(2) if G.continuous else G.irreps()
+    irreps = [G.irrep(*i) for i in G.bl_irreps(2)] if G.continuous else G.irreps()
     return [psi for psi in irreps if not psi.is_trivial()][:n]
 
 

@@ -14,7 +14,7 @@ import importlib
 from ._field_type import FieldType
 from ._geometric_tensor import GeometricTensor, tensor_directsum
 from ._module import EquivariantModule
-from .conv import BlockBasisExpansion, R2Conv, R3Conv, R3IcoConv, R2ConvTransposed, R3ConvTransposed
+from .conv import BlockBasisExpansion, R2Conv, R3Conv, R3IcoConv, R3IcoConvTransposed, R2ConvTransposed, R3ConvTransposed
 from . import init
 
 _LAZY = {
@@ -46,12 +46,13 @@ _LAZY = {
     "._upsampling": ["R2Upsampling", "R3Upsampling"],
     ".point._point_conv": ["R2PointConv", "R3PointConv"],
     "._harmonic_polynomial": ["HarmonicPolynomialR3"],
+    "._escnn_checkpoint": ["load_escnn_state_dict"],
 }
 _WHERE = {name: mod for mod, names in _LAZY.items() for name in names}
 
 __all__ = [
     "FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "BlockBasisExpansion",
-    "R2Conv", "R3Conv", "R3IcoConv", "R2ConvTransposed", "R3ConvTransposed", "init",
+    "R2Conv", "R3Conv", "R3IcoConv", "R3IcoConvTransposed", "R2ConvTransposed", "R3ConvTransposed", "init",
 ] + sorted(_WHERE)
 
 

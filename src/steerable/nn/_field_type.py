@@ -7,6 +7,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
+from scipy import sparse
 
 from steerable.group import GroupElement, Representation, directsum
 
@@ -42,9 +43,34 @@ class FieldType:
         self.gspace = gspace
         self.representations = tuple(reps)
         self.size = int(sum(r.size for r in reps))
-        sizes = [r.size for r in reps]
-        self.fields_end = np.cumsum(sizes)
-        self.fields_start = self.fields_end - np.array(sizes)
+        sizes = np.array([r.size for r in reps], dtype=np.int64)
+        self._fields_end = np.cumsum(sizes)
+        self._fields_start = self._fields_end - sizes
+        self._uniform = all(r == reps[0] for r in reps[1:])
+
+    @property
+    def fibergroup(self):
+        """The fibre group of the gspace."""
+        return self.gspace.fibergroup
+
+    @property
+    def uniform(self) -> bool:
+        """Whether every field has the same representation."""
+        return self._uniform
+
+    @property
+    def fields_start(self) -> np.ndarray:
+        """Index of the first channel of each field (int array)."""
+        return self._fields_start
+
+    @property
+    def fields_end(self) -> np.ndarray:
+        """Index one past the last channel of each field (int array)."""
+        return self._fields_end
+
+    def fields_names(self) -> list[str]:
+        """The names of the fields' representations, in order."""
+        return [r.name for r in self.representations]
 
     # -- structure ---------------------------------------------------------------------------
     @cached_property
@@ -64,13 +90,30 @@ class FieldType:
             out += r.irreps
         return out
 
-    @cached_property
-    def change_of_basis(self) -> np.ndarray:
-        return np.asarray(self.fiber_representation.change_of_basis)
+    @property
+    def change_of_basis(self) -> sparse.coo_matrix:
+        """The block-diagonal change of basis to irreps (one block per field), as escnn: a
+        ``scipy.sparse`` COO matrix."""
+        return sparse.block_diag([np.asarray(r.change_of_basis) for r in self.representations], format="coo")
+
+    @property
+    def change_of_basis_inv(self) -> sparse.coo_matrix:
+        """The inverse of :attr:`change_of_basis` (sparse, block diagonal)."""
+        return sparse.block_diag([np.asarray(r.change_of_basis_inv) for r in self.representations], format="coo")
+
+    def get_dense_change_of_basis(self) -> torch.Tensor:
+        """:attr:`change_of_basis` as a dense float32 torch tensor (a copy)."""
+        return torch.tensor(self.change_of_basis.toarray(), dtype=torch.float32)
+
+    def get_dense_change_of_basis_inv(self) -> torch.Tensor:
+        """:attr:`change_of_basis_inv` as a dense float32 torch tensor (a copy)."""
+        return torch.tensor(self.change_of_basis_inv.toarray(), dtype=torch.float32)
 
     @property
     def testing_elements(self):
-        return self.gspace.testing_elements
+        """The gspace's exact symmetries of the grid (the elements equivariance checks use)."""
+        gs = self.gspace
+        return getattr(gs, "exact_testing_elements", gs.testing_elements)
 
     def __len__(self) -> int:
         return len(self.representations)
@@ -154,23 +197,25 @@ class FieldType:
             m = m.to(device=like.device, dtype=like.dtype)
         return m
 
-    def transform_fibers(self, tensor: torch.Tensor, g: GroupElement) -> torch.Tensor:
+    def transform_fibers(self, input: torch.Tensor, element: GroupElement) -> torch.Tensor:
         """Apply ρ(g) to every fibre (channel axis 1), leaving the base space alone."""
-        m = self.fiber_matrix(g, tensor)
-        if tensor.dim() == 1:
-            return m @ tensor
-        b, c = tensor.shape[:2]
-        return torch.matmul(m, tensor.reshape(b, c, -1)).reshape(b, m.shape[0], *tensor.shape[2:])
+        m = self.fiber_matrix(element, input)
+        if input.dim() == 1:
+            return m @ input
+        b, c = input.shape[:2]
+        return torch.matmul(m, input.reshape(b, c, -1)).reshape(b, m.shape[0], *input.shape[2:])
 
-    def transform(self, tensor: torch.Tensor, g: GroupElement, coords: torch.Tensor | None = None):
-        """``(g·f)(x) = ρ(g) f(g⁻¹x)``: fibres and base space. For point clouds (``coords``
-        given) the points move instead: returns ``(features, g·coords)``."""
-        out = self.transform_fibers(tensor, g)
+    def transform(self, input: torch.Tensor, element: GroupElement, coords: torch.Tensor | None = None,
+                  order: int = 2):
+        """``(g·f)(x) = ρ(g) f(g⁻¹x)``: fibres and base space (exact index permutations for the
+        grid's symmetries, spline interpolation of degree ``order`` otherwise). For point clouds
+        (``coords`` given) the points move instead: returns ``(features, g·coords)``."""
+        out = self.transform_fibers(input, element)
         if coords is not None:
-            return out, self.gspace.transform_points(coords, g)
+            return out, self.gspace.transform_points(coords, element)
         if self.gspace.dimensionality == 0:
             return out
-        return self.gspace.transform_signal(out, g)
+        return self.gspace.transform_signal(out, element, order=order)
 
     def __call__(self, tensor: torch.Tensor, coords: torch.Tensor | None = None):
         from ._geometric_tensor import GeometricTensor

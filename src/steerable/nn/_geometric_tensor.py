@@ -127,12 +127,18 @@ class GeometricTensor:
         if not isinstance(key, tuple):
             key = (key,)
         nd = self.tensor.dim()
+        if len(key) > nd:  # escnn: TypeError, Ellipsis included in the count
+            raise TypeError(f"key: too many indices ({len(key)}) for a GeometricTensor of {nd} dimensions")
         if any(k is Ellipsis for k in key):
             i = next(j for j, k in enumerate(key) if k is Ellipsis)
             key = key[:i] + (slice(None),) * (nd - (len(key) - 1)) + key[i + 1 :]
-        if len(key) > nd:
-            raise IndexError(f"key: too many indices ({len(key)}) for a tensor of {nd} dimensions")
         ch = self._ch_axis % nd
+        for ax, k in enumerate(key):
+            if ax != ch and not (isinstance(k, (int, slice)) or (isinstance(k, torch.Tensor) and k.dtype in (torch.bool, torch.long))):
+                raise TypeError(
+                    f"key: axis {ax} of a GeometricTensor takes an int, a slice or a bool/long tensor (as escnn), "
+                    f"got {type(k).__name__}; index the field axis ({ch}) with lists of fields"
+                )
         sel = self._field_list(key[ch] if len(key) > ch else slice(None))
         out = self._select_fields(sel)
         rest = []
@@ -170,14 +176,28 @@ class GeometricTensor:
         return out
 
     # -- arithmetic --------------------------------------------------------------------------
+    def has_same_coords(self, other: "GeometricTensor") -> bool:
+        """Whether both tensors live on the same points (both grids, or equal ``coords``)."""
+        if not isinstance(other, GeometricTensor):
+            raise TypeError(f"other: expected a GeometricTensor, got {type_name(other)}")
+        if self.coords is other.coords:
+            return True
+        if (self.coords is None) != (other.coords is None):
+            return False
+        return self.coords.shape == other.coords.shape and bool(torch.allclose(self.coords, other.coords))
+
+    def is_compatible(self, other: "GeometricTensor") -> bool:
+        """Whether ``self`` and ``other`` can be added: same field type and same coords."""
+        if not isinstance(other, GeometricTensor):
+            raise TypeError(f"other: expected a GeometricTensor, got {type_name(other)}")
+        return self.type == other.type and self.has_same_coords(other)
+
     def _same_type(self, other: "GeometricTensor", op: str):
         if not isinstance(other, GeometricTensor):
             raise TypeError(f"other: expected a GeometricTensor for '{op}', got {type_name(other)}")
         if other.type != self.type:
             raise ValueError(f"other: '{op}' needs tensors of the same field type")
-        if (self.coords is None) != (other.coords is None) or (
-            self.coords is not None and not torch.allclose(self.coords, other.coords)
-        ):
+        if not self.has_same_coords(other):
             raise ValueError(f"other: '{op}' needs point clouds on the same points (coords)")
 
     def __add__(self, other):

@@ -85,6 +85,11 @@ class HarmonicPolynomialR3(EquivariantModule):
         self.in_type = FieldType(self.gspace, [group.standard_representation])
         self.out_type = FieldType(self.gspace, [group.irrep(*i) for i in ids])
 
+    @property
+    def rho(self):
+        """The representation of the output (the irreps of degree 0..L, summed)."""
+        return self.out_type.representation
+
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         self._check_input(x)
         t = x.tensor

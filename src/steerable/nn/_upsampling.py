@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -18,6 +19,11 @@ __all__ = ["R2Upsampling", "R3Upsampling"]
 class _RdUpsampling(EquivariantModule):
     _d = 2
     _modes: tuple = ()
+
+    @property
+    def d(self) -> int:
+        """The dimensionality of the base space (escnn's attribute)."""
+        return self._d
 
     def __init__(self, in_type: FieldType, scale_factor: float | None = None, size: int | Sequence[int] | None = None,
                  mode: str = "bilinear", align_corners: bool = False):
@@ -41,16 +47,18 @@ class _RdUpsampling(EquivariantModule):
                 raise ValueError(f"scale_factor: expected a positive number, got {scale_factor!r}")
             scale_factor = float(scale_factor)
             if mode == "nearest" and not scale_factor.is_integer():
-                raise ValueError(
-                    f"mode: 'nearest' is equivariant only for an integer scale_factor (each pixel becomes a "
-                    f"block of s^{d} copies); got scale_factor={scale_factor}. Use an integer or "
-                    f"{self._modes[1]!r}"
+                warnings.warn(
+                    f"{name}: mode 'nearest' is equivariant only for an integer scale_factor (each pixel becomes "
+                    f"a block of s^{d} copies); with scale_factor={scale_factor} the rounding is not symmetric and "
+                    f"equivariance is lost (escnn accepts it too). Use an integer or {self._modes[1]!r}",
+                    stacklevel=3,
                 )
         if size is not None:
             if mode == "nearest":
-                raise ValueError(
-                    "mode: 'nearest' is equivariant only for an integer scale_factor, which 'size' cannot "
-                    "guarantee for every input; pass scale_factor instead"
+                warnings.warn(
+                    f"{name}: mode 'nearest' with a fixed size is equivariant only when size is an integer "
+                    "multiple of the input size (otherwise the rounding is not symmetric); pass "
+                    f"scale_factor or mode={self._modes[1]!r} for exact equivariance", stacklevel=3,
                 )
             sz = (size,) * d if isinstance(size, (int, np.integer)) and not isinstance(size, bool) else tuple(size)
             if len(sz) != d or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sz):
@@ -87,6 +95,14 @@ class _RdUpsampling(EquivariantModule):
             return shape[:2] + self.size
         return shape[:2] + tuple(int(math.floor(n * self.scale_factor)) for n in shape[2:])
 
+    def _grid_output_size(self, n: int) -> int | None:
+        m = super()._grid_output_size(n)
+        if m is None or self.mode != "nearest":
+            return m
+        if self.size is not None:
+            return m if all(s % n == 0 for s in self.size) else None
+        return m if float(self.scale_factor).is_integer() else None
+
     def export(self) -> torch.nn.Upsample:
         """The equivalent ``torch.nn.Upsample``."""
         kw = self._kwargs()
@@ -103,9 +119,9 @@ class R2Upsampling(_RdUpsampling):
     alike) and with the grid symmetries (the sampling grid is symmetric about the centre).
 
     Give exactly one of ``scale_factor`` (one number for both axes) or ``size``. Modes:
-    ``'bilinear'`` (default), ``'bicubic'``, and ``'nearest'`` only with an integer
-    ``scale_factor`` (otherwise the nearest-neighbour rounding is not symmetric and breaks
-    equivariance: ValueError). With ``scale_factor`` the interpolation grid is recomputed from
+    ``'bilinear'`` (default), ``'bicubic'``, and ``'nearest'`` (exactly equivariant only for an
+    integer upsampling factor: otherwise the nearest-neighbour rounding is not symmetric, and a
+    warning says so). With ``scale_factor`` the interpolation grid is recomputed from
     the output size (``recompute_scale_factor=True``), which keeps it symmetric for any input
     size. A non-square ``size`` is only compatible with the symmetries that keep the grid's
     shape (flips). ``export()`` is the equivalent ``torch.nn.Upsample``.

@@ -22,17 +22,37 @@ _C_FUNCTIONS = {
 }
 
 
-def _is_permutation_rep(rep: Representation, tol: float = 1e-8) -> bool:
+def _is_permutation_rep(rep: Representation, tol: float = 1e-8, signed: bool = False) -> bool:
+    """Whether ρ(g) is a permutation matrix (``signed``: a signed permutation, entries in
+    {0, ±1}, one non-zero per row) on the generators, hence for every g."""
     G = rep.group
     mats = np.asarray(rep.matrices(list(G.generators)))
     r = np.round(mats)
-    return bool(np.allclose(mats, r, atol=tol) and np.all((r == 0) | (r == 1)) and np.all(r.sum(axis=1) == 1))
+    if not np.allclose(mats, r, atol=tol):
+        return False
+    ok = (r == 0) | (r == 1) | ((r == -1) if signed else False)
+    return bool(np.all(ok) and np.all(np.abs(r).sum(axis=1) == 1) and np.all(np.abs(r).sum(axis=2) == 1))
+
+
+def _concatenated_matrices(m: np.ndarray) -> np.ndarray:
+    """(B, n, n) signed permutations → (B, 2n, 2n): how the pairs (f(x_i), f(-x_i)) move. Row j
+    of ρ(g) holding s at column i sends x_i to s·x_i in slot j: the pair of i goes to the pair of
+    j, swapped when s = -1."""
+    pos, neg = (m > 0.5).astype(float), (m < -0.5).astype(float)
+    b, n, _ = m.shape
+    out = np.zeros((b, 2 * n, 2 * n))
+    out[:, 0::2, 0::2] = pos
+    out[:, 1::2, 1::2] = pos
+    out[:, 0::2, 1::2] = neg
+    out[:, 1::2, 0::2] = neg
+    return out
 
 
 def concatenated_representation(rep: Representation) -> Representation:
-    """The representation of the output of the concatenated nonlinearity on a permutation
-    representation ρ: ``ρ ⊗ 1₂`` with channels interleaved, i.e. the matrices ``kron(ρ(g), I₂)``
-    (channel 2i is f(x_i), channel 2i+1 is f(-x_i)).
+    """The representation of the output of the concatenated nonlinearity on a (signed)
+    permutation representation ρ (escnn's 'concatenated' support: entries in {0, ±1}). Channel
+    2i is f(x_i), channel 2i+1 is f(-x_i); for a permutation ρ this is ``kron(ρ(g), I₂)``, and an
+    entry -1 swaps the pair. The result is a permutation representation.
 
     >>> import numpy as np
     >>> from steerable.group import cyclic_group
@@ -41,16 +61,24 @@ def concatenated_representation(rep: Representation) -> Representation:
     >>> g = G.element(1)
     >>> bool(np.allclose(r(g), np.kron(G.regular_representation(g), np.eye(2))))
     True
+    >>> G8 = cyclic_group(8)
+    >>> c = concatenated_representation(G8.irrep(2))   # the 90° rotation: a signed permutation
+    >>> c.size, sorted(set(np.round(c(G8.element(2)).ravel(), 12).tolist()))
+    (4, [0.0, 1.0])
     """
-    n = rep.size
-    perm = np.zeros((2 * n, 2 * n))
-    for c in range(2):
-        for i in range(n):
-            perm[2 * i + c, c * n + i] = 1.0  # copy c of channel i -> interleaved position
-    return change_basis(
-        directsum([rep, rep]), perm, name=f"concatenated_{rep.name}",
-        supported_nonlinearities={"pointwise", "concatenated", "norm", "gated"},
-    )
+    nl = {"pointwise", "concatenated", "norm", "gated"}
+    name = f"concatenated_{rep.name}"
+    if _is_permutation_rep(rep):
+        n = rep.size
+        perm = np.zeros((2 * n, 2 * n))
+        for c in range(2):
+            for i in range(n):
+                perm[2 * i + c, c * n + i] = 1.0  # copy c of channel i -> interleaved position
+        return change_basis(directsum([rep, rep]), perm, name=name, supported_nonlinearities=nl)
+    G = rep.group
+    if G.continuous:
+        raise ValueError(f"rep: {rep!r} of the continuous group {G.name} has no signed-permutation basis")
+    return G._decompose(lambda batch: _concatenated_matrices(rep._matrices(batch)), 0, name, nl)
 
 
 def _concat_forward(t: torch.Tensor, function: str) -> torch.Tensor:
@@ -100,10 +128,10 @@ class ConcatenatedNonLinearity(EquivariantModule):
         for i, r in enumerate(in_type.representations):
             if r in out_reps:
                 continue
-            if not _is_permutation_rep(r):
+            if not _is_permutation_rep(r, signed=True):
                 raise ValueError(
-                    f"in_type: ConcatenatedNonLinearity needs permutation representations; field {i} of {in_type!r} "
-                    f"has representation {r!r}, whose matrices are not permutations in its basis"
+                    f"in_type: ConcatenatedNonLinearity needs (signed) permutation representations; field {i} of "
+                    f"{in_type!r} has representation {r!r}, whose matrices are not signed permutations in its basis"
                 )
             out_reps[r] = concatenated_representation(r)
         self.in_type = in_type

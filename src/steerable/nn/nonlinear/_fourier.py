@@ -178,7 +178,7 @@ def _irrep_ids(G, irreps: Any, argname: str) -> list[tuple]:
     if isinstance(irreps, (int, np.integer)) and not isinstance(irreps, bool):
         if int(irreps) < 0:
             raise ValueError(f"{argname}: expected a non-negative band limit, got {irreps}")
-        return [p.id for p in G.bl_irreps(int(irreps))]
+        return [(p if isinstance(p, IrreducibleRepresentation) else G.irrep(*p)).id for p in G.bl_irreps(int(irreps))]
     if isinstance(irreps, (str, bytes)) or not hasattr(irreps, "__iter__"):
         raise TypeError(f"{argname}: expected a list of irrep ids of {G.name}, got {type(irreps).__name__}")
     ids = []
@@ -270,6 +270,11 @@ class _FourierBase(EquivariantModule):
         dt = torch.get_default_dtype()
         self.register_buffer("A", torch.tensor(A, dtype=dt), persistent=False)
         self.register_buffer("A_inv", torch.tensor(A_inv, dtype=dt), persistent=False)
+
+    @property
+    def Ainv(self) -> torch.Tensor:
+        """escnn's name for ``A_inv`` (samples on the grid → Fourier coefficients)."""
+        return self.A_inv
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)

@@ -210,6 +210,7 @@ class TensorProductModule(_ExactBuffers, EquivariantModule):
                 f"number of fields; got {len(in_type)} and {len(out_type)}"
             )
         self.in_type, self.out_type = in_type, out_type
+        self.gspace = in_type.gspace
         pairs: dict = {}
         for c, (ri, ro) in enumerate(zip(in_type.representations, out_type.representations)):
             pairs.setdefault((ri, ro), []).append(c)
@@ -284,14 +285,44 @@ class TensorProductModule(_ExactBuffers, EquivariantModule):
                     w.normal_()
                     w.mul_(torch.as_tensor(std, dtype=w.dtype, device=w.device).view(1, n_inst, 1))
 
+    @classmethod
+    def construct(cls, gspace, channels: int, in_repr, out_repr, initialize: bool = True) -> "TensorProductModule":
+        """escnn's alternative constructor: ``channels`` copies of ``in_repr`` → ``channels``
+        copies of ``out_repr`` on ``gspace``.
+
+        >>> from steerable import gspaces
+        >>> gs = gspaces.rot2dOnR2(4)
+        >>> TensorProductModule.construct(gs, 2, gs.regular_repr, gs.regular_repr).out_type.size
+        8
+        """
+        if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
+            raise ValueError(f"channels: expected a positive integer, got {channels!r}")
+        for name, r in (("in_repr", in_repr), ("out_repr", out_repr)):
+            if getattr(r, "group", None) != gspace.fibergroup:
+                raise ValueError(f"{name}: expected a representation of {gspace.fibergroup.name}, got {r!r}")
+        return cls(gspace.type(*[in_repr] * int(channels)), gspace.type(*[out_repr] * int(channels)),
+                   initialize=initialize)
+
+    @property
+    def basisexpansion(self) -> "_TensorProductExpansion":
+        """The map from ``weights`` to the per-field matrices (escnn's attribute):
+        ``basisexpansion.dimension()`` is the number of weights, ``basisexpansion(w)`` the
+        matrices of :meth:`expand_parameters` for the weights ``w``."""
+        return _TensorProductExpansion(self)
+
     def expand_parameters(self) -> list[torch.Tensor]:
         """Per group of fields, the matrices (n, D_out, F) acting on the products z_l z_r of the
         irrep coordinates z = Q⁻¹x (output already in the output fields' basis)."""
+        return self._expand(self.weights)
+
+    def _expand(self, weights: torch.Tensor) -> list[torch.Tensor]:
+        if weights.shape != self.weights.shape:
+            raise ValueError(f"weights: expected shape {tuple(self.weights.shape)}, got {tuple(weights.shape)}")
         mats = []
         for g, (n, _, do) in enumerate(self._group_dims):
             blocks = []
             for t_idx, (off, n_inst, k) in enumerate(self._group_types[g]):
-                w = self.weights[off : off + n * n_inst * k].view(n, n_inst, k)
+                w = weights[off : off + n * n_inst * k].view(n, n_inst, k)
                 basis = getattr(self, f"_basis{g}_{t_idx}").to(w.dtype)
                 blocks.append(torch.einsum("nik,kp->nip", w, basis.reshape(k, -1)).reshape(n, -1))
             src = blocks[0] if len(blocks) == 1 else torch.cat(blocks, 1)
@@ -315,7 +346,20 @@ class TensorProductModule(_ExactBuffers, EquivariantModule):
     def export(self) -> torch.nn.Module:
         """A plain module (change of basis, products, dense per-field matrices) computing the same
         function on ``.tensor`` (B, C, ...)."""
-        return _PlainTensorProduct(self).train(self.training)
+        return _PlainTensorProduct(self)
 
     def extra_repr(self) -> str:
         return f"{self.in_type!r} -> {self.out_type!r}, weights={self.weights.numel()}"
+
+
+class _TensorProductExpansion:
+    """``TensorProductModule.basisexpansion``: weights → per-field matrices."""
+
+    def __init__(self, module: TensorProductModule):
+        self._module = module
+
+    def dimension(self) -> int:
+        return int(self._module.weights.numel())
+
+    def __call__(self, weights: torch.Tensor) -> list[torch.Tensor]:
+        return self._module._expand(weights)

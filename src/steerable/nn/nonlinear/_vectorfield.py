@@ -9,7 +9,7 @@ import torch
 
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
-from .._module import EquivariantModule
+from .._module import EquivariantModule, _ignored_kwargs
 from ._pointwise import _ExactBuffers, _as_batched, _check_field_type, _require_support, _same_layout_shape, _unbatch
 
 __all__ = ["VectorFieldNonLinearity"]
@@ -62,8 +62,7 @@ class VectorFieldNonLinearity(_ExactBuffers, EquivariantModule):
 
     def __init__(self, in_type: FieldType, **kwargs):
         super().__init__()
-        if kwargs:
-            raise TypeError(f"VectorFieldNonLinearity: unexpected arguments {sorted(kwargs)}")
+        _ignored_kwargs("VectorFieldNonLinearity", kwargs)
         _check_field_type(in_type)
         _require_support(in_type, "vectorfield", "VectorFieldNonLinearity",
                          hint=" (regular representations of cyclic groups C_N)")

@@ -269,6 +269,11 @@ class _FieldBatchNorm(_NormBase):
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         t = self._check_forward(x)
+        if not self.training and self.track_running_stats and type(self)._to_basis is _FieldBatchNorm._to_basis:
+            # eval mode: the per-channel affine map, computed exactly as the exported BatchNorm does
+            mean_c, var_c, weight_c, bias_c = self._eval_affine()
+            out = torch.nn.functional.batch_norm(t, mean_c, var_c, weight_c, bias_c, False, 0.0, self.eps)
+            return GeometricTensor(out, self.out_type, x.coords)
         z = self._to_basis(t)
         nd = z.dim()
         dims = [0] + list(range(2, nd))
@@ -398,6 +403,79 @@ class InnerBatchNorm(_FieldBatchNorm):
         onehot = _field_matrix(in_type, average=False)
         self._setup(in_type, eps, momentum, affine, track_running_stats, fidx, avg, avg, onehot.T, sizes)
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        _escnn_inner_keys(self.in_type, state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+
+def _escnn_norm_keys(in_type: FieldType, state_dict, prefix: str) -> None:
+    """Rewrite, in place, an escnn ``NormBatchNorm`` state (``{s}_weight``, ``{s}_running_var`` of
+    shape (1, n_s, 1) per field size ``s``, plus ``{s}_indices``) into ours (one entry per field).
+    Does nothing if the state has no escnn keys."""
+    sizes = [r.size for r in in_type.representations]
+    groups: dict = {}
+    for f, s in enumerate(sizes):
+        groups.setdefault(s, []).append(f)
+    if not any(f"{prefix}{s}_running_var" in state_dict or f"{prefix}{s}_weight" in state_dict for s in groups):
+        return
+    for name in ("weight", "running_var"):
+        parts = {s: state_dict.pop(f"{prefix}{s}_{name}", None) for s in groups}
+        if all(v is None for v in parts.values()):
+            continue
+        if any(v is None for v in parts.values()):
+            raise ValueError(f"state_dict: escnn NormBatchNorm state under {prefix!r} lacks {name} for some field sizes")
+        ref = next(iter(parts.values()))
+        out = torch.empty(len(sizes), dtype=ref.dtype, device=ref.device)
+        for s, fields in groups.items():
+            v = parts[s].reshape(-1)
+            if v.numel() != len(fields):
+                raise ValueError(
+                    f"state_dict: escnn key {prefix}{s}_{name} has {v.numel()} entries, but the field type has "
+                    f"{len(fields)} fields of size {s}"
+                )
+            out[torch.as_tensor(fields)] = v
+        state_dict[f"{prefix}{name}"] = out
+    for s in groups:
+        state_dict.pop(f"{prefix}{s}_indices", None)
+
+
+def _escnn_inner_keys(in_type: FieldType, state_dict, prefix: str) -> None:
+    """Rewrite, in place, an escnn ``InnerBatchNorm`` state (one ``batch_norm_[s]`` BatchNorm per
+    field size ``s``, over the fields of that size in order, plus ``indices_s``) into ours (one
+    entry per field, in field order). Does nothing if the state has no escnn keys."""
+    sizes = [r.size for r in in_type.representations]
+    groups: dict = {}
+    for f, s in enumerate(sizes):
+        groups.setdefault(s, []).append(f)
+    if not any(f"{prefix}batch_norm_[{s}].{n}" in state_dict for s in groups
+               for n in ("weight", "running_var", "running_mean")):
+        return
+    for name in ("weight", "bias", "running_mean", "running_var"):
+        parts = {s: state_dict.pop(f"{prefix}batch_norm_[{s}].{name}", None) for s in groups}
+        if all(v is None for v in parts.values()):
+            continue
+        if any(v is None for v in parts.values()):
+            raise ValueError(f"state_dict: escnn InnerBatchNorm state under {prefix!r} lacks {name} for some field sizes")
+        ref = next(iter(parts.values()))
+        out = torch.empty(len(sizes), dtype=ref.dtype, device=ref.device)
+        for s, fields in groups.items():
+            v = parts[s].reshape(-1)
+            if v.numel() != len(fields):
+                raise ValueError(
+                    f"state_dict: escnn key {prefix}batch_norm_[{s}].{name} has {v.numel()} entries, but the field "
+                    f"type has {len(fields)} fields of size {s}"
+                )
+            out[torch.as_tensor(fields)] = v
+        state_dict[f"{prefix}{name}"] = out
+    counts = [state_dict.pop(f"{prefix}batch_norm_[{s}].num_batches_tracked", None) for s in groups]
+    counts = [c for c in counts if c is not None]
+    if counts:
+        state_dict[f"{prefix}num_batches_tracked"] = torch.stack([c.reshape(()) for c in counts]).max()
+    for s in groups:
+        state_dict.pop(f"{prefix}indices_{s}", None)
+
 
 class NormBatchNorm(_FieldBatchNorm):
     """Batch normalisation of field norms (escnn's ``NormBatchNorm``, plus trivial fields).
@@ -444,6 +522,12 @@ class NormBatchNorm(_FieldBatchNorm):
         t_in, t_out, _ = _trivial_maps(in_type, trivial_fields)
         self._setup(in_type, eps, momentum, affine, True, fidx, _field_matrix(in_type, True), t_in, t_out,
                     np.ones(len(sizes)))
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        _escnn_norm_keys(self.in_type, state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
 
 def _induced_block_size(rep) -> int | None:

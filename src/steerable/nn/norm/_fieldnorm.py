@@ -103,6 +103,10 @@ class FieldNorm(_NormBase):
         self._const("_t_in", t_in)
         self._const("_t_out", t_out)
 
+    def reset_running_stats(self) -> None:
+        """Nothing to reset: FieldNorm keeps no running statistics (for code written for the batch
+        norms)."""
+
     def reset_parameters(self) -> None:
         if self.affine:
             with torch.no_grad():

@@ -7,6 +7,7 @@ import torch
 import torch.fx
 
 from .._field_type import FieldType
+from .._module import _ignored_kwargs
 from ._norm import _build_reduction, _check_field_type, _FieldwisePool
 
 __all__ = ["GroupPooling", "MaxPoolChannels"]
@@ -35,8 +36,7 @@ class GroupPooling(_FieldwisePool):
     def __init__(self, in_type: FieldType, **kwargs):
         super().__init__()
         _check_field_type(in_type, "GroupPooling")
-        if kwargs:
-            raise TypeError(f"GroupPooling: unexpected keyword arguments {sorted(kwargs)}")
+        _ignored_kwargs("GroupPooling", kwargs)
         seen: dict = {}
         for i, r in enumerate(in_type.representations):
             ok = seen.get(r)

@@ -22,7 +22,7 @@ from steerable.group import Representation
 
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
-from .._module import EquivariantModule
+from .._module import EquivariantModule, _ignored_kwargs
 from ._pointwise import _check_bool, _check_padding, _int_tuple, _pool_out_size
 
 __all__ = ["NormMaxPool", "NormPool", "InducedNormPool"]
@@ -152,11 +152,15 @@ class _FieldReduction(torch.nn.Module):
         outs = []
         for i, (start, n, nf, k, s) in enumerate(self._specs):
             x = t.narrow(1, start, n) if start >= 0 else t.index_select(1, getattr(self, f"index_{i}"))
+            # max(dim).values: its backward keeps the indices only, so an in-place nonlinearity
+            # after the pooling (ReLU(inplace=True)) is safe; amax and norm keep their output
             if self.mode == "max":
-                y = x.reshape(b, nf, k * s, *sp).amax(dim=2)
+                y = x.reshape(b, nf, k * s, *sp).max(dim=2).values
             else:
                 y = torch.linalg.vector_norm(x.reshape(b, nf, k, s, *sp), dim=3)
-                y = y.amax(dim=2) if k > 1 else y.squeeze(2)
+                y = y.max(dim=2).values if k > 1 else y.squeeze(2)
+                if k == 1 and len(self._specs) == 1 and torch.is_grad_enabled() and y.requires_grad:
+                    y = y.clone()
             outs.append(y)
         y = outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
         if self.order is not None:
@@ -232,8 +236,7 @@ class NormPool(_FieldwisePool):
     def __init__(self, in_type: FieldType, **kwargs):
         super().__init__()
         _check_field_type(in_type, "NormPool")
-        if kwargs:
-            raise TypeError(f"NormPool: unexpected keyword arguments {sorted(kwargs)}")
+        _ignored_kwargs("NormPool", kwargs)
         _check_orthogonal(in_type, "NormPool")
         self._finish(in_type, _build_reduction(in_type, [(1, r.size) for r in in_type.representations], "norm"))
 
@@ -267,8 +270,7 @@ class InducedNormPool(_FieldwisePool):
     def __init__(self, in_type: FieldType, *, subfield_size: int | Sequence[int] | None = None, **kwargs):
         super().__init__()
         _check_field_type(in_type, "InducedNormPool")
-        if kwargs:
-            raise TypeError(f"InducedNormPool: unexpected keyword arguments {sorted(kwargs)}")
+        _ignored_kwargs("InducedNormPool", kwargs)
         reps = in_type.representations
         if subfield_size is None:
             cache: dict = {}
@@ -364,6 +366,7 @@ class NormMaxPool(EquivariantModule):
         _check_orthogonal(in_type, "NormMaxPool")
         d = in_type.gspace.dimensionality
         self._d = d
+        self.d = d
         self.in_type = self.out_type = in_type
         self.kernel_size = _int_tuple(kernel_size, d, "kernel_size", 1)
         self.stride = self.kernel_size if stride is None else _int_tuple(stride, d, "stride", 1)

@@ -156,6 +156,11 @@ class _PointwisePoolND(EquivariantModule):
     _d = 2
     _pointwise_only = False
 
+    @property
+    def d(self) -> int:
+        """The dimensionality of the base space (escnn's attribute)."""
+        return self._d
+
     def _setup(self, in_type: FieldType) -> None:
         owner = type(self).__name__
         _check_in_type(in_type, self._d, owner)
