@@ -17,7 +17,7 @@ FINITE_FOR_CG = ["C5", "C8", "D4", "D5", "ico", "fullico", "octa", "fullocta", "
 
 
 def _irrep_pairs(G, L=None):
-    irr = G.irreps() if L is None else G.bl_irreps(L)
+    irr = G.irreps() if L is None else [G.irrep(*_i) for _i in G.bl_irreps(L)]
     return [(a, b) for a in irr for b in irr]
 
 
@@ -106,7 +106,7 @@ def test_cg_deterministic_across_processes():
 def test_homomorphism_space(name, seed):
     G = GROUP_FACTORIES[name]()
     rng = np.random.default_rng(seed)
-    irr = G.bl_irreps(2) if G.order() < 0 else G.irreps()
+    irr = [G.irrep(*_i) for _i in G.bl_irreps(2)] if G.order() < 0 else G.irreps()
     pick = lambda k: sg.directsum([irr[i] for i in rng.integers(0, len(irr), k)])  # noqa: E731
     rin, rout = pick(3), pick(2)
     if G.order() > 0:

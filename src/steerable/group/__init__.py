@@ -5,8 +5,16 @@ Fourier transforms — pure numpy/scipy, float64.
 >>> so3_group().irrep(2).size
 5
 """
+import os as _os
+
 from ._element import GroupElement
 from ._group import Group
+from ._planar import CyclicGroup, DihedralGroup, SO2, O2
+from ._rot3d import SO3, O3
+from ._finite3d import Icosahedral, Octahedral, Tetrahedral, FullTetrahedral
+from ._product import DirectProductGroup, DoubleGroup
+from ._exceptions import InsufficientIrrepsException, UnderconstrainedCGSystem
+from ._utils import chi, psi, psichi
 from ._irrep import IrreducibleRepresentation
 from ._representation import Representation, directsum, change_basis, disentangle
 from ._homomorphisms import homomorphism_space
@@ -20,7 +28,14 @@ from ._factory import (
 from ._fourier import FourierTransform, sampling_matrix
 from ._quotient_fourier import QuotientFourierTransform, quotient_sampling_matrix
 
+__cache_path__ = _os.path.join(_os.path.expanduser("~"), ".cache", "steerable")
+"""Where an opt-in on-disk cache would live (escnn's name; steerable needs no cache)."""
+
 __all__ = [
+    "CyclicGroup", "DihedralGroup", "SO2", "O2", "SO3", "O3", "Icosahedral", "Octahedral",
+    "Tetrahedral", "FullTetrahedral", "DirectProductGroup", "DoubleGroup",
+    "InsufficientIrrepsException", "UnderconstrainedCGSystem", "chi", "psi", "psichi",
+    "__cache_path__",
     "GroupElement", "Group", "IrreducibleRepresentation", "Representation", "directsum",
     "change_basis", "disentangle", "homomorphism_space", "HomSpace", "cyclic_group", "dihedral_group",
     "so2_group", "o2_group", "so3_group", "o3_group", "ico_group", "full_ico_group", "octa_group",

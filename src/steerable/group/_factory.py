@@ -37,7 +37,7 @@ def dihedral_group(N: int):
 
 
 @lru_cache(maxsize=None)
-def so2_group(maximum_frequency: int = 6):
+def so2_group(maximum_frequency: int = 3):
     """SO(2); ``maximum_frequency`` bounds ``irreps()``/``regular_representation``."""
     from ._planar import SO2
 
@@ -45,7 +45,7 @@ def so2_group(maximum_frequency: int = 6):
 
 
 @lru_cache(maxsize=None)
-def o2_group(maximum_frequency: int = 6):
+def o2_group(maximum_frequency: int = 3):
     """O(2); ``maximum_frequency`` bounds ``irreps()``/``regular_representation``."""
     from ._planar import O2
 
@@ -71,41 +71,40 @@ def o3_group(maximum_frequency: int = 2):
 @lru_cache(maxsize=None)
 def ico_group():
     """The icosahedral rotation group I (order 60)."""
-    from ._finite3d import FiniteO3Group
+    from ._finite3d import Icosahedral
 
-    return FiniteO3Group("ico")
+    return Icosahedral()
 
 
 @lru_cache(maxsize=None)
 def octa_group():
     """The octahedral (cube) rotation group O (order 24)."""
-    from ._finite3d import FiniteO3Group
+    from ._finite3d import Octahedral
 
-    return FiniteO3Group("octa")
+    return Octahedral()
 
 
 @lru_cache(maxsize=None)
 def tetra_group():
     """The tetrahedral rotation group T (order 12)."""
-    from ._finite3d import FiniteO3Group
+    from ._finite3d import Tetrahedral
 
-    return FiniteO3Group("tetra")
+    return Tetrahedral()
 
 
 @lru_cache(maxsize=None)
 def full_tetra_group():
     """The full tetrahedral group T_d (order 24, the symmetries of a regular tetrahedron,
     reflections included). The pyritohedral group T × {±I} is ``o3_group().subgroup((True, 'tetra'))``."""
-    from ._finite3d import FiniteO3Group
+    from ._finite3d import FullTetrahedral
 
-    return FiniteO3Group("fulltetra")
+    return FullTetrahedral()
 
 
-@lru_cache(maxsize=None)
 def _cached_inversion_product(H: Group):
     from ._product import _make_inversion_product
 
-    return _make_inversion_product(H)
+    return _make_inversion_product(H)  # InversionProduct instances are cached by (H, its frequency)
 
 
 def full_ico_group():
@@ -122,14 +121,14 @@ def full_octa_group():
     return inversion_product(octa_group())
 
 
-def cylinder_group(maximum_frequency: int = 2):
+def cylinder_group(maximum_frequency: int = 3):
     """{±I} × SO(2): rotations about z and the inversion."""
     from ._product import inversion_product
 
     return inversion_product(so2_group(maximum_frequency))
 
 
-def full_cylinder_group(maximum_frequency: int = 2):
+def full_cylinder_group(maximum_frequency: int = 3):
     """{±I} × O(2): rotations about z, π-rotations about axes in the xy plane, the inversion."""
     from ._product import inversion_product
 
@@ -162,23 +161,21 @@ def trivial_group():
     return cyclic_group(1)
 
 
-@lru_cache(maxsize=None)
-def direct_product(G1: Group, G2: Group):
-    """G1 × G2.
+def direct_product(G1: Group, G2: Group, name: str | None = None):
+    """G1 × G2 (cached: the same factors and name give the same instance).
 
     >>> direct_product(cyclic_group(2), so2_group(3)).order()
     -1
     """
     from ._product import DirectProductGroup
 
-    return DirectProductGroup(G1, G2)
+    return DirectProductGroup(G1, G2, name)
 
 
-@lru_cache(maxsize=None)
-def double_group(G: Group):
+def double_group(G: Group, name: str | None = None):
     """G × G with the subgroup ``'diagonal'``."""
     from ._product import DoubleGroup
 
     if not isinstance(G, Group):
         raise TypeError(f"G: expected a Group, got {type(G).__name__}")
-    return DoubleGroup(G)
+    return DoubleGroup(G, name)

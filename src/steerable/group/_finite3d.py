@@ -23,7 +23,7 @@ isotypic projector's columns, and ψ(g) = Vᵀ ρ(g) V. Ids follow escnn:
 
 Subgroup ids: the group's own name (itself), ``'trivial'`` / ``(False, 1)``, ``(False, N)`` the
 cyclic subgroup about the N-fold axis (z for N = 2, 4; (1, 1, 1) for N = 3; the vertex
-(0, 1, φ) for N = 5), ``(True, N)`` the dihedral one adding the first π-rotation perpendicular to
+(φ, 0, 1) for N = 5, as escnn), ``(True, N)`` the dihedral one adding the first π-rotation perpendicular to
 that axis, ``(True, 1)`` the C_2 of the π-rotation about x, and ``'tetra'`` (T inside O, I or T_d).
 """
 from __future__ import annotations
@@ -44,6 +44,13 @@ _IDS = {
     "fulltetra": [(0,), (3,), (-1,), (1,), (2,)],
 }
 _NAMES = {"ico": "Icosahedral", "octa": "Octahedral", "tetra": "Tetrahedral", "fulltetra": "FullTetrahedral"}
+# escnn's irreps() order (also the order of the irreps in regular/quotient representations)
+_ORDER = {
+    "ico": [(0,), (1,), (2,), (3,), (4,)],
+    "octa": [(0,), (1,), (-1,), (2,), (3,)],
+    "tetra": [(0,), (1,), (2,)],
+    "fulltetra": [(0,), (3,), (-1,), (1,), (2,)],
+}
 
 
 def _elements_o3(kind: str) -> np.ndarray:
@@ -118,7 +125,32 @@ class FiniteO3Group(Group):
 
     @property
     def PARAMS(self):
-        return ("Q", "MAT", "int")
+        from ._rot3d import _RotationParams
+
+        return _RotationParams.PARAMS_ROT + ("int",)
+
+    @property
+    def subgroup_self_id(self):
+        return self.kind
+
+    @property
+    def subgroup_trivial_id(self):
+        return (False, 1)
+
+    def _irreps_order(self):
+        return list(_ORDER[self.kind])
+
+    def _bl_irrep_ids(self, L):
+        if self.kind == "ico":  # escnn: ico irreps are labelled by their frequency
+            return [(l,) for l in range(min(L, 4) + 1)]
+        return list(_ORDER[self.kind])
+
+    def _irrep_attributes(self, id):
+        return {"frequency": int(id[0])} if self.kind == "ico" else {}
+
+    def change_param(self, element, p_from: str, p_to: str):
+        """Convert an element's value from parametrisation ``p_from`` to ``p_to``."""
+        return self.element(element, p_from).to(p_to)
 
     def _key(self):
         return (self.kind,)
@@ -182,6 +214,11 @@ class FiniteO3Group(Group):
                 raise ValueError(f"value: expected a 3x3 matrix, got shape {m.shape}")
             p = 1.0 if np.linalg.det(m) < 0 else 0.0
             row = np.concatenate([[p], sm.matrix_to_quat(m * (-1 if p else 1))])
+        elif param != "Q":
+            from ._rot3d import _RotationParams
+
+            p, r = value if self._has_parity else (0, value)
+            row = np.concatenate([[float(p)], _RotationParams._rot_from(r, param)])
         else:
             if self._has_parity:
                 try:
@@ -205,6 +242,11 @@ class FiniteO3Group(Group):
         row = self._table_o3[i]
         if param == "MAT":
             return sm.quat_to_matrix(row[1:]) * (-1 if row[0] > 0.5 else 1)
+        if param != "Q":
+            from ._rot3d import _RotationParams
+
+            r = _RotationParams._rot_to(row[1:], param)
+            return (int(row[0]), r) if self._has_parity else r
         return (int(row[0]), row[1:].copy()) if self._has_parity else row[1:].copy()
 
     # irreps ------------------------------------------------------------------------------------
@@ -292,14 +334,14 @@ class FiniteO3Group(Group):
         return out
 
     def _irrep_ids(self, L=None):
-        return list(_IDS[self.kind])
+        return list(_ORDER[self.kind])
 
     def _check_irrep_id(self, id):
         return id in _IDS[self.kind]
 
     def _build_irrep(self, id):
         mats, typ, ends = self._discover()[id]
-        return IrreducibleRepresentation(self, id, f"irrep_{id[0]}", mats.shape[1], typ, ends, 0)
+        return IrreducibleRepresentation(self, id, f"irrep_{id[0]}", size=mats.shape[1], type=typ, endomorphisms=ends)
 
     def _irrep_matrices(self, id, batch):
         return self._discover()[id][0][self._idx(batch)]
@@ -314,6 +356,20 @@ class FiniteO3Group(Group):
 
     # subgroups ---------------------------------------------------------------------------------
     def _normalise_subgroup_id(self, id):
+        # escnn: an optional trailing element ``adj`` conjugates the subgroup to adj⁻¹ H adj
+        from ._element import GroupElement
+
+        if isinstance(id, tuple) and id and isinstance(id[-1], GroupElement):
+            adj = id[-1]
+            if adj.group != self:
+                raise ValueError(f"subgroup_id: the adjoint element must belong to {self.name}, got {adj.group.name}")
+            rest = id[:-1] if len(id) > 2 else id[0]
+            base = self._normalise_base_subgroup_id(rest)
+            a = int(round(adj._v[0]))
+            return base if a == 0 else ("adj", base, a)
+        return self._normalise_base_subgroup_id(id)
+
+    def _normalise_base_subgroup_id(self, id):
         err = ValueError(
             f"subgroup_id: {id!r} is not a subgroup id of {self.name}; expected {self.kind!r}, "
             "'trivial', 'tetra', (False, N) or (True, N) with N an order of a rotation axis"
@@ -339,7 +395,7 @@ class FiniteO3Group(Group):
         return (bool(id[0]), int(N))
 
     def _axes(self):
-        return {"ico": {2: [0, 0, 1], 3: [1, 1, 1], 5: [0, 1, _PHI]},
+        return {"ico": {2: [0, 0, 1], 3: [1, 1, 1], 5: [_PHI, 0, 1]},  # escnn's axes
                 "octa": {2: [0, 0, 1], 3: [1, 1, 1], 4: [0, 0, 1]},
                 "tetra": {2: [0, 0, 1], 3: [1, 1, 1]},
                 "fulltetra": {2: [0, 0, 1], 3: [1, 1, 1]}}[self.kind]
@@ -353,6 +409,18 @@ class FiniteO3Group(Group):
     def _build_subgroup(self, key):
         from ._factory import cyclic_group, dihedral_group, tetra_group
 
+        if isinstance(key, tuple) and len(key) == 3 and key[0] == "adj":
+            H, incl0, restr0 = self._build_subgroup(key[1])
+            a = np.array([[float(key[2])]])
+            ai = self._inverse(a)
+
+            def incl(b):
+                return self._combine(np.repeat(ai, len(b), 0), self._combine(incl0(b), np.repeat(a, len(b), 0)))
+
+            def restr(b):
+                return restr0(self._combine(np.repeat(a, len(b), 0), self._combine(b, np.repeat(ai, len(b), 0))))
+
+            return H, incl, restr
         if key == self.kind:
             return self, (lambda b: b), (lambda b: (b, np.ones(len(b), bool)))
         if key == "tetra":
@@ -418,3 +486,90 @@ def _normalised_endomorphisms(comm: np.ndarray) -> np.ndarray:
         if len(basis) == len(comm):
             break
     return np.stack(basis)
+
+
+class Icosahedral(FiniteO3Group):
+    """The icosahedral rotation group I (order 60); ``Icosahedral()`` is ``ico_group()``.
+
+    >>> from steerable.group import Icosahedral, ico_group
+    >>> Icosahedral() is ico_group(), ico_group().ico_vertices_representation.size
+    (True, 12)
+    """
+
+    def __init__(self):
+        super().__init__("ico")
+
+    @classmethod
+    def _instance_key(cls):
+        return ()
+
+    @property
+    def ico_vertices_representation(self):
+        """The permutation action on the 12 vertices (quotient by the C5 of a vertex)."""
+        return self._named_quotient((False, 5), "ico_vertices")
+
+    @property
+    def ico_faces_representation(self):
+        """The permutation action on the 20 faces (quotient by the C3 of a face)."""
+        return self._named_quotient((False, 3), "ico_faces")
+
+    @property
+    def ico_edges_representation(self):
+        """The permutation action on the 30 edges (quotient by the C2 of an edge)."""
+        return self._named_quotient((False, 2), "ico_edges")
+
+    def _named_quotient(self, sgid, name):
+        cache = self.__dict__.setdefault("_named_quotients", {})
+        if name not in cache:
+            cache[name] = self.quotient_representation(sgid, name=name)
+        return cache[name]
+
+
+class Octahedral(FiniteO3Group):
+    """The octahedral (cube) rotation group O (order 24); ``Octahedral()`` is ``octa_group()``."""
+
+    def __init__(self):
+        super().__init__("octa")
+
+    @classmethod
+    def _instance_key(cls):
+        return ()
+
+    _named_quotient = Icosahedral._named_quotient
+
+    @property
+    def cube_vertices_representation(self):
+        """The permutation action on the 8 vertices of the cube (quotient by a C3)."""
+        return self._named_quotient((False, 3), "cube_vertices")
+
+    @property
+    def cube_faces_representation(self):
+        """The permutation action on the 6 faces of the cube (quotient by a C4)."""
+        return self._named_quotient((False, 4), "cube_faces")
+
+    @property
+    def cube_edges_representation(self):
+        """escnn's "cube edges": the 12 cosets of the C2 of the π-rotation about x."""
+        return self._named_quotient((True, 1), "cube_edges")
+
+
+class Tetrahedral(FiniteO3Group):
+    """The tetrahedral rotation group T (order 12); ``Tetrahedral()`` is ``tetra_group()``."""
+
+    def __init__(self):
+        super().__init__("tetra")
+
+    @classmethod
+    def _instance_key(cls):
+        return ()
+
+
+class FullTetrahedral(FiniteO3Group):
+    """The full tetrahedral group T_d (order 24); ``FullTetrahedral()`` is ``full_tetra_group()``."""
+
+    def __init__(self):
+        super().__init__("fulltetra")
+
+    @classmethod
+    def _instance_key(cls):
+        return ()

@@ -42,7 +42,7 @@ def _fourier_columns(psi: IrreducibleRepresentation) -> list[int]:
 
 def _irrep_list(G: Group, irreps) -> list[IrreducibleRepresentation]:
     if isinstance(irreps, (int, np.integer)) and not isinstance(irreps, bool):
-        return G.bl_irreps(int(irreps))
+        return [G.irrep(*i) for i in G.bl_irreps(int(irreps))]
     out = []
     for i in irreps:
         out.append(i if isinstance(i, IrreducibleRepresentation) else G.irrep(*(i if isinstance(i, tuple) else (i,))))

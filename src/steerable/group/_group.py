@@ -7,7 +7,7 @@ restriction, induction, quotients, tensor products, Clebsch–Gordan coefficient
 """
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import ABCMeta, abstractmethod
 from functools import cached_property
 from typing import Any, Callable, Sequence
 
@@ -19,12 +19,47 @@ from ._linalg import block_diagonal, isotypic_intertwiners
 from ._representation import Representation, _block_diag_single
 
 
-class Group(ABC):
+_INSTANCES: dict = {}
+
+
+class _GroupMeta(ABCMeta):
+    """Calling a group class returns the cached instance for its arguments, so that
+    ``CyclicGroup(8) is cyclic_group(8)`` (escnn's groups are singletons too)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any):
+        key = cls._instance_key(*args, **kwargs)
+        if key is None:
+            return super().__call__(*args, **kwargs)
+        key = (cls, key)
+        if key not in _INSTANCES:
+            _INSTANCES[key] = super().__call__(*args, **kwargs)
+        return _INSTANCES[key]
+
+
+class _IrrepId(tuple):
+    """An irrep id (a plain tuple) that also answers ``.id`` with itself, so code written for
+    lists of irreps (``[p.id for p in G.bl_irreps(L)]``) keeps working on lists of ids."""
+
+    __slots__ = ()
+
+    @property
+    def id(self) -> tuple:
+        return tuple(self)
+
+
+class _ComposedSubgroupId(tuple):
+    """``(key1, key2)``: the subgroup ``key2`` of the subgroup ``key1`` (``_combine_subgroups``)."""
+
+    __slots__ = ()
+
+
+class Group(metaclass=_GroupMeta):
     """A compact group with real irreducible representations.
 
     Groups are immutable values: equal when they are the same group (same type and
-    parameters), hashable, picklable; use the factories (``cyclic_group(8)``, ``so3_group()``,
-    ...) to build them.
+    parameters), hashable, picklable. Build them with the factories (``cyclic_group(8)``,
+    ``so3_group()``, ...) or escnn's class names (``CyclicGroup(8)``, ``SO3(2)``): both return the
+    same cached instance.
 
     >>> from steerable.group import dihedral_group
     >>> G = dihedral_group(4)
@@ -37,8 +72,14 @@ class Group(ABC):
     PARAM: str = "int"
     PARAMS: tuple = ("int",)
     continuous: bool = False
+    abelian: bool = False
     trivial_irrep_id: tuple = (0,)
     name: str = "G"
+
+    @classmethod
+    def _instance_key(cls, *args: Any, **kwargs: Any):
+        """Cache key of ``cls(*args, **kwargs)`` (validating the arguments); None: no caching."""
+        return None
 
     def __init__(self) -> None:
         self._irrep_cache: dict = {}
@@ -208,14 +249,69 @@ class Group(ABC):
         return self._irrep_cache[key]
 
     def irreps(self) -> list[IrreducibleRepresentation]:
-        """All irreps (finite groups) or those up to ``maximum_frequency`` (continuous)."""
-        return [self.irrep(*i) for i in self._irrep_ids(getattr(self, "maximum_frequency", None))]
+        """All irreps (finite groups) or those up to ``maximum_frequency`` (continuous), in
+        escnn's order."""
+        return [self.irrep(*i) for i in self._irreps_order()]
 
-    def bl_irreps(self, L: int) -> list[IrreducibleRepresentation]:
-        """Irreps of frequency (degree) at most ``L``; all irreps for finite groups."""
-        if int(L) < 0:
-            raise ValueError(f"L: expected a non-negative integer, got {L}")
-        return [self.irrep(*i) for i in self._irrep_ids(int(L))]
+    def _irreps_order(self) -> list[tuple]:
+        """Ids listed by ``irreps()`` (and used, with multiplicities, by regular representations)."""
+        return self._irrep_ids(getattr(self, "maximum_frequency", None))
+
+    def bl_irreps(self, L: int) -> list[tuple]:
+        """The *ids* of the irreps of frequency (degree) at most ``L``, as in escnn
+        (``[G.irrep(*i) for i in G.bl_irreps(L)]`` gives the irreps).
+
+        >>> from steerable.group import o2_group
+        >>> o2_group(3).bl_irreps(1)
+        [(0, 0), (1, 0), (1, 1)]
+        """
+        if isinstance(L, bool) or int(L) != L or int(L) < 0:
+            raise ValueError(f"L: expected a non-negative integer, got {L!r}")
+        return [_IrrepId(i) for i in self._bl_irrep_ids(int(L))]
+
+    def _bl_irrep_ids(self, L: int) -> list[tuple]:
+        return self._irrep_ids(L)
+
+    def get_irrep_id(self, psi: Any) -> tuple:
+        """The id of ``psi``: an irrep of this group, its id (a tuple, or a bare number for
+        one-number ids) or the name of an irrep in ``representations``."""
+        if isinstance(psi, IrreducibleRepresentation):
+            if psi.group != self:
+                raise ValueError(f"psi: irrep of {psi.group.name}, expected one of {self.name}")
+            return psi.id
+        if isinstance(psi, str):
+            rep = self.representations.get(psi)
+            if not isinstance(rep, IrreducibleRepresentation):
+                raise ValueError(f"psi: {psi!r} names no irrep of {self.name}")
+            return rep.id
+        if isinstance(psi, tuple):
+            return self.irrep(*psi).id
+        return self.irrep(psi).id
+
+    @property
+    def PARAMETRIZATIONS(self) -> list[str]:
+        """The parametrisations ``element(value, param)`` and ``g.to(param)`` accept."""
+        return list(self.PARAMS)
+
+    def testing_elements(self):
+        """A fixed, finite set of elements for tests (escnn's): all elements of a finite group;
+        see each continuous group for its set."""
+        if not self.continuous:
+            return iter(self.elements)
+        return iter(self._elements_of(self._testing_batch()))
+
+    def _testing_batch(self) -> np.ndarray:
+        return self._test_batch()
+
+    @property
+    def subgroup_self_id(self):
+        """The subgroup id of the whole group."""
+        raise NotImplementedError(f"{self.name} has no subgroup id for itself")
+
+    @property
+    def subgroup_trivial_id(self):
+        """The subgroup id of the trivial subgroup {e}."""
+        raise NotImplementedError(f"{self.name} has no subgroup id for its trivial subgroup")
 
     # ------------------------------------------------------------------ quadrature & grids
     @abstractmethod
@@ -298,22 +394,26 @@ class Group(ABC):
     @cached_property
     def regular_representation(self) -> Representation:
         """The regular representation (finite groups); for continuous groups the band-limited
-        regular representation up to ``maximum_frequency``."""
+        regular representation up to ``maximum_frequency``.
+
+        For finite groups the basis is escnn's: the row of element g in the block of the k-th
+        copy of ψ is ``sqrt(d_ψ/|G|) ψ(g)[:, k]``, irreps in the order of ``irreps()``.
+        """
         if self.continuous:
             return self.bl_regular_representation(self.maximum_frequency)
         allv = self._all_batch()
         n = allv.shape[0]
-
-        def mats(batch):
-            prod = self._combine(
-                np.repeat(batch, n, axis=0), np.tile(allv, (batch.shape[0], 1))
-            )
-            idx = self._index_of(prod).reshape(batch.shape[0], n)
-            out = np.zeros((batch.shape[0], n, n))
-            out[np.arange(batch.shape[0])[:, None], idx, np.arange(n)[None, :]] = 1.0
-            return out
-
-        return self._decompose(mats, 0, "regular", {"pointwise", "concatenated"} | self._regular_extra())
+        ids: list = []
+        cols = []
+        for i in self._irreps_order():
+            psi = self.irrep(*i)
+            mats = psi._matrices(allv) * np.sqrt(psi.size / n)
+            for k in range(psi.size // psi.sum_of_squares_constituents):
+                ids.append(i)
+                cols.append(mats[:, :, k])
+        q = np.concatenate(cols, axis=1)
+        nl = {"pointwise", "concatenated"} | self._regular_extra()
+        return Representation(self, "regular", ids, q, nl, change_of_basis_inv=q.T)
 
     def _regular_extra(self) -> set:
         return set()
@@ -322,9 +422,54 @@ class Group(ABC):
         """⊕ over irreps ψ of frequency ≤ L of ψ repeated ``size / sum_of_squares_constituents``
         times, with identity change of basis: the Fourier-space regular representation."""
         ids = []
-        for psi in self.bl_irreps(L):
+        for i in self.bl_irreps(L):
+            psi = self.irrep(*i)
             ids += [psi.id] * (psi.size // psi.sum_of_squares_constituents)
         return Representation(self, f"regular_{L}", ids, None)
+
+    def spectral_regular_representation(self, *irreps: Any, name: str | None = None) -> Representation:
+        """The part of the regular representation made of the given irreps (ids or irreps), in
+        the spectral basis: each ψ repeated ``size / sum_of_squares_constituents`` times.
+
+        >>> from steerable.group import so2_group
+        >>> so2_group(3).spectral_regular_representation((0,), (1,)).irreps
+        [(0,), (1,)]
+        """
+        if name is None:
+            name = "regular_[" + "|".join(str(self.get_irrep_id(i)) for i in irreps) + "]"
+        return self.spectral_quotient_representation(self.subgroup_trivial_id, *irreps, name=name)
+
+    def bl_quotient_representation(self, L: int, subgroup_id: Any) -> Representation:
+        """Functions on G/H band-limited to frequency L: each irrep ψ of ``bl_irreps(L)`` repeated
+        its multiplicity in the quotient representation, identity change of basis.
+
+        >>> from steerable.group import so3_group
+        >>> so3_group(3).bl_quotient_representation(2, (False, -1)).irreps
+        [(0,), (1,), (2,)]
+        """
+        return self.bl_induced_representation(L, None, subgroup_id, f"quotient[{subgroup_id}]_{L}")
+
+    def bl_induced_representation(self, L: int, repr: Any, subgroup_id: Any, name: str | None = None) -> Representation:
+        """Ind_H^G ``repr`` (an irrep of H; None for H's trivial irrep) band-limited to frequency L."""
+        X = self.homspace(subgroup_id)
+        psi = X.H.trivial_irrep_id if repr is None else X.H._normalise_irrep_id(repr, "repr")
+        ids: list = []
+        for i in self.bl_irreps(L):
+            ids += [tuple(i)] * X.dimension_basis(i, psi)[1]
+        if not ids:
+            raise ValueError(f"L: no irrep of frequency <= {L} occurs in the induced representation of {psi}")
+        if name is None:
+            name = f"induced[{subgroup_id}][{X.H.irrep(*psi).name}]_{L}"
+        return Representation(self, name, ids, None)
+
+    def spectral_quotient_representation(self, subgroup_id: Any, *irreps: Any, name: str | None = None):
+        """The part of the quotient representation on G/H made of the given irreps, in the
+        spectral basis (``homspace(subgroup_id).induced_representation`` of H's trivial irrep);
+        None when none of the irreps occurs."""
+        if name is None:
+            name = f"quotient[{subgroup_id}]_[" + "|".join(str(self.get_irrep_id(i)) for i in irreps) + "]"
+        X = self.homspace(subgroup_id)
+        return X.induced_representation(X.H.trivial_irrep_id, list(irreps), name)
 
     def _index_of(self, batch: np.ndarray) -> np.ndarray:
         """Index of each element of a batch in ``_all_batch()`` (finite groups)."""
@@ -336,7 +481,16 @@ class Group(ABC):
 
     @cached_property
     def standard_representation(self) -> Representation:
-        """The natural action on R^n (n = 2 for planar groups, 3 for subgroups of O(3))."""
+        """The natural action on R^n (n = 2 for planar groups, 3 for subgroups of O(3)).
+
+        escnn has it as a method for SO(2), O(2), SO(3), O(3) and as a property for the
+        finite groups: both spellings work here, since calling a representation without an
+        element returns the representation itself.
+
+        >>> from steerable.group import so3_group
+        >>> so3_group().standard_representation() is so3_group().standard_representation
+        True
+        """
         return self._decompose(self._standard_matrices, 1, "standard")
 
     def _standard_matrices(self, batch: np.ndarray) -> np.ndarray:
@@ -378,10 +532,35 @@ class Group(ABC):
 
     def _subgroup_data(self, id: Any):
         """(H, inclusion, restriction, key) for a user-facing subgroup id."""
-        return self._subgroup_by_key(self._normalise_subgroup_id(id))
+        return self._subgroup_by_key(self._process_subgroup_id(id))
+
+    def _process_subgroup_id(self, id: Any) -> Any:
+        """Canonical key of a subgroup id; idempotent (a key maps to itself), as escnn's."""
+        if isinstance(id, _ComposedSubgroupId):
+            return id
+        known = self.__dict__.setdefault("_known_subgroup_keys", {})
+        r = repr(id)  # repr, not ==: True == 1 and 2.0 == 2 but they are different ids
+        if r in known:
+            return known[r]
+        key = self._normalise_subgroup_id(id)
+        known[repr(key)] = key
+        return key
 
     def _subgroup_by_key(self, key: Any):
         """Same as ``_subgroup_data`` for an already normalised key."""
+        if key not in self._subgroup_cache and isinstance(key, _ComposedSubgroupId):
+            H1, i1, r1, _ = self._subgroup_by_key(key[0])
+            H, i2, r2, _ = H1._subgroup_by_key(key[1])
+
+            def incl(b, i1=i1, i2=i2):
+                return i1(i2(b))
+
+            def restr(b, r1=r1, r2=r2):
+                h1, ok1 = r1(b)
+                h2, ok2 = r2(h1)
+                return h2, ok1 & ok2
+
+            self._subgroup_cache[key] = (H, incl, restr, key)
         if key not in self._subgroup_cache:
             H, incl, restr = self._build_subgroup(key)
             self._subgroup_cache[key] = (H, incl, restr, key)
@@ -395,9 +574,20 @@ class Group(ABC):
     def _build_subgroup(self, key: Any):
         """(H, inclusion on batches, restriction on batches -> (H batch, mask))."""
 
+    def _combine_subgroups(self, sg_id1: Any, sg_id2: Any) -> _ComposedSubgroupId:
+        """The id, in this group, of the subgroup ``sg_id2`` of the subgroup ``sg_id1`` (escnn's)."""
+        k1 = self._process_subgroup_id(sg_id1)
+        H = self._subgroup_by_key(k1)[0]
+        return _ComposedSubgroupId((k1, H._process_subgroup_id(sg_id2)))
+
+    def _coset_reps(self, key: Any) -> np.ndarray | None:
+        if isinstance(key, _ComposedSubgroupId):
+            return None if self.continuous else Group._coset_representatives(self, key)
+        return self._coset_representatives(key)
+
     def homspace(self, id: Any):
         """The homogeneous space G/H for the subgroup ``id`` (see :class:`HomSpace`)."""
-        key = self._normalise_subgroup_id(id)
+        key = self._process_subgroup_id(id)
         cache = self.__dict__.setdefault("_homspace_cache", {})
         if key not in cache:
             from ._homspace import HomSpace
@@ -454,29 +644,60 @@ class Group(ABC):
             self._restrict_cache[ck] = (ids, q)
         return self._restrict_cache[ck]
 
-    def quotient_representation(self, subgroup_id: Any, maximum_frequency: int | None = None) -> Representation:
+    def quotient_representation(
+        self,
+        subgroup_id: Any,
+        representatives: Sequence[GroupElement] | None = None,
+        name: str | None = None,
+        maximum_frequency: int | None = None,
+    ) -> Representation:
         """The representation of G on functions on G/H.
 
         For finite-index H (finite groups, or e.g. SO(2) in O(2)) this is the permutation
-        representation on the cosets; otherwise the band-limited one (irreps up to
+        representation on the cosets (``representatives``: optional coset representatives, one
+        per coset, fixing the order of the axes); otherwise the band-limited one (irreps up to
         ``maximum_frequency``, each with multiplicity dim(ψ^H)/type, identity basis).
         """
         H, incl, restr, key = self._subgroup_data(subgroup_id)
-        reps = self._coset_representatives(key)
+        reps = self._representatives(key, representatives)
         if reps is not None:
             return self._decompose(
                 self._permutation_on_cosets(key, reps),
                 self._coset_bandlimit(reps),
-                f"quotient[{key}]",
-                {"pointwise", "concatenated"},
+                name if name is not None else f"quotient[{subgroup_id}]",
+                {"pointwise", "concatenated", "induced_gate", "induced_norm_1", "induced_gated_1"},
             )
         L = self._default_frequency(maximum_frequency, "maximum_frequency")
         ids = []
-        for psi in self.bl_irreps(L):
+        for i in self.bl_irreps(L):
+            psi = self.irrep(*i)
             sub_ids, _ = self._restrict_irrep(key, psi.id)
             n_inv = sum(H.irrep(*s).size for s in sub_ids if s == H.trivial_irrep_id)
             ids += [psi.id] * (n_inv // psi.sum_of_squares_constituents)
-        return Representation(self, f"quotient[{key}]_{L}", ids, None)
+        return Representation(self, name if name is not None else f"quotient[{key}]_{L}", ids, None)
+
+    def _representatives(self, key: Any, representatives) -> np.ndarray | None:
+        """Coset representatives (internal batch): the given ones, checked, or our own."""
+        reps = self._coset_reps(key)
+        if representatives is None:
+            return reps
+        given = self._batch(list(representatives), "representatives")
+        H, incl, restr, _ = self._subgroup_by_key(key)
+        n = len(given)
+        if reps is not None and n != len(reps):
+            raise ValueError(f"representatives: expected {len(reps)} coset representatives, got {n}")
+        if reps is None:
+            raise ValueError(
+                f"representatives: {key!r} has infinite index in {self.name}; no finite set of "
+                "representatives exists"
+            )
+        inv = self._inverse(given)
+        for i in range(n):
+            _, same = restr(self._combine(np.repeat(inv[i : i + 1], n, 0), given))
+            same[i] = False
+            if same.any():
+                raise ValueError("representatives: two of them lie in the same coset")
+        return given
 
     def _coset_bandlimit(self, reps: np.ndarray) -> int:
         return 0 if not self.continuous else 1
@@ -504,8 +725,15 @@ class Group(ABC):
 
         return mats
 
-    def induced_representation(self, subgroup_id: Any, repr: Representation) -> Representation:
-        """Ind_H^G(repr) for a finite-index subgroup H (finite groups, or e.g. SO(2) ⊂ O(2))."""
+    def induced_representation(
+        self,
+        subgroup_id: Any,
+        repr: Representation,
+        representatives: Sequence[GroupElement] | None = None,
+        name: str | None = None,
+    ) -> Representation:
+        """Ind_H^G(repr) for a finite-index subgroup H (finite groups, or e.g. SO(2) ⊂ O(2));
+        ``representatives`` optionally fixes the coset representatives (and so the basis)."""
         H, incl, restr, key = self._subgroup_data(subgroup_id)
         if not isinstance(repr, Representation):
             raise TypeError(f"repr: expected a Representation, got {type(repr).__name__}")
@@ -513,11 +741,12 @@ class Group(ABC):
             raise ValueError(
                 f"repr: expected a representation of the subgroup {H.name}, got one of {repr.group.name}"
             )
-        reps = self._coset_representatives(key)
+        reps = self._coset_reps(key)
         if reps is None:
             raise ValueError(
                 f"subgroup_id: induction needs a subgroup of finite index; {key!r} of {self.name} is not"
             )
+        reps = self._representatives(key, representatives)
         k = reps.shape[0]
         inv_reps = self._inverse(reps)
         d = repr.size
@@ -533,7 +762,13 @@ class Group(ABC):
             sig = sig.reshape(n, k, k, d, d)  # [g, j, i]
             return np.transpose(sig, (0, 2, 3, 1, 4)).reshape(n, k * d, k * d)
 
-        return self._decompose(mats, repr.bandlimit + self._coset_bandlimit(reps), f"induced[{key}]({repr.name})")
+        nl = {f"induced_norm_{d}", f"induced_gated_{d}"} | ({"induced_gate"} if repr.is_trivial() else set())
+        if "pointwise" in repr.supported_nonlinearities:  # induced from a permutation representation
+            nl |= {"pointwise", "concatenated"}
+        return self._decompose(
+            mats, repr.bandlimit + self._coset_bandlimit(reps),
+            name if name is not None else f"induced[{subgroup_id}][{repr.name}]", nl,
+        )
 
     # ------------------------------------------------------------------ tensor products & CG
     def _tensor_irreps(self, id1: tuple, id2: tuple) -> tuple[list[tuple], np.ndarray]:
@@ -585,6 +820,14 @@ class Group(ABC):
         if not blocks:
             return np.zeros((d1, d2, 0, dJ))
         return np.stack(blocks, axis=1).reshape(d1, d2, len(blocks), dJ)
+
+    def _tensor_product_irreps(self, J: Any, l: Any) -> list[tuple[tuple, int]]:
+        """escnn's name for :meth:`tensor_product_decomposition`."""
+        return self.tensor_product_decomposition(J, l)
+
+    def _clebsh_gordan_coeff(self, m: Any, n: Any, j: Any) -> np.ndarray:
+        """escnn's name for :meth:`clebsch_gordan` (shape (d_m, d_n, multiplicity, d_j))."""
+        return self.clebsch_gordan(m, n, j)
 
     def _tensor_representation(self, r1: Representation, r2: Representation) -> Representation:
         if not isinstance(r2, Representation):

@@ -1,7 +1,7 @@
 """Irreducible real representations."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,13 +31,28 @@ class IrreducibleRepresentation(Representation):
         group: "Group",
         id: tuple,
         name: str,
-        size: int,
-        type: str,
-        endomorphisms: np.ndarray,
+        representation: Any = None,
+        size: int | None = None,
+        type: str = "R",
+        supported_nonlinearities: Any = None,
+        character: Any = None,
+        *,
+        endomorphisms: np.ndarray | None = None,
         bandlimit: int = 0,
+        **kwargs: Any,
     ):
+        # escnn's signature: (group, id, name, representation, size, type,
+        # supported_nonlinearities, character, **attributes). The groups build their irreps
+        # with ``representation=None`` (matrices come from the group, in closed form) and pass
+        # ``endomorphisms``; a user may pass a callable (or a dict element -> matrix) instead.
         if type not in _SUM_OF_SQUARES:
             raise ValueError(f"type: expected one of 'R', 'C', 'H', got {type!r}")
+        if size is None or isinstance(size, bool) or int(size) != size or int(size) <= 0:
+            raise ValueError(f"size: expected a positive integer, got {size!r}")
+        if representation is not None and not (callable(representation) or isinstance(representation, dict)):
+            raise TypeError(
+                f"representation: expected a callable or a dict element -> matrix, got {representation!r:.60}"
+            )
         self.group = group
         self.id = tuple(id)
         self.name = name
@@ -46,10 +61,19 @@ class IrreducibleRepresentation(Representation):
         self.type = type
         self.sum_of_squares_constituents = _SUM_OF_SQUARES[type]
         self.bandlimit_ = int(bandlimit)
+        self._custom = representation
+        self._custom_character = character
+        if endomorphisms is None:
+            if type != "R":
+                raise ValueError(
+                    f"endomorphisms: an irrep of type {type!r} needs its "
+                    f"{self.sum_of_squares_constituents} endomorphism matrices"
+                )
+            endomorphisms = np.eye(self.size)[None]
         e = _readonly(endomorphisms)
-        if e.shape != (self.sum_of_squares_constituents, size, size):
+        if e.shape != (self.sum_of_squares_constituents, self.size, self.size):
             raise ValueError(
-                f"endomorphisms: expected shape {(self.sum_of_squares_constituents, size, size)}, "
+                f"endomorphisms: expected shape {(self.sum_of_squares_constituents, self.size, self.size)}, "
                 f"got {e.shape}"
             )
         self._endomorphisms = e
@@ -57,10 +81,32 @@ class IrreducibleRepresentation(Representation):
         self.change_of_basis = eye
         self.change_of_basis_inv = eye
         self._identity_basis = True
-        self._declared_nonlinearities = None
+        self._declared_nonlinearities = (
+            frozenset(supported_nonlinearities) if supported_nonlinearities is not None else None
+        )
+        hook = getattr(group, "_irrep_attributes", None)
+        base = hook(self.id) if (hook is not None and representation is None) else {}
+        self.attributes = {**base, **kwargs}
 
     def _matrices(self, batch: np.ndarray) -> np.ndarray:
-        return self.group._irrep_matrices(self.id, batch)
+        if self._custom is None:
+            return self.group._irrep_matrices(self.id, batch)
+        out = np.empty((len(batch), self.size, self.size))
+        for n, v in enumerate(batch):
+            g = self.group._element(v)
+            out[n] = self._custom[g] if isinstance(self._custom, dict) else self._custom(g)
+        return out
+
+    def character(self, element) -> float:
+        """χ(g) = tr ψ(g)."""
+        if self._custom_character is not None:
+            c = self._custom_character
+            return float(c[element] if isinstance(c, dict) else c(element))
+        return super().character(element)
+
+    @property
+    def irreducible(self) -> bool:
+        return True
 
     @property
     def bandlimit(self) -> int:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ._factory import _check_int
 from ._group import Group
 from ._irrep import IrreducibleRepresentation
 from ._linalg import isotypic_intertwiners
@@ -44,6 +45,7 @@ class PlanarGroup(Group):
         self.N = int(N)
         self.flips = bool(flips)
         self.continuous = self.N < 0
+        self.abelian = not self.flips or self.N in (1, 2)
         self.maximum_frequency = maximum_frequency
         self.trivial_irrep_id = (0, 0) if self.flips else (0,)
 
@@ -56,6 +58,34 @@ class PlanarGroup(Group):
 
     def _angles(self, rot: np.ndarray) -> np.ndarray:
         return rot if self.continuous else rot * (TWO_PI / self.N)
+
+    @property
+    def rotation_order(self) -> int:
+        """N for C_N and D_N, -1 for SO(2) and O(2)."""
+        return self.N
+
+    @property
+    def reflection(self):
+        """The flip f = diag(1, -1) (D_N and O(2) only)."""
+        if not self.flips:
+            raise AttributeError(f"{self.name} has no reflection")
+        return self._element(np.array([1.0, 0.0]))
+
+    @property
+    def subgroup_self_id(self):
+        if self.flips:
+            return (0.0, -1) if self.continuous else (0, self.N)
+        return -1 if self.continuous else self.N
+
+    @property
+    def subgroup_trivial_id(self):
+        return (None, 1) if self.flips else 1
+
+    def _testing_batch(self):
+        n = 4 * 13  # escnn's 52 equally spaced rotations (and as many flips for O(2))
+        r = TWO_PI * np.arange(n) / n
+        fl = [0.0, 1.0] if self.flips else [0.0]
+        return np.array([[f, x] for f in fl for x in r])
 
     # ---------------------------------------------------------------- arithmetic
     def _identity_value(self):
@@ -124,6 +154,15 @@ class PlanarGroup(Group):
 
     def _from_param(self, value: Any, param: str) -> np.ndarray:
         if param == "MAT":
+            if self.flips and isinstance(value, tuple) and len(value) == 2:
+                # escnn's form: (flip, rotation matrix), the element r_θ f^flip
+                f, rm = value
+                if f not in (0, 1, True, False):
+                    raise ValueError(f"value: flip must be 0 or 1, got {f!r}")
+                rm = np.asarray(rm, dtype=float)
+                if rm.shape != (2, 2) or not np.allclose(rm.T @ rm, np.eye(2), atol=1e-8) or np.linalg.det(rm) < 0:
+                    raise ValueError(f"value: expected (flip, 2x2 rotation matrix), got {value!r}")
+                return self._from_angle(int(f), math.atan2(rm[1, 0], rm[0, 0]), value)
             m = np.asarray(value, dtype=float)
             if m.shape != (2, 2) or not np.allclose(m.T @ m, np.eye(2), atol=1e-8):
                 raise ValueError(f"value: expected a 2x2 orthogonal matrix, got {value!r}")
@@ -164,9 +203,9 @@ class PlanarGroup(Group):
 
     def _to_param(self, v, param):
         f, r = int(v[0]), v[1]
-        if param == "MAT":
+        if param == "MAT":  # escnn: the rotation matrix, paired with the flip for D_N and O(2)
             th = float(self._angles(np.asarray(r)))
-            return _rot2(np.array(th)) @ (_F if f else np.eye(2))
+            return (f, _rot2(np.array(th))) if self.flips else _rot2(np.array(th))
         if param == "radians":
             val = float(self._angles(np.asarray(r)))
         else:
@@ -191,10 +230,19 @@ class PlanarGroup(Group):
             if k == 0:
                 out += [(0, 0), (1, 0)]
             elif not self.continuous and 2 * k == self.N:
-                out += [(0, k), (1, k)]
+                out += [(1, k), (0, k)]  # escnn's order
             else:
                 out.append((1, k))
         return out
+
+    def _bl_irrep_ids(self, L):
+        ids = self._irrep_ids(L)
+        return [i for i in ids if self._freq(i) <= L]
+
+    def _irrep_attributes(self, id):
+        if self.flips:
+            return {"frequency": int(id[1]), "flip_frequency": int(id[0])}
+        return {"frequency": int(id[0])}
 
     def _check_irrep_id(self, id):
         if self.flips:
@@ -226,7 +274,7 @@ class PlanarGroup(Group):
         else:
             size, typ, ends = 2, "C", np.stack([np.eye(2), _J])
         name = "irrep_" + ",".join(map(str, id))
-        return IrreducibleRepresentation(self, id, name, size, typ, ends, bandlimit=k)
+        return IrreducibleRepresentation(self, id, name, size=size, type=typ, endomorphisms=ends, bandlimit=k)
 
     def _irrep_matrices(self, id, batch):
         k = self._freq(id)
@@ -339,7 +387,10 @@ class PlanarGroup(Group):
             raise err
         if axis is None:
             return (None, M)
-        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        # escnn: the flip r^axis f; False/True read as 0/1, integral floats as integers
+        if isinstance(axis, (float, np.floating)) and float(axis).is_integer():
+            axis = int(axis)
+        if not isinstance(axis, (int, np.integer)):
             raise err
         return (int(axis) % (self.N // M), M)
 
@@ -547,6 +598,10 @@ class CyclicGroup(PlanarGroup):
         super().__init__(N, False)
         self.name = f"C{N}"
 
+    @classmethod
+    def _instance_key(cls, N: int):
+        return _check_int("N", N, 1)
+
     def __reduce__(self):
         from ._factory import cyclic_group
 
@@ -566,6 +621,10 @@ class DihedralGroup(PlanarGroup):
         super().__init__(N, True)
         self.name = f"D{N}"
 
+    @classmethod
+    def _instance_key(cls, N: int):
+        return _check_int("N", N, 1)
+
     def __reduce__(self):
         from ._factory import dihedral_group
 
@@ -584,6 +643,10 @@ class SO2(PlanarGroup):
     def __init__(self, maximum_frequency: int = 6):
         super().__init__(-1, False, maximum_frequency)
         self.name = "SO(2)"
+
+    @classmethod
+    def _instance_key(cls, maximum_frequency: int = 6):
+        return _check_int("maximum_frequency", maximum_frequency, 0)
 
     def _key(self):
         return (-1, False)
@@ -606,6 +669,18 @@ class O2(PlanarGroup):
     def __init__(self, maximum_frequency: int = 6):
         super().__init__(-1, True, maximum_frequency)
         self.name = "O(2)"
+
+    @classmethod
+    def _instance_key(cls, maximum_frequency: int = 6):
+        return _check_int("maximum_frequency", maximum_frequency, 0)
+
+    def grid_so2(self, N: int, type: str = "regular", seed: int | None = None):
+        """N rotations (no flips) as elements of O(2): SO(2)'s ``grid(N, type, seed)``."""
+        if type == "rand":
+            r = np.random.default_rng(seed).uniform(0, TWO_PI, int(N))
+            return self._elements_of(np.stack([np.zeros(int(N)), r], 1))
+        b = self._grid(N, type, seed)
+        return self._elements_of(b[b[:, 0] < 0.5])
 
     def _key(self):
         return (-1, True)

@@ -38,7 +38,8 @@ class DirectProductGroup(Group):
         for arg, g in (("G1", G1), ("G2", G2)):
             if not isinstance(g, Group):
                 raise TypeError(f"{arg}: expected a Group, got {type(g).__name__}")
-        self.G1, self.G2 = G1, G2
+        self._G1, self._G2 = G1, G2
+        self._given_name = name
         self._k1 = G1._identity_value().shape[0]
         self.continuous = G1.continuous or G2.continuous
         self.name = name or f"{G1.name}x{G2.name}"
@@ -47,9 +48,80 @@ class DirectProductGroup(Group):
         mf = [m for m in mf if m is not None]
         self.maximum_frequency = max(mf) if mf else None
 
+    @classmethod
+    def _instance_key(cls, G1: Group, G2: Group, name: str | None = None):
+        for arg, g in (("G1", G1), ("G2", G2)):
+            if not isinstance(g, Group):
+                raise TypeError(f"{arg}: expected a Group, got {type(g).__name__}")
+        return (G1, G1.maximum_frequency if hasattr(G1, "maximum_frequency") else None,
+                G2, getattr(G2, "maximum_frequency", None), name)
+
     @property
     def PARAMS(self):
-        return ("pair",)
+        return ("pair",) + tuple(f"[{a} | {b}]" for a in self.G1.PARAMS for b in self.G2.PARAMS)
+
+    @property
+    def G1(self) -> Group:
+        """The first factor."""
+        return self._G1
+
+    @property
+    def G2(self) -> Group:
+        """The second factor."""
+        return self._G2
+
+    @property
+    def abelian(self) -> bool:
+        return self.G1.abelian and self.G2.abelian
+
+    @property
+    def subgroup_self_id(self):
+        return (self.G1.subgroup_self_id, self.G2.subgroup_self_id)
+
+    @property
+    def subgroup_trivial_id(self):
+        return (self.G1.subgroup_trivial_id, self.G2.subgroup_trivial_id)
+
+    @property
+    def subgroup1_id(self):
+        """The id of the subgroup G1 × {e}."""
+        return (self.G1.subgroup_self_id, self.G2.subgroup_trivial_id)
+
+    @property
+    def subgroup2_id(self):
+        """The id of the subgroup {e} × G2."""
+        return (self.G1.subgroup_trivial_id, self.G2.subgroup_self_id)
+
+    def inclusion1(self, g1):
+        """g1 ↦ (g1, e)."""
+        return self.pair_elements(g1, self.G2.identity)
+
+    def inclusion2(self, g2):
+        """g2 ↦ (e, g2)."""
+        return self.pair_elements(self.G1.identity, g2)
+
+    def pair_elements(self, g1, g2):
+        """The element (g1, g2)."""
+        v1 = self.G1._batch([g1], "g1")[0]
+        v2 = self.G2._batch([g2], "g2")[0]
+        return self._element(np.concatenate([v1, v2]))
+
+    def split_element(self, g):
+        """(g1, g2) of an element g = (g1, g2)."""
+        v = self._batch([g], "g")[0]
+        return self.G1._element(v[: self._k1]), self.G2._element(v[self._k1 :])
+
+    def testing_elements(self):
+        for g1 in self.G1.testing_elements():
+            for g2 in self.G2.testing_elements():
+                yield self.pair_elements(g1, g2)
+
+    def _irrep_attributes(self, id):
+        return {"id1": id[0], "id2": id[1], "i": id[2] if len(id) == 3 else 0}
+
+    def _split_param(self, param):
+        p1, p2 = [t.strip() for t in param.strip("[]").split("|")]
+        return p1, p2
 
     def _key(self):
         return (self.G1, self.G2)
@@ -57,7 +129,7 @@ class DirectProductGroup(Group):
     def __reduce__(self):
         from ._factory import direct_product
 
-        return (direct_product, (self.G1, self.G2))
+        return (direct_product, (self.G1, self.G2, self._given_name))
 
     # arithmetic ------------------------------------------------------------------------------
     def _split(self, a):
@@ -110,30 +182,28 @@ class DirectProductGroup(Group):
             v1, v2 = value
         except (TypeError, ValueError):
             raise ValueError(f"value: {self.name} elements are pairs (g1, g2), got {value!r}") from None
-        return np.concatenate([self.G1.element(v1)._v, self.G2.element(v2)._v])
+        p1, p2 = (None, None) if param == "pair" else self._split_param(param)
+        return np.concatenate([self.G1.element(v1, p1)._v, self.G2.element(v2, p2)._v])
 
     def _to_param(self, v, param):
-        return (self.G1._to_param(v[: self._k1], self.G1.PARAM), self.G2._to_param(v[self._k1 :], self.G2.PARAM))
+        p1, p2 = (self.G1.PARAM, self.G2.PARAM) if param == "pair" else self._split_param(param)
+        return (self.G1._to_param(v[: self._k1], p1), self.G2._to_param(v[self._k1 :], p2))
 
     def element(self, value, param=None):
-        """``param``: ``'pair'`` or escnn's ``'[p1 | p2]'``."""
-        if isinstance(param, str) and param.startswith("[") and "|" in param:
-            p1, p2 = [s.strip() for s in param.strip("[]").split("|")]
-            try:
-                v1, v2 = value
-            except (TypeError, ValueError):
-                raise ValueError(f"value: {self.name} elements are pairs (g1, g2), got {value!r}") from None
-            from ._element import GroupElement
-
-            return GroupElement(self, np.concatenate([self.G1.element(v1, p1)._v, self.G2.element(v2, p2)._v]))
+        """``param``: ``'pair'`` (each factor's default) or escnn's ``'[p1 | p2]'``."""
+        if isinstance(param, str) and param.startswith("[") and "|" in param and param not in self.PARAMS:
+            p1, p2 = self._split_param(param)
+            self.G1._check_param(p1)
+            self.G2._check_param(p2)
+            return super().element(value, f"[{p1} | {p2}]")
         return super().element(value, param)
 
     # irreps ------------------------------------------------------------------------------------
     def _factor_ids(self, L=None):
         if self.continuous and L is None:
             L = self.maximum_frequency
-        l1 = self.G1._irrep_ids(L if self.G1.continuous else None)
-        l2 = self.G2._irrep_ids(L if self.G2.continuous else None)
+        l1 = self.G1._irrep_ids(L) if self.G1.continuous else self.G1._irreps_order()
+        l2 = self.G2._irrep_ids(L) if self.G2.continuous else self.G2._irreps_order()
         return l1, l2
 
     def _irrep_ids(self, L=None):
@@ -195,12 +265,12 @@ class DirectProductGroup(Group):
         e1, e2 = p1.endomorphism_basis(), p2.endomorphism_basis()
         if v is not None:
             ends = np.stack([np.eye(v.shape[1]), v.T @ np.kron(e1[1], np.eye(p2.size)) @ v])
-            return IrreducibleRepresentation(self, id, name, v.shape[1], "C", ends, bl)
+            return IrreducibleRepresentation(self, id, name, size=v.shape[1], type="C", endomorphisms=ends, bandlimit=bl)
         if p1.type == "R":
             ends, typ = np.stack([np.kron(np.eye(p1.size), e) for e in e2]), p2.type
         else:
             ends, typ = np.stack([np.kron(e, np.eye(p2.size)) for e in e1]), p1.type
-        return IrreducibleRepresentation(self, id, name, p1.size * p2.size, typ, ends, bl)
+        return IrreducibleRepresentation(self, id, name, size=p1.size * p2.size, type=typ, endomorphisms=ends, bandlimit=bl)
 
     def _irrep_matrices(self, id, batch):
         p1, p2, v = self._constituent(id)
@@ -302,6 +372,10 @@ class InversionProduct(DirectProductGroup):
 
         super().__init__(cyclic_group(2), H, name)
 
+    @classmethod
+    def _instance_key(cls, H: Group, name: str):
+        return (H, getattr(H, "maximum_frequency", None), name)
+
     def __reduce__(self):
         return (inversion_product, (self.G2,))
 
@@ -360,13 +434,22 @@ def _make_inversion_product(H: Group) -> InversionProduct:
 class DoubleGroup(DirectProductGroup):
     """G × G with the extra subgroup id ``'diagonal'`` ({(g, g)} ≅ G)."""
 
-    def __init__(self, G: Group):
-        super().__init__(G, G, f"Double({G.name})")
+    def __init__(self, G: Group, name: str | None = None):
+        super().__init__(G, G, name or f"Double({G.name})")
+        self._double_name = name
+
+    @classmethod
+    def _instance_key(cls, G: Group, name: str | None = None):
+        if not isinstance(G, Group):
+            raise TypeError(f"G: expected a Group, got {type(G).__name__}")
+        return (G, getattr(G, "maximum_frequency", None), name)
 
     def __reduce__(self):
         from ._factory import double_group
 
-        return (double_group, (self.G1,))
+        return (double_group, (self.G1, self._double_name))
+
+    subgroup_diagonal_id = "diagonal"
 
     def _normalise_subgroup_id(self, id):
         if id == "diagonal":

@@ -45,9 +45,15 @@ class Representation:
         irreps: Sequence[tuple],
         change_of_basis: np.ndarray | None = None,
         supported_nonlinearities: Iterable[str] | None = None,
+        representation: Any = None,
+        character: Any = None,
         change_of_basis_inv: np.ndarray | None = None,
+        **kwargs: Any,
     ):
         from ._group import Group
+
+        # escnn's ``representation``/``character`` arguments only restate Q (⊕ ψ) Q⁻¹; a
+        # callable or dict given here is checked against it on a few elements.
 
         if not isinstance(group, Group):
             raise TypeError(f"group: expected a steerable.group.Group, got {type(group).__name__}")
@@ -87,8 +93,14 @@ class Representation:
         self._declared_nonlinearities = (
             frozenset(supported_nonlinearities) if supported_nonlinearities is not None else None
         )
+        self.attributes = dict(kwargs)
+        if representation is not None:
+            self._check_given("representation", representation, lambda g: self(g))
+        if character is not None:
+            self._check_given("character", character, lambda g: self.character(g))
         if self._declared_nonlinearities is not None:
-            unknown = self._declared_nonlinearities - ALL_NONLINEARITIES
+            unknown = {n for n in self._declared_nonlinearities - ALL_NONLINEARITIES
+                       if not n.startswith("induced_")}  # escnn's induced_norm_<d>, induced_gate, ...
             if unknown:
                 raise ValueError(
                     f"supported_nonlinearities: unknown names {sorted(unknown)}; "
@@ -98,6 +110,9 @@ class Representation:
     # -- evaluation --------------------------------------------------------------------------
     def _matrices(self, batch: np.ndarray) -> np.ndarray:
         """Matrices at a batch of internal element values (n, k) -> (n, size, size)."""
+        parts = self.__dict__.get("_parts")
+        if parts is not None:  # a direct sum: block by block, no (size x size) products
+            return block_diagonal([r._matrices(batch) for r in parts])
         g = self.group
         cache: dict = {}
         blocks = []
@@ -114,8 +129,41 @@ class Representation:
         """Vectorised evaluation: the matrices (n, size, size) of a sequence of elements."""
         return self._matrices(self.group._batch(elements, "elements"))
 
-    def __call__(self, element: GroupElement) -> np.ndarray:
-        """The matrix ρ(g) of one element (float64 numpy array)."""
+    def _check_given(self, argname: str, given: Any, ours) -> None:
+        elements = list(self.group.testing_elements())[:8]
+        for g in elements:
+            value = given[g] if isinstance(given, dict) else given(g)
+            if not np.allclose(value, ours(g), atol=1e-8):
+                raise ValueError(
+                    f"{argname}: differs from change_of_basis (⊕ irreps) change_of_basis⁻¹ at {g}"
+                )
+
+    @property
+    def irreducible(self) -> bool:
+        """Whether this is an :class:`IrreducibleRepresentation` (escnn's flag)."""
+        return False
+
+    @property
+    def representation(self) -> "Representation":
+        """The map g ↦ ρ(g) (escnn's attribute; the representation itself is callable)."""
+        return self
+
+    def multiplicity(self, irrep: Any) -> int:
+        """How many times the irrep ``irrep`` (an id or an irrep) occurs in ``irreps``.
+
+        >>> from steerable.group import cyclic_group
+        >>> cyclic_group(4).regular_representation.multiplicity((1,))
+        1
+        """
+        return self.irreps.count(self.group.get_irrep_id(irrep))
+
+    def __call__(self, element: GroupElement | None = None) -> np.ndarray:
+        """The matrix ρ(g) of one element (float64 numpy array).
+
+        Called without an element it returns the representation itself, so that escnn's
+        method spelling ``G.standard_representation()`` works next to the property."""
+        if element is None:
+            return self
         if not isinstance(element, GroupElement):
             raise TypeError(
                 f"element: expected a GroupElement of {self.group.name}, got {type(element).__name__}"
@@ -161,13 +209,17 @@ class Representation:
             s |= set(self._declared_nonlinearities)
         elif self.group.order() > 0 and self._is_permutation():
             s |= {"pointwise", "concatenated"}
+        if "concatenated" not in s and self.group.order() > 0 and self._is_permutation(signed=True):
+            s.add("concatenated")  # x ↦ (relu(x), relu(-x)) commutes with signed permutations
         return frozenset(s)
 
-    def _is_permutation(self) -> bool:
+    def _is_permutation(self, signed: bool = False) -> bool:
         mats = self._matrices(self.group._test_batch())
         r = np.round(mats)
         if not np.allclose(mats, r, atol=1e-9):
             return False
+        if signed:
+            r = np.abs(r)
         return bool(np.all((r == 0) | (r == 1)) and np.all(r.sum(axis=1) == 1))
 
     def restrict(self, subgroup_id: Any) -> "Representation":
@@ -266,7 +318,10 @@ def directsum(
         nl = frozenset.intersection(*[r._declared_nonlinearities for r in reps])
     if name is None:
         name = "+".join(r.name for r in reps)
-    return Representation(g, name, irreps, q, nl)
+    out = Representation(g, name, irreps, q, nl)
+    if change_of_basis is None and len(reps) > 1:
+        out._parts = tuple(reps)
+    return out
 
 
 def _block_diag_single(mats: list[np.ndarray]) -> np.ndarray:

@@ -34,6 +34,7 @@ from . import _so3_math as sm
 from ._element import GroupElement
 from ._group import Group
 from ._irrep import IrreducibleRepresentation
+from ._representation import Representation
 
 _X_PI = np.array([1.0, 0.0, 0.0, 0.0])  # π-rotation about x
 
@@ -54,14 +55,27 @@ def _z_angle(q: np.ndarray):
     return np.mod(2 * np.arctan2(q[:, 2], q[:, 3]), 2 * np.pi), ok
 
 
-class _RotationParams:
-    """Parametrisations shared by rotation-valued groups."""
+_EULER = tuple(
+    [a + b + c for a, b, c in ("xyz", "xzy", "yxz", "yzx", "zxy", "zyx", "xyx", "xzx", "yxy", "yzy", "zxz", "zyz")]
+)
+_EULER = _EULER + tuple(e.upper() for e in _EULER)
 
-    PARAMS_ROT = ("Q", "MAT", "EV", "ZYZ")
+
+class _RotationParams:
+    """Parametrisations shared by rotation-valued groups: quaternion, matrix, rotation vector
+    and the 24 Euler-angle conventions (scipy's: lower case extrinsic, upper case intrinsic)."""
+
+    PARAMS_ROT = ("Q", "MAT", "EV") + _EULER
 
     @staticmethod
     def _rot_from(value, param) -> np.ndarray:
         v = np.asarray(value, dtype=float)
+        if param in _EULER and param != "ZYZ":
+            if v.shape != (3,):
+                raise ValueError(f"value: expected 3 Euler angles ({param}), got {value!r}")
+            from scipy.spatial.transform import Rotation
+
+            return sm.quat_canonical(Rotation.from_euler(param, v).as_quat())
         if param == "Q":
             if v.shape != (4,) or abs(np.linalg.norm(v) - 1) > 1e-6:
                 raise ValueError(f"value: expected a unit quaternion (x, y, z, w), got {value!r}")
@@ -82,6 +96,14 @@ class _RotationParams:
 
     @staticmethod
     def _rot_to(q, param):
+        if param in _EULER and param != "ZYZ":
+            import warnings
+
+            from scipy.spatial.transform import Rotation
+
+            with warnings.catch_warnings():  # gimbal lock: scipy picks valid angles and warns
+                warnings.simplefilter("ignore", UserWarning)
+                return Rotation.from_quat(np.asarray(q)).as_euler(param)
         if param == "Q":
             return np.array(q)
         if param == "MAT":
@@ -258,6 +280,39 @@ class SO3(Group, _RotationParams):
         self.maximum_frequency = int(maximum_frequency)
         self.name = "SO(3)"
 
+    @classmethod
+    def _instance_key(cls, maximum_frequency: int = 2):
+        from ._factory import _check_int
+
+        return _check_int("maximum_frequency", maximum_frequency, 0)
+
+    subgroup_self_id = "so3"
+    subgroup_trivial_id = (False, 1)
+
+    def _testing_batch(self):
+        return self._grid("ico")  # escnn's: the 60 rotations of the icosahedron
+
+    def _irrep_attributes(self, id):
+        return {"frequency": int(id[0])}
+
+    def bl_sphere_representation(self, L: int) -> Representation:
+        """Functions on the sphere S² = SO(3)/SO(2) band-limited to degree L."""
+        return self.bl_quotient_representation(L, (False, -1))
+
+    def sphere_grid(self, type: str, *args, adj: GroupElement | None = None, **kwargs) -> list[GroupElement]:
+        """Points of a sphere grid (see ``_sphere.SPHERE_GRID_TYPES``) as rotations taking the
+        north pole to each point (representatives of SO(3)/SO(2)); ``adj`` rotates the grid."""
+        return self._elements_of(self._sphere_batch(type, args, kwargs, adj))
+
+    def _sphere_batch(self, type, args, kwargs, adj):
+        from ._sphere import points_to_quaternions, sphere_points
+
+        q = points_to_quaternions(sphere_points(type, *args, **kwargs))
+        if adj is not None:
+            a = self._batch([adj], "adj")[:, -4:]
+            q = sm.quat_canonical(sm.quat_multiply(np.repeat(a, len(q), 0), q))
+        return q
+
     def _key(self):
         return ()
 
@@ -302,7 +357,7 @@ class SO3(Group, _RotationParams):
 
     def _build_irrep(self, id):
         l = int(id[0])
-        return IrreducibleRepresentation(self, (l,), f"irrep_{l}", 2 * l + 1, "R", np.eye(2 * l + 1)[None], l)
+        return IrreducibleRepresentation(self, (l,), f"irrep_{l}", size=2 * l + 1, type="R", bandlimit=l)
 
     def _irrep_matrices(self, id, batch):
         return sm.wigner_D(int(id[0]), batch)
@@ -370,6 +425,8 @@ class O3(Group, _RotationParams):
     >>> G = o3_group(2)
     >>> G.irrep(1, 1)(G.element((1, [0.0, 0.0, 0.0, 1.0]))).diagonal().round(12).tolist()
     [-1.0, -1.0, -1.0]
+    >>> G.inversion.to("MAT")[0]   # 'MAT' is escnn's pair (parity, rotation matrix)
+    1
     """
 
     PARAM = "Q"
@@ -377,10 +434,54 @@ class O3(Group, _RotationParams):
     continuous = True
     trivial_irrep_id = (0, 0)
 
-    def __init__(self, maximum_frequency: int = 2):
+    def __init__(self, maximum_frequency: int = 3):
         super().__init__()
         self.maximum_frequency = int(maximum_frequency)
         self.name = "O(3)"
+
+    @classmethod
+    def _instance_key(cls, maximum_frequency: int = 3):
+        from ._factory import _check_int
+
+        return _check_int("maximum_frequency", maximum_frequency, 0)
+
+    subgroup_self_id = "o3"
+    subgroup_trivial_id = (False, False, 1)
+
+    @property
+    def inversion(self) -> GroupElement:
+        """The inversion x -> -x."""
+        return self._element(np.array([1.0, 0.0, 0.0, 0.0, 1.0]))
+
+    def _testing_batch(self):
+        return self._grid("ico")  # escnn's: the icosahedral rotations, with and without inversion
+
+    def _irreps_order(self):
+        L = self.maximum_frequency
+        return [(j, l) for j in (0, 1) for l in range(L + 1)]  # escnn's irreps() order
+
+    def _irrep_attributes(self, id):
+        return {"frequency": int(id[1]), "inv_frequency": int(id[0])}
+
+    def bl_sphere_representation(self, L: int) -> Representation:
+        """Functions on the sphere S² = O(3)/O(2) (the 'cone' subgroup) band-limited to degree L."""
+        return self.bl_quotient_representation(L, ("cone", -1))
+
+    def grid_so3(self, type: str, *args, **kwargs) -> list[GroupElement]:
+        """An SO(3) grid (``so3_group().grid(type, ...)``) as rotations in O(3)."""
+        q = _so3_grid(type, *args, **kwargs)
+        return self._elements_of(np.concatenate([np.zeros((len(q), 1)), q], 1))
+
+    def sphere_grid(self, type: str, *args, adj: GroupElement | None = None, **kwargs) -> list[GroupElement]:
+        """As ``SO3.sphere_grid``: rotations (parity 0) taking the north pole to each point."""
+        from ._factory import so3_group
+
+        q = so3_group()._sphere_batch(type, args, kwargs, None)
+        b = np.concatenate([np.zeros((len(q), 1)), q], 1)
+        if adj is not None:
+            a = self._batch([adj], "adj")
+            b = self._combine(np.repeat(a, len(b), 0), b)
+        return self._elements_of(b)
 
     def _key(self):
         return ()
@@ -408,9 +509,15 @@ class O3(Group, _RotationParams):
 
     def _from_param(self, value, param):
         if param == "MAT":
+            # escnn's form is the pair (parity, rotation matrix); a 3x3 orthogonal matrix works too
+            if isinstance(value, tuple) and len(value) == 2:
+                p, r = value
+                if p not in (0, 1, True, False):
+                    raise ValueError(f"value: parity must be 0 or 1, got {p!r}")
+                return np.concatenate([[float(p)], self._rot_from(r, "MAT")])
             m = np.asarray(value, dtype=float)
             if m.shape != (3, 3) or not np.allclose(m.T @ m, np.eye(3), atol=1e-6):
-                raise ValueError(f"value: expected a 3x3 orthogonal matrix, got {value!r}")
+                raise ValueError(f"value: expected (parity, rotation matrix) or a 3x3 orthogonal matrix, got {value!r}")
             p = 1.0 if np.linalg.det(m) < 0 else 0.0
             return np.concatenate([[p], sm.matrix_to_quat(m * (-1 if p else 1))])
         try:
@@ -422,9 +529,7 @@ class O3(Group, _RotationParams):
         return np.concatenate([[float(p)], self._rot_from(r, param)])
 
     def _to_param(self, v, param):
-        if param == "MAT":
-            return sm.quat_to_matrix(v[1:]) * (-1 if v[0] > 0.5 else 1)
-        return (int(v[0]), self._rot_to(v[1:], param))
+        return (int(v[0]), self._rot_to(v[1:], param))  # 'MAT' too: (parity, rotation), as escnn
 
     def _sample_batch(self, n, rng):
         p = rng.integers(0, 2, n).astype(float)
@@ -443,7 +548,7 @@ class O3(Group, _RotationParams):
 
     def _build_irrep(self, id):
         j, l = int(id[0]), int(id[1])
-        return IrreducibleRepresentation(self, (j, l), f"irrep_{j},{l}", 2 * l + 1, "R", np.eye(2 * l + 1)[None], l)
+        return IrreducibleRepresentation(self, (j, l), f"irrep_{j},{l}", size=2 * l + 1, type="R", bandlimit=l)
 
     def _irrep_matrices(self, id, batch):
         d = sm.wigner_D(int(id[1]), batch[:, 1:])
