@@ -338,3 +338,23 @@ def test_mat_parametrisation_is_escnns():
     assert O.element(sg.psichi(0.3, 1), "MAT") == O.element((1, 0.3))  # a full 2x2 matrix works too
     assert np.allclose(sg.so2_group(2).element(0.3).to("MAT"), sg.psi(0.3))
     assert sg.dihedral_group(4).element((1, 1)).to("MAT")[0] == 1
+
+
+def test_group_element_escnn_constructor():
+    """``GroupElement(g, group, param)`` as escnn builds elements: equal to ``group.element``."""
+    import pickle
+
+    from steerable.group import GroupElement, cyclic_group, so3_group
+
+    G = cyclic_group(8)
+    g = GroupElement(3, G)
+    assert g == G.element(3) and g.value == 3
+    assert pickle.loads(pickle.dumps(g)) == g
+    S = so3_group()
+    q = [0.0, 0.0, np.sin(0.35), np.cos(0.35)]
+    h = GroupElement(q, S, "Q")
+    assert h == S.element(q, "Q") and h != S.identity
+    with pytest.raises(TypeError, match="group"):
+        GroupElement(3, "C8")
+    with pytest.raises(ValueError):
+        GroupElement(3, G, "no-such-param")

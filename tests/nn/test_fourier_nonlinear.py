@@ -478,3 +478,17 @@ def test_bad_input():
         m(FourierELU(gs, 3, 2, "regular", 8).in_type(torch.randn(1, 15, 3, 3)))
     with pytest.raises(TypeError, match="input"):
         m(torch.randn(1, 10, 3, 3))
+
+
+def test_quotient_fourier_explicit_grid_keyword():
+    """escnn's ``grid=`` keyword: an explicit list of group elements instead of grid arguments."""
+    gs = gspaces.flipRot2dOnR2(-1, maximum_frequency=2)
+    G = gs.fibergroup
+    grid = [G.element((0, 0.0)), G.element((1, 0.0))]
+    m = QuotientFourierELU(gs, (None, -1), 3, 2, grid=grid)
+    ref = QuotientFourierELU(gs, (None, -1), 3, 2, "regular", 1)
+    assert len(m.grid) == 2
+    x = torch.randn(2, m.in_type.size, 3, 3)
+    torch.testing.assert_close(m(m.in_type(x)).tensor, ref(ref.in_type(x)).tensor)
+    with pytest.raises(ValueError, match="grid"):
+        QuotientFourierPointwise(gs, (None, -1), 3, 2, "regular", 1, grid=grid)

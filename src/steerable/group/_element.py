@@ -31,12 +31,30 @@ class GroupElement:
 
     __slots__ = ("group", "_v", "param")
 
-    def __init__(self, group: "Group", internal: np.ndarray, param: str | None = None):
+    def __init__(self, g: Any, group: "Group", param: str | None = None):
+        """escnn's constructor: the element of ``group`` whose value in ``param`` (default
+        ``group.PARAM``) is ``g``; the same as ``group.element(g, param)``."""
+        from ._group import Group
+
+        if not isinstance(group, Group):
+            raise TypeError(f"group: expected a steerable Group, got {type(group).__name__}")
+        param = group.PARAM if param is None else param
+        group._check_param(param)
+        self._set(group, group._from_param(g, param), param)
+
+    def _set(self, group: "Group", internal: np.ndarray, param: str | None) -> None:
         self.group = group
         v = np.asarray(internal, dtype=np.float64).reshape(-1).copy()
         v.setflags(write=False)
         self._v = v
         self.param = param if param is not None else group.PARAM
+
+    @classmethod
+    def _from_internal(cls, group: "Group", internal: np.ndarray, param: str | None = None) -> "GroupElement":
+        """The element with internal value ``internal`` (no parametrisation round trip)."""
+        out = cls.__new__(cls)
+        out._set(group, internal, param)
+        return out
 
     # -- algebra -----------------------------------------------------------------------------
     def __matmul__(self, other: "GroupElement") -> "GroupElement":
@@ -47,10 +65,10 @@ class GroupElement:
                 f"cannot combine an element of {self.group.name} with one of {other.group.name}"
             )
         v = self.group._combine(self._v[None], other._v[None])[0]
-        return GroupElement(self.group, v, self.param)
+        return GroupElement._from_internal(self.group, v, self.param)
 
     def __invert__(self) -> "GroupElement":
-        return GroupElement(self.group, self.group._inverse(self._v[None])[0], self.param)
+        return GroupElement._from_internal(self.group, self.group._inverse(self._v[None])[0], self.param)
 
     def __pow__(self, k: int) -> "GroupElement":
         k = int(k)
@@ -58,7 +76,7 @@ class GroupElement:
         out = self.group.identity
         for _ in range(abs(k)):
             out = out @ base
-        return GroupElement(self.group, out._v, self.param)
+        return GroupElement._from_internal(self.group, out._v, self.param)
 
     def __eq__(self, other: Any) -> bool:
         if not isinstance(other, GroupElement) or other.group != self.group:
@@ -90,4 +108,4 @@ class GroupElement:
 
 
 def _rebuild_element(group, v, param):
-    return GroupElement(group, v, param)
+    return GroupElement._from_internal(group, v, param)

@@ -135,18 +135,18 @@ def full_cylinder_group(maximum_frequency: int = 3):
     return inversion_product(o2_group(maximum_frequency))
 
 
-def cylinder_discrete_group(N: int):
-    """{±I} × C_N."""
+def cylinder_discrete_group(n: int):
+    """{±I} × C_n."""
     from ._product import inversion_product
 
-    return inversion_product(cyclic_group(N))
+    return inversion_product(cyclic_group(n))
 
 
-def full_cylinder_discrete_group(N: int):
-    """{±I} × D_N."""
+def full_cylinder_discrete_group(n: int):
+    """{±I} × D_n."""
     from ._product import inversion_product
 
-    return inversion_product(dihedral_group(N))
+    return inversion_product(dihedral_group(n))
 
 
 @lru_cache(maxsize=None)

@@ -142,20 +142,20 @@ class Group(metaclass=_GroupMeta):
 
     @property
     def identity(self) -> GroupElement:
-        return GroupElement(self, self._identity_value())
+        return GroupElement._from_internal(self, self._identity_value())
 
     def element(self, value: Any, param: str | None = None) -> GroupElement:
         """The element with the given value in parametrisation ``param`` (default
         ``self.PARAM``)."""
         param = self.PARAM if param is None else param
         self._check_param(param)
-        return GroupElement(self, self._from_param(value, param), param)
+        return GroupElement._from_internal(self, self._from_param(value, param), param)
 
     def _element(self, v: np.ndarray) -> GroupElement:
-        return GroupElement(self, v)
+        return GroupElement._from_internal(self, v)
 
     def _elements_of(self, batch: np.ndarray) -> list[GroupElement]:
-        return [GroupElement(self, v) for v in batch]
+        return [GroupElement._from_internal(self, v) for v in batch]
 
     def _batch(self, elements: Sequence[GroupElement], argname: str = "elements") -> np.ndarray:
         if isinstance(elements, GroupElement):

@@ -6,10 +6,10 @@ import numpy as np
 from ._representation import Representation
 
 
-def homomorphism_space(rho_in: Representation, rho_out: Representation) -> np.ndarray:
-    """A basis of the equivariant linear maps ``H`` with ``H ρ_in(g) = ρ_out(g) H``.
+def homomorphism_space(rho1: Representation, rho2: Representation) -> np.ndarray:
+    """A basis of the equivariant linear maps ``H`` with ``H ρ₁(g) = ρ₂(g) H`` from ``rho1`` to ``rho2``.
 
-    Returns an array (k, rho_out.size, rho_in.size); k = Σ over pairs of equal irreps of
+    Returns an array (k, rho2.size, rho1.size); k = Σ over pairs of equal irreps of
     ``sum_of_squares_constituents``. Built from the irrep decompositions (exact, no solver):
     ``H = Q_out · E · Q_in⁻¹`` with ``E`` an endomorphism of ψ placed at each block pair of
     equal irreps.
@@ -19,32 +19,32 @@ def homomorphism_space(rho_in: Representation, rho_out: Representation) -> np.nd
     >>> homomorphism_space(G.regular_representation, G.irrep(1)).shape
     (2, 2, 4)
     """
-    for arg, r in (("rho_in", rho_in), ("rho_out", rho_out)):
+    for arg, r in (("rho1", rho1), ("rho2", rho2)):
         if not isinstance(r, Representation):
             raise TypeError(f"{arg}: expected a Representation, got {type(r).__name__}")
-    if rho_in.group != rho_out.group:
+    if rho1.group != rho2.group:
         raise ValueError(
-            f"rho_out: expected a representation of {rho_in.group.name} (the group of rho_in), "
-            f"got one of {rho_out.group.name}"
+            f"rho2: expected a representation of {rho1.group.name} (the group of rho1), "
+            f"got one of {rho2.group.name}"
         )
-    g = rho_in.group
+    g = rho1.group
 
     def offsets(rep):
         sizes = [g.irrep(*i).size for i in rep.irreps]
         return np.cumsum([0] + sizes)
 
-    oi, oo = offsets(rho_in), offsets(rho_out)
+    oi, oo = offsets(rho1), offsets(rho2)
     basis = []
-    for a, ida in enumerate(rho_out.irreps):
-        for b, idb in enumerate(rho_in.irreps):
+    for a, ida in enumerate(rho2.irreps):
+        for b, idb in enumerate(rho1.irreps):
             if ida != idb:
                 continue
             psi = g.irrep(*ida)
             for e in psi.endomorphism_basis():
-                blk = np.zeros((rho_out.size, rho_in.size))
+                blk = np.zeros((rho2.size, rho1.size))
                 blk[oo[a] : oo[a + 1], oi[b] : oi[b + 1]] = e
                 basis.append(blk)
     if not basis:
-        return np.zeros((0, rho_out.size, rho_in.size))
+        return np.zeros((0, rho2.size, rho1.size))
     e = np.stack(basis)
-    return rho_out.change_of_basis @ e @ rho_in.change_of_basis_inv
+    return rho2.change_of_basis @ e @ rho1.change_of_basis_inv

@@ -279,7 +279,7 @@ def _rebuild_representation(group, name, irreps, q, nl):
 
 
 def directsum(
-    reps: Sequence[Representation],
+    reprs: Sequence[Representation],
     change_of_basis: np.ndarray | None = None,
     name: str | None = None,
 ) -> Representation:
@@ -290,22 +290,22 @@ def directsum(
     >>> directsum([G.irrep(1), G.irrep(2)]).size
     4
     """
-    reps = list(reps)
-    if not reps:
-        raise ValueError("reps: expected at least one representation, got an empty list")
-    for r in reps:
+    reprs = list(reprs)
+    if not reprs:
+        raise ValueError("reprs: expected at least one representation, got an empty list")
+    for r in reprs:
         if not isinstance(r, Representation):
-            raise TypeError(f"reps: expected Representations, got {type(r).__name__}")
-    g = reps[0].group
-    for r in reps[1:]:
+            raise TypeError(f"reprs: expected Representations, got {type(r).__name__}")
+    g = reprs[0].group
+    for r in reprs[1:]:
         if r.group != g:
             raise ValueError(
-                f"reps: all representations must be of the same group; got {g.name} and {r.group.name}"
+                f"reprs: all representations must be of the same group; got {g.name} and {r.group.name}"
             )
     irreps: list = []
-    for r in reps:
+    for r in reprs:
         irreps += r.irreps
-    q = _block_diag_single([r.change_of_basis for r in reps])
+    q = _block_diag_single([r.change_of_basis for r in reprs])
     if change_of_basis is not None:
         cb = np.asarray(change_of_basis, dtype=np.float64)
         if cb.shape != q.shape:
@@ -314,13 +314,13 @@ def directsum(
             )
         q = cb @ q
     nl = None
-    if change_of_basis is None and all(r._declared_nonlinearities is not None for r in reps):
-        nl = frozenset.intersection(*[r._declared_nonlinearities for r in reps])
+    if change_of_basis is None and all(r._declared_nonlinearities is not None for r in reprs):
+        nl = frozenset.intersection(*[r._declared_nonlinearities for r in reprs])
     if name is None:
-        name = "+".join(r.name for r in reps)
+        name = "+".join(r.name for r in reprs)
     out = Representation(g, name, irreps, q, nl)
-    if change_of_basis is None and len(reps) > 1:
-        out._parts = tuple(reps)
+    if change_of_basis is None and len(reprs) > 1:
+        out._parts = tuple(reprs)
     return out
 
 
@@ -329,7 +329,7 @@ def _block_diag_single(mats: list[np.ndarray]) -> np.ndarray:
 
 
 def change_basis(
-    rep: Representation, change_of_basis: np.ndarray, name: str | None = None,
+    repr: Representation, change_of_basis: np.ndarray, name: str | None = None,
     supported_nonlinearities: Iterable[str] | None = None,
 ) -> Representation:
     """The representation ``Q ρ(g) Q⁻¹``.
@@ -341,12 +341,12 @@ def change_basis(
     >>> rho.name
     'shifted'
     """
-    if not isinstance(rep, Representation):
-        raise TypeError(f"rep: expected a Representation, got {type(rep).__name__}")
+    if not isinstance(repr, Representation):
+        raise TypeError(f"repr: expected a Representation, got {type(repr).__name__}")
     cb = np.asarray(change_of_basis, dtype=np.float64)
-    if cb.shape != (rep.size, rep.size):
+    if cb.shape != (repr.size, repr.size):
         raise ValueError(
-            f"change_of_basis: expected a ({rep.size}, {rep.size}) matrix, got shape {cb.shape}"
+            f"change_of_basis: expected a ({repr.size}, {repr.size}) matrix, got shape {cb.shape}"
         )
     cond = np.linalg.cond(cb)
     if not np.isfinite(cond) or cond > 1e12:
@@ -354,19 +354,20 @@ def change_basis(
             f"change_of_basis: expected an invertible matrix, got condition number {cond:.3g}"
         )
     return Representation(
-        rep.group,
-        name if name is not None else f"{rep.name}'",
-        rep.irreps,
-        cb @ rep.change_of_basis,
+        repr.group,
+        name if name is not None else f"{repr.name}'",
+        repr.irreps,
+        cb @ repr.change_of_basis,
         supported_nonlinearities,
     )
 
 
-def disentangle(rep: Representation) -> tuple[np.ndarray, list[Representation]]:
-    """Split ``rep`` into the finest direct sum of representations that needs no change of basis
-    across them: returns ``(Q, [ρ₁, ρ₂, …])`` with ``rep = Q (ρ₁ ⊕ ρ₂ ⊕ …) Q⁻¹``, each ρ_i a
+def disentangle(repr: Representation) -> tuple[np.ndarray, list[Representation]]:
+    """Split ``repr`` into the finest direct sum of representations that needs no change of basis
+    across them: returns ``(Q, [ρ₁, ρ₂, …])``, Q a permutation matrix with
+    ``repr = Qᵀ (ρ₁ ⊕ ρ₂ ⊕ …) Q`` (escnn's convention), each ρ_i a
     representation whose change of basis cannot be split further (the blocks of rows/columns
-    of rep.change_of_basis connected through irreps).
+    of repr.change_of_basis connected through irreps).
 
     >>> from steerable.group import cyclic_group, disentangle
     >>> G = cyclic_group(4)
@@ -374,12 +375,12 @@ def disentangle(rep: Representation) -> tuple[np.ndarray, list[Representation]]:
     >>> [p.size for p in parts]
     [4, 2]
     """
-    if not isinstance(rep, Representation):
-        raise TypeError(f"rep: expected a Representation, got {type(rep).__name__}")
-    g = rep.group
-    q = rep.change_of_basis
+    if not isinstance(repr, Representation):
+        raise TypeError(f"repr: expected a Representation, got {type(repr).__name__}")
+    g = repr.group
+    q = repr.change_of_basis
     # columns of Q grouped by irreps; rows connect irreps that share non-zero entries
-    sizes = [g.irrep(*i).size for i in rep.irreps]
+    sizes = [g.irrep(*i).size for i in repr.irreps]
     starts = np.cumsum([0] + sizes)
     n_ir = len(sizes)
     parent = list(range(n_ir))
@@ -391,7 +392,7 @@ def disentangle(rep: Representation) -> tuple[np.ndarray, list[Representation]]:
         return a
 
     nz = np.abs(q) > 1e-12
-    row_owner = -np.ones(rep.size, dtype=int)
+    row_owner = -np.ones(repr.size, dtype=int)
     for k in range(n_ir):
         rows = np.flatnonzero(nz[:, starts[k] : starts[k + 1]].any(axis=1))
         for r in rows:
@@ -412,9 +413,9 @@ def disentangle(rep: Representation) -> tuple[np.ndarray, list[Representation]]:
         cols = np.concatenate([np.arange(starts[k], starts[k + 1]) for k in ks])
         rows = np.flatnonzero(nz[:, cols].any(axis=1))
         sub = q[np.ix_(rows, cols)]
-        parts.append(Representation(g, None, [rep.irreps[k] for k in ks], sub))
+        parts.append(Representation(g, None, [repr.irreps[k] for k in ks], sub))
         row_perm += list(rows)
         col_perm += list(cols)
-    p = np.zeros((rep.size, rep.size))
-    p[row_perm, np.arange(rep.size)] = 1.0
-    return p, parts
+    p = np.zeros((repr.size, repr.size))
+    p[row_perm, np.arange(repr.size)] = 1.0
+    return p.T, parts

@@ -562,7 +562,7 @@ class DisentangleModule(EquivariantModule):
         for r in in_type.representations:
             if r not in per_rep:
                 p, parts = disentangle(r)
-                per_rep[r] = (np.linalg.inv(p), parts)
+                per_rep[r] = (p, parts)  # p maps the field into the parts' basis
             m, parts = per_rep[r]
             out_reps += parts
             blocks.append(m)

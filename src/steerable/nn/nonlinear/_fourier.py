@@ -416,9 +416,11 @@ class QuotientFourierPointwise(_FourierBase):
     """
 
     def __init__(self, gspace, subgroup_id: Any, channels: int, irreps, *grid_args: Any,
-                 function: str | Callable = "p_relu", inplace: bool = True, out_irreps=None,
-                 normalize: bool = True, **grid_kwargs: Any):
+                 grid: list | None = None, function: str | Callable = "p_relu", inplace: bool = True,
+                 out_irreps=None, normalize: bool = True, **grid_kwargs: Any):
         super().__init__()
+        if grid is not None:
+            grid_kwargs = dict(grid_kwargs, grid=grid)
         from steerable.gspaces import GSpace
 
         if not isinstance(gspace, GSpace):
@@ -473,12 +475,13 @@ class QuotientFourierELU(QuotientFourierPointwise):
     (6, 2)
     """
 
-    def __init__(self, gspace, subgroup_id: Any, channels: int, irreps, *grid_args: Any, inplace: bool = True,
-                 out_irreps=None, normalize: bool = True, **grid_kwargs: Any):
+    def __init__(self, gspace, subgroup_id: Any, channels: int, irreps, *grid_args: Any,
+                 grid: list | None = None, inplace: bool = True, out_irreps=None, normalize: bool = True,
+                 **grid_kwargs: Any):
         if "function" in grid_kwargs:
             raise TypeError("function: QuotientFourierELU always applies ELU; use QuotientFourierPointwise")
-        super().__init__(gspace, subgroup_id, channels, irreps, *grid_args, function="p_elu", inplace=inplace,
-                         out_irreps=out_irreps, normalize=normalize, **grid_kwargs)
+        super().__init__(gspace, subgroup_id, channels, irreps, *grid_args, grid=grid, function="p_elu",
+                         inplace=inplace, out_irreps=out_irreps, normalize=normalize, **grid_kwargs)
 
 
 class FourierPointwiseExport(torch.nn.Module):
