@@ -35,7 +35,7 @@ class FieldDropout(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._dropout import FieldDropout
+    >>> from steerable.nn import FieldDropout
     >>> gs = gspaces.rot2dOnR2(-1, maximum_frequency=2)
     >>> t = nn.FieldType(gs, [gs.irrep(1)] * 3)
     >>> drop = FieldDropout(t, p=0.5)
@@ -93,7 +93,7 @@ class PointwiseDropout(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._dropout import PointwiseDropout
+    >>> from steerable.nn import PointwiseDropout
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr] * 2)
     >>> PointwiseDropout(t, p=0.3)(t(torch.randn(1, 8, 5, 5))).shape

@@ -47,7 +47,7 @@ class HarmonicPolynomialR3(EquivariantModule):
     Coordinates (``x.coords``) are passed through.
 
     >>> import torch
-    >>> from steerable.nn._harmonic_polynomial import HarmonicPolynomialR3
+    >>> from steerable.nn import HarmonicPolynomialR3
     >>> hp = HarmonicPolynomialR3(2)
     >>> x = hp.in_type(torch.tensor([[0.0, 0.0, 2.0]]))
     >>> hp(x).tensor.round(decimals=6).tolist()

@@ -62,7 +62,7 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
     >>> import torch
     >>> from steerable import gspaces, nn
     >>> from steerable.group import so3_group
-    >>> from steerable.nn._linear import Linear
+    >>> from steerable.nn import Linear
     >>> gs = gspaces.no_base_space(so3_group(2))
     >>> t_in = nn.FieldType(gs, [gs.irrep(0), gs.irrep(1), gs.irrep(2)] * 2)
     >>> t_out = nn.FieldType(gs, [gs.irrep(1)] * 3 + [gs.irrep(0)])

@@ -93,7 +93,7 @@ class SequentialModule(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._structure import SequentialModule, IdentityModule
+    >>> from steerable.nn import SequentialModule, IdentityModule
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr] * 2)
     >>> net = SequentialModule(nn.R2Conv(t, t, 3, padding=1), IdentityModule(t))
@@ -191,7 +191,7 @@ class BranchingModule(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._structure import BranchingModule
+    >>> from steerable.nn import BranchingModule
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr, gs.regular_repr])
     >>> out = BranchingModule(t, ["a", "b", "a"])(t(torch.randn(2, 9, 5, 5)))
@@ -297,7 +297,7 @@ class MergeModule(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._structure import BranchingModule, MergeModule, IdentityModule
+    >>> from steerable.nn import BranchingModule, MergeModule, IdentityModule
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr])
     >>> br = BranchingModule(t, ["a", "b"])
@@ -385,7 +385,7 @@ class MultipleModule(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._structure import MultipleModule, IdentityModule
+    >>> from steerable.nn import MultipleModule, IdentityModule
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr, gs.regular_repr])
     >>> ta, tb = nn.FieldType(gs, [gs.regular_repr] * 2), nn.FieldType(gs, [gs.trivial_repr])
@@ -449,7 +449,7 @@ class ReshuffleModule(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._structure import ReshuffleModule
+    >>> from steerable.nn import ReshuffleModule
     >>> gs = gspaces.flipRot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr])
     >>> m = ReshuffleModule(t, [1, 0])
@@ -505,7 +505,7 @@ class RestrictionModule(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._structure import RestrictionModule
+    >>> from steerable.nn import RestrictionModule
     >>> gs = gspaces.flipRot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.regular_repr])
     >>> RestrictionModule(t, (None, 4)).out_type.gspace.fibergroup
@@ -545,7 +545,7 @@ class DisentangleModule(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._structure import DisentangleModule
+    >>> from steerable.nn import DisentangleModule
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.fibergroup.regular_representation + gs.irrep(1)])
     >>> [r.size for r in DisentangleModule(t).out_type]
@@ -615,7 +615,7 @@ class IdentityModule(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._structure import IdentityModule
+    >>> from steerable.nn import IdentityModule
     >>> gs = gspaces.octaOnR3()
     >>> t = nn.FieldType(gs, [gs.trivial_repr])
     >>> IdentityModule(t)(t(torch.ones(1, 1, 3, 3, 3))).tensor.sum().item()
@@ -661,7 +661,7 @@ class MaskModule(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._structure import MaskModule
+    >>> from steerable.nn import MaskModule
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.trivial_repr])
     >>> out = MaskModule(t, 9, margin=10)(t(torch.ones(1, 1, 9, 9))).tensor

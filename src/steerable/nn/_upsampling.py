@@ -128,7 +128,7 @@ class R2Upsampling(_RdUpsampling):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._upsampling import R2Upsampling
+    >>> from steerable.nn import R2Upsampling
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.regular_repr])
     >>> up = R2Upsampling(t, scale_factor=2)
@@ -151,7 +151,7 @@ class R3Upsampling(_RdUpsampling):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn._upsampling import R3Upsampling
+    >>> from steerable.nn import R3Upsampling
     >>> gs = gspaces.octaOnR3()
     >>> t = nn.FieldType(gs, [gs.trivial_repr])
     >>> R3Upsampling(t, size=6)(t(torch.randn(1, 1, 3, 3, 3))).shape

@@ -108,7 +108,7 @@ class ConcatenatedNonLinearity(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._concatenated import ConcatenatedNonLinearity
+    >>> from steerable.nn import ConcatenatedNonLinearity
     >>> gs = gspaces.flipRot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr])
     >>> act = ConcatenatedNonLinearity(t)

@@ -223,7 +223,7 @@ class GatedNonLinearity1(_GatedBase):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._gated import GatedNonLinearity1
+    >>> from steerable.nn import GatedNonLinearity1
     >>> gs = gspaces.rot2dOnR2(-1)
     >>> t = nn.FieldType(gs, [gs.trivial_repr] * 2 + [gs.irrep(1), gs.irrep(2)])
     >>> gate = GatedNonLinearity1(t)
@@ -264,7 +264,7 @@ class InducedGatedNonLinearity1(_GatedBase):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._gated import InducedGatedNonLinearity1
+    >>> from steerable.nn import InducedGatedNonLinearity1
     >>> gs = gspaces.flipRot2dOnR2(6)
     >>> G = gs.fibergroup
     >>> H, _, _ = G.subgroup((None, 3))
@@ -337,7 +337,7 @@ class GatedNonLinearity2(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._gated import GatedNonLinearity2
+    >>> from steerable.nn import GatedNonLinearity2
     >>> gs = gspaces.rot3dOnR3()
     >>> tg = nn.FieldType(gs, [gs.trivial_repr] * 2)
     >>> tx = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2)])
@@ -448,7 +448,7 @@ class GatedNonLinearityUniform(EquivariantModule):
     >>> import torch
     >>> from steerable import gspaces, nn
     >>> from steerable.group import directsum
-    >>> from steerable.nn.nonlinear._gated import GatedNonLinearityUniform
+    >>> from steerable.nn import GatedNonLinearityUniform
     >>> gs = gspaces.rot2dOnR2(-1)
     >>> rho = directsum([gs.trivial_repr] * 2 + [gs.irrep(1), gs.irrep(3)])
     >>> t = nn.FieldType(gs, [rho] * 3)

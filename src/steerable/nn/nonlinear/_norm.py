@@ -254,7 +254,7 @@ class NormNonLinearity(_NormBase):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._norm import NormNonLinearity
+    >>> from steerable.nn import NormNonLinearity
     >>> gs = gspaces.rot3dOnR3()
     >>> t = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2)])
     >>> act = NormNonLinearity(t, 'n_sigmoid')
@@ -290,7 +290,7 @@ class InducedNormNonLinearity(_NormBase):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._norm import InducedNormNonLinearity
+    >>> from steerable.nn import InducedNormNonLinearity
     >>> gs = gspaces.flipRot2dOnR2(-1, maximum_frequency=4)
     >>> G = gs.fibergroup
     >>> H, _, _ = G.subgroup((None, -1))

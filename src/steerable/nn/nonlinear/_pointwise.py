@@ -139,7 +139,7 @@ class PointwiseNonLinearity(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._pointwise import PointwiseNonLinearity
+    >>> from steerable.nn import PointwiseNonLinearity
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.regular_repr] * 2)
     >>> act = PointwiseNonLinearity(t, 'p_tanh')
@@ -200,7 +200,7 @@ class ReLU(PointwiseNonLinearity):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._pointwise import ReLU
+    >>> from steerable.nn import ReLU
     >>> gs = gspaces.flipRot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr])
     >>> relu = ReLU(t)
@@ -230,7 +230,7 @@ class ELU(PointwiseNonLinearity):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._pointwise import ELU
+    >>> from steerable.nn import ELU
     >>> gs = gspaces.octaOnR3()
     >>> t = nn.FieldType(gs, [gs.regular_repr])
     >>> ELU(t, alpha=0.5)(t(torch.randn(1, 24, 3, 3, 3))).shape
@@ -258,7 +258,7 @@ class LeakyReLU(PointwiseNonLinearity):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._pointwise import LeakyReLU
+    >>> from steerable.nn import LeakyReLU
     >>> gs = gspaces.no_base_space(gspaces.rot2dOnR2(6).fibergroup)
     >>> t = nn.FieldType(gs, [gs.regular_repr])
     >>> round(LeakyReLU(t, negative_slope=0.2)(t(-torch.ones(1, 6))).tensor[0, 0].item(), 6)

@@ -188,7 +188,7 @@ class TensorProductModule(_ExactBuffers, EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._tensor_product import TensorProductModule
+    >>> from steerable.nn import TensorProductModule
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.regular_repr] * 2)
     >>> tp = TensorProductModule(t, t)

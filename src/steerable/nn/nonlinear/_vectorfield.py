@@ -51,7 +51,7 @@ class VectorFieldNonLinearity(_ExactBuffers, EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.nonlinear._vectorfield import VectorFieldNonLinearity
+    >>> from steerable.nn import VectorFieldNonLinearity
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.regular_repr] * 3)
     >>> act = VectorFieldNonLinearity(t)

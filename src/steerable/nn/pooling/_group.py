@@ -23,7 +23,7 @@ class GroupPooling(_FieldwisePool):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._group import GroupPooling
+    >>> from steerable.nn import GroupPooling
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.regular_repr] * 3)
     >>> pool = GroupPooling(t)
@@ -65,7 +65,7 @@ class MaxPoolChannels(torch.nn.Module):
     channels must be a multiple of ``kernel_size``.
 
     >>> import torch
-    >>> from steerable.nn.pooling._group import MaxPoolChannels
+    >>> from steerable.nn import MaxPoolChannels
     >>> x = torch.arange(8.).reshape(1, 8, 1, 1)
     >>> MaxPoolChannels(4)(x).flatten().tolist()
     [3.0, 7.0]

@@ -223,7 +223,7 @@ class NormPool(_FieldwisePool):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._norm import NormPool
+    >>> from steerable.nn import NormPool
     >>> gs = gspaces.rot2dOnR2(-1)
     >>> t = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2), gs.trivial_repr])
     >>> pool = NormPool(t)
@@ -254,7 +254,7 @@ class InducedNormPool(_FieldwisePool):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._norm import InducedNormPool
+    >>> from steerable.nn import InducedNormPool
     >>> gs = gspaces.flipRot2dOnR2(-1, maximum_frequency=4)
     >>> G = gs.fibergroup
     >>> rho = G.induced_representation((None, -1), G.subgroup((None, -1))[0].irrep(1))
@@ -351,7 +351,7 @@ class NormMaxPool(EquivariantModule):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._norm import NormMaxPool
+    >>> from steerable.nn import NormMaxPool
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.irrep(1), gs.irrep(3), gs.regular_repr])
     >>> pool = NormMaxPool(t, kernel_size=3, stride=2, padding=1)

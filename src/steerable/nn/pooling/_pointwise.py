@@ -247,7 +247,7 @@ class PointwiseMaxPool2D(_PointwiseMaxPoolND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseMaxPool2D
+    >>> from steerable.nn import PointwiseMaxPool2D
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr] * 2)
     >>> pool = PointwiseMaxPool2D(t, kernel_size=3, stride=2, padding=1)
@@ -265,7 +265,7 @@ class PointwiseMaxPool3D(_PointwiseMaxPoolND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseMaxPool3D
+    >>> from steerable.nn import PointwiseMaxPool3D
     >>> gs = gspaces.octaOnR3()
     >>> t = nn.FieldType(gs, [gs.regular_repr])
     >>> PointwiseMaxPool3D(t, 3, 2, 1)(t(torch.randn(1, 24, 5, 5, 5))).shape
@@ -306,7 +306,7 @@ class PointwiseAvgPool2D(_PointwiseAvgPoolND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseAvgPool2D
+    >>> from steerable.nn import PointwiseAvgPool2D
     >>> gs = gspaces.rot2dOnR2(-1)
     >>> t = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2)])
     >>> pool = PointwiseAvgPool2D(t, 3, stride=2, padding=1)
@@ -324,7 +324,7 @@ class PointwiseAvgPool3D(_PointwiseAvgPoolND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseAvgPool3D
+    >>> from steerable.nn import PointwiseAvgPool3D
     >>> gs = gspaces.rot3dOnR3()
     >>> t = nn.FieldType(gs, [gs.irrep(1)])
     >>> PointwiseAvgPool3D(t, 2)(t(torch.randn(1, 3, 6, 6, 6))).shape
@@ -379,7 +379,7 @@ class PointwiseAdaptiveAvgPool2D(_PointwiseAdaptivePoolND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseAdaptiveAvgPool2D
+    >>> from steerable.nn import PointwiseAdaptiveAvgPool2D
     >>> gs = gspaces.flipRot2dOnR2(-1)
     >>> t = nn.FieldType(gs, [gs.irrep(1, 1)])
     >>> pool = PointwiseAdaptiveAvgPool2D(t, 1)
@@ -396,7 +396,7 @@ class PointwiseAdaptiveAvgPool3D(_PointwiseAdaptivePoolND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseAdaptiveAvgPool3D
+    >>> from steerable.nn import PointwiseAdaptiveAvgPool3D
     >>> gs = gspaces.rot3dOnR3()
     >>> t = nn.FieldType(gs, [gs.irrep(2)])
     >>> PointwiseAdaptiveAvgPool3D(t, 2)(t(torch.randn(1, 5, 5, 5, 5))).shape
@@ -413,7 +413,7 @@ class PointwiseAdaptiveMaxPool2D(_PointwiseAdaptivePoolND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseAdaptiveMaxPool2D
+    >>> from steerable.nn import PointwiseAdaptiveMaxPool2D
     >>> gs = gspaces.flipRot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr])
     >>> PointwiseAdaptiveMaxPool2D(t, (3, 3))(t(torch.randn(1, 8, 9, 9))).shape
@@ -431,7 +431,7 @@ class PointwiseAdaptiveMaxPool3D(_PointwiseAdaptivePoolND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseAdaptiveMaxPool3D
+    >>> from steerable.nn import PointwiseAdaptiveMaxPool3D
     >>> gs = gspaces.octaOnR3()
     >>> t = nn.FieldType(gs, [gs.regular_repr])
     >>> PointwiseAdaptiveMaxPool3D(t, 1)(t(torch.randn(1, 24, 5, 5, 5))).shape
@@ -506,7 +506,7 @@ class PointwiseMaxPoolAntialiased2D(_PointwiseMaxPoolAntialiasedND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseMaxPoolAntialiased2D
+    >>> from steerable.nn import PointwiseMaxPoolAntialiased2D
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.regular_repr])
     >>> pool = PointwiseMaxPoolAntialiased2D(t, kernel_size=3, stride=2, padding=1)
@@ -523,7 +523,7 @@ class PointwiseMaxPoolAntialiased3D(_PointwiseMaxPoolAntialiasedND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseMaxPoolAntialiased3D
+    >>> from steerable.nn import PointwiseMaxPoolAntialiased3D
     >>> gs = gspaces.octaOnR3()
     >>> t = nn.FieldType(gs, [gs.trivial_repr])
     >>> PointwiseMaxPoolAntialiased3D(t, 2, 2)(t(torch.randn(1, 1, 5, 5, 5))).shape
@@ -577,7 +577,7 @@ class PointwiseAvgPoolAntialiased2D(_PointwiseAvgPoolAntialiasedND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseAvgPoolAntialiased2D
+    >>> from steerable.nn import PointwiseAvgPoolAntialiased2D
     >>> gs = gspaces.flipRot2dOnR2(-1)
     >>> t = nn.FieldType(gs, [gs.irrep(1, 2)])
     >>> pool = PointwiseAvgPoolAntialiased2D(t, sigma=0.6, stride=2)
@@ -594,7 +594,7 @@ class PointwiseAvgPoolAntialiased3D(_PointwiseAvgPoolAntialiasedND):
 
     >>> import torch
     >>> from steerable import gspaces, nn
-    >>> from steerable.nn.pooling._pointwise import PointwiseAvgPoolAntialiased3D
+    >>> from steerable.nn import PointwiseAvgPoolAntialiased3D
     >>> gs = gspaces.rot3dOnR3()
     >>> t = nn.FieldType(gs, [gs.irrep(1)])
     >>> PointwiseAvgPoolAntialiased3D(t, 0.6, 2)(t(torch.randn(1, 3, 5, 5, 5))).shape
