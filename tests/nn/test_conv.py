@@ -214,7 +214,9 @@ def test_check_equivariance_catches_a_broken_layer():
     conv = nn.R2Conv(t, t, 3, padding=1)
     conv.check_equivariance(x=torch.randn(1, 4, 9, 9))
     with torch.no_grad():  # break the layer: a non-equivariant filter
-        conv.basisexpansion.basis_0.add_(torch.randn_like(conv.basisexpansion.basis_0))
+        for name, buf in conv.basisexpansion.named_buffers():
+            if name.startswith(("basis_", "dense_")):  # block and folded (per field-pair) bases
+                buf.add_(torch.randn_like(buf))
         conv.weights.add_(1.0)
     with pytest.raises(AssertionError):
         conv.check_equivariance(x=torch.randn(1, 4, 9, 9))

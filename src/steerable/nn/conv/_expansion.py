@@ -6,6 +6,12 @@ input slot ψ_i is a combination of the (small) basis of ψ_i → ψ_o kernels. 
 *type* (not per field pair) one einsum builds all its blocks; one ``index_put`` places them; the
 fields' changes of basis are then applied per field representation (one einsum per distinct
 representation). Bases are non-persistent buffers, so the state_dict holds only weights.
+
+Grid expansions (not ``recompute``) whose fields change basis use the *folded* path when it is
+cheap enough: per pair of distinct field representations a dense basis already in the fields' own
+bases (changes of basis applied in float64 at construction), so the filter of all the fields of
+that pair is one GEMM, one permute into (C_out, C_in, S), and — unless that pair is the whole
+filter — one ``index_copy``. Same weights, same filter (to float rounding).
 """
 from __future__ import annotations
 
@@ -44,6 +50,7 @@ class BlockBasisExpansion(torch.nn.Module):
         self._points = np.asarray(points, dtype=np.float64)
         self._pair_bases: dict = {}
         self._float64_sources: dict = {}  # small float64 matrices, re-cast exactly on .to(dtype)
+        self._dense_specs: dict = {}  # folded bases: name -> (out repr, in repr, irreps pairs, D)
         dtype = dtype or torch.get_default_dtype()
         gs = in_type.gspace
         G = gs.fibergroup
@@ -101,10 +108,114 @@ class BlockBasisExpansion(torch.nn.Module):
             r = np.concatenate([_block_order(rw, t) for rw, t in zip(rows_all, self._types)])
             c = np.concatenate([_block_order(cl, t) for cl, t in zip(cols_all, self._types)])
             gather[r * self.in_size + c] = np.arange(n_vals)
+        else:
+            r = c = np.zeros(0, dtype=np.int64)
         self.register_buffer("_gather", torch.as_tensor(gather), persistent=False)
+        # the inverse map (where each block entry goes): placing by index_copy, whose backward is a gather
+        self.register_buffer("_place", torch.as_tensor(r * self.in_size + c), persistent=False)
         # changes of basis, one group per distinct non-identity field representation
         self._out_cob = self._register_cob(out_type, "qout", dtype, inverse=False)
         self._in_cob = self._register_cob(in_type, "qin", dtype, inverse=True)
+        self._dense = None if self.recompute else self._build_dense(in_type, out_type, in_slots, out_slots, dtype)
+
+    def _build_dense(self, in_type: FieldType, out_type: FieldType, in_slots, out_slots, dtype):
+        """The folded plan: per pair of distinct field representations, one dense basis
+        (D, d_out, d_in, S) already in the representations' own bases (changes of basis applied in
+        float64), so that the filter of all the fields of that pair is one GEMM. Returns None (the
+        block path is used) when a folded basis would be too large or cost much more than blocks."""
+        G = in_type.gspace.fibergroup
+        S = self.S
+        slot_index: dict = {}  # (out?, field, k within field) -> index among the slots of its irrep
+        for tag, slots in (("o", out_slots), ("i", in_slots)):
+            seen: Counter = Counter()
+            for f, iid, _c, _pos, k in slots:
+                slot_index[(tag, f, k)] = seen[iid]
+                seen[iid] += 1
+        types = {}  # (iid, oid) -> (weight offset, n_o, n_i, nb, basis name)
+        p = 0
+        for (name, n_o, n_i, nb, do, di), ids in zip(self._types, self._type_ids):
+            types[ids] = (p, n_o, n_i, nb, name)
+            p += n_o * n_i * nb
+        ins = list(OrderedDict.fromkeys(self._in_reprs))
+        outs = list(OrderedDict.fromkeys(self._out_reprs))
+        plan, perm, blocks, dense_cost, block_cost = [], [], [], 0, 0
+        for ro in outs:
+            o_fields = [f for f, r in enumerate(self._out_reprs) if r == ro]
+            for ri in ins:
+                i_fields = [f for f, r in enumerate(self._in_reprs) if r == ri]
+                local = []  # (type key, k_o, k_i, channel offset in ro, in ri)
+                co_ = 0
+                for k_o, oid in enumerate(ro.irreps):
+                    ci_ = 0
+                    for k_i, iid in enumerate(ri.irreps):
+                        if (iid, oid) in types:
+                            local.append(((iid, oid), k_o, k_i, co_, ci_))
+                        ci_ += G.irrep(*iid).size
+                    co_ += G.irrep(*oid).size
+                D = sum(types[t][3] for t, *_ in local)
+                if D == 0:
+                    continue
+                nfo, nfi = len(o_fields), len(i_fields)
+                if D * ro.size * ri.size * S > _DENSE_MAX_ELEMENTS:
+                    self._dense_specs.clear()
+                    return None
+                dense_cost += nfo * nfi * D * ro.size * ri.size
+                block_cost += nfo * nfi * (sum(types[t][3] * G.irrep(*t[1]).size * G.irrep(*t[0]).size
+                                               for t, *_ in local) + ro.size * ri.size * (ro.size + ri.size))
+                idx = np.empty((nfo, nfi, D), dtype=np.int64)
+                for x, fo in enumerate(o_fields):
+                    for y, fi in enumerate(i_fields):
+                        d = 0
+                        for t, k_o, k_i, _c, _ci in local:
+                            p0, n_o, n_i, nb, _name = types[t]
+                            io, ii = slot_index[("o", fo, k_o)], slot_index[("i", fi, k_i)]
+                            start = p0 + (io * n_i + ii) * nb
+                            idx[x, y, d : d + nb] = np.arange(start, start + nb)
+                            d += nb
+                perm.append(idx.reshape(-1))
+                name = f"dense_{len(plan)}"
+                self._dense_specs[name] = (ro, ri, local, D)
+                plan.append((name, nfo, nfi, D, ro.size, ri.size))
+                rows = np.concatenate([np.arange(out_type.fields_start[f], out_type.fields_end[f]) for f in o_fields])
+                cols = np.concatenate([np.arange(in_type.fields_start[f], in_type.fields_end[f]) for f in i_fields])
+                blocks.append((rows[:, None] * self.in_size + cols[None, :]).reshape(-1))
+        self._dense_cost_ratio = dense_cost / max(block_cost, 1)
+        if dense_cost > _DENSE_MAX_COST_RATIO * block_cost or not (self._out_cob or self._in_cob):
+            self._dense_specs.clear()
+            return None
+        for name, *_rest in plan:
+            self.register_buffer(name, torch.as_tensor(self._dense_source(name), dtype=dtype), persistent=False)
+        perm = np.concatenate(perm) if perm else np.zeros(0, dtype=np.int64)
+        if not np.array_equal(np.sort(perm), np.arange(self._dim)):  # pragma: no cover - internal invariant
+            raise RuntimeError("BlockBasisExpansion: the folded plan does not cover every weight once")
+        identity = bool(np.array_equal(perm, np.arange(self._dim)))
+        self.register_buffer("_dense_perm", torch.as_tensor(perm), persistent=False)
+        place = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
+        # one block covering the whole filter in order: no placement at all
+        direct = len(plan) == 1 and np.array_equal(place, np.arange(self.out_size * self.in_size))
+        self.register_buffer("_dense_place", torch.as_tensor(place), persistent=False)
+        return plan, identity, direct
+
+    def _dense_source(self, name: str) -> np.ndarray:
+        """The float64 folded basis (D, d_out, d_in, S) of one pair of field representations:
+        Q_out[:, slot] · B · Q_in^{-1}[slot, :] for every basis element B of every irreps pair."""
+        ro, ri, local, D = self._dense_specs[name]
+        qo = np.asarray(ro.change_of_basis, dtype=np.float64)
+        qi = np.asarray(ri.change_of_basis_inv, dtype=np.float64)
+        names = {ids: t[0] for t, ids in zip(self._types, self._type_ids)}
+        out = np.empty((D, ro.size, ri.size, self.S))
+        d = 0
+        samples: dict = {}
+        for t, _k_o, _k_i, c_o, c_i in local:
+            nm = names[t]
+            if nm not in samples:
+                samples[nm] = np.asarray(self._pair_bases[nm].sample(self._points), dtype=np.float64)
+            b = samples[nm]  # (nb, do, di, S)
+            nb, do, di = b.shape[:3]
+            out[d : d + nb] = np.einsum("ap,npqs,qb->nabs", qo[:, c_o : c_o + do], b, qi[c_i : c_i + di, :],
+                                        optimize=True)
+            d += nb
+        return out
 
     def _register_cob(self, ftype: FieldType, prefix: str, dtype, inverse: bool) -> list:
         groups = []
@@ -134,6 +245,8 @@ class BlockBasisExpansion(torch.nn.Module):
                 continue
             if name in self._pair_bases:
                 src = self._pair_bases[name].sample(self._points)
+            elif name in self._dense_specs:
+                src = self._dense_source(name)
             elif name in self._float64_sources:
                 src = self._float64_sources[name]
             else:
@@ -228,10 +341,34 @@ class BlockBasisExpansion(torch.nn.Module):
         if weights.dim() == 1:
             if weights.shape[0] != self._dim:
                 raise ValueError(f"weights: expected {self._dim} entries, got {weights.shape[0]}")
-            return self.assemble(weights[None], lambda name: self.basis_tensor(name, weights), self.n_points)[0]
+            return self.forward(weights[None])[0]
         if weights.dim() != 2 or weights.shape[1] != self._dim:
             raise ValueError(f"weights: expected shape ({self._dim},) or (G, {self._dim}), got {tuple(weights.shape)}")
+        if self._dense is not None:
+            return self._assemble_dense(weights)
         return self.assemble(weights, lambda name: self.basis_tensor(name, weights), self.n_points)
+
+    def _assemble_dense(self, weights: torch.Tensor) -> torch.Tensor:
+        """The folded path: per pair of field representations one GEMM in the fields' own bases,
+        one permute into (C_out, C_in, S), and (unless one pair covers the filter) one
+        ``index_copy`` placing the blocks (whose backward is a gather)."""
+        plan, identity, direct = self._dense
+        g, n = weights.shape[0], self.S
+        w_all = weights if identity else weights.index_select(1, self._dense_perm)
+        vals, p = [], 0
+        for name, nfo, nfi, D, do, di in plan:
+            basis = getattr(self, name)
+            w = w_all[:, p : p + nfo * nfi * D].reshape(g * nfo * nfi, D)
+            p += nfo * nfi * D
+            k = (w @ basis.reshape(D, do * di * n)).reshape(g, nfo, nfi, do, di, n)
+            vals.append(k.permute(0, 1, 3, 2, 4, 5).reshape(g, nfo * do * nfi * di, n))
+        if not vals:
+            return weights.new_zeros(g, self.out_size, self.in_size, n)
+        if direct:
+            return vals[0].reshape(g, self.out_size, self.in_size, n)
+        src = vals[0] if len(vals) == 1 else torch.cat(vals, 1)
+        filt = weights.new_zeros(g, self.out_size * self.in_size, n).index_copy(1, self._dense_place, src)
+        return filt.reshape(g, self.out_size, self.in_size, n)
 
     def assemble(self, weights: torch.Tensor, basis_of, n: int) -> torch.Tensor:
         """The filter assembly shared by every expansion: ``basis_of(name)`` gives each
@@ -247,9 +384,10 @@ class BlockBasisExpansion(torch.nn.Module):
             p += n_o * n_i * nb
             # one GEMM per irreps-pair type; output already in the gather order (o, i, p, q, n)
             blocks.append((w @ basis.reshape(nb, do * di * n)).reshape(g, n_o * n_i * do * di, n))
-        blocks.append(weights.new_zeros(g, 1, n))
-        vals = torch.cat(blocks, 1)
-        filt = vals.index_select(1, self._gather).reshape(g, co, ci, n)
+        filt = weights.new_zeros(g, co * ci, n)
+        if blocks:
+            filt = filt.index_copy(1, self._place, blocks[0] if len(blocks) == 1 else torch.cat(blocks, 1))
+        filt = filt.reshape(g, co, ci, n)
         for qname, iname, uniform, nf, d in self._out_cob:
             q = getattr(self, qname)  # Q_out K
             if uniform:
@@ -267,6 +405,13 @@ class BlockBasisExpansion(torch.nn.Module):
                 sub = torch.matmul(qt, filt.index_select(2, idx).reshape(g * co * nf, d, n))
                 filt = filt.index_copy(2, idx, sub.reshape(g, co, nf * d, n))
         return filt
+
+
+# the folded path is used when every folded basis has at most this many entries and costs at most
+# this many times the block path's multiply-adds (icosahedral regular fields, 60×60 per field pair,
+# stay on the block path)
+_DENSE_MAX_ELEMENTS = 1 << 23
+_DENSE_MAX_COST_RATIO = 6.0
 
 
 def _element_attrs(pb, e, do: int, di: int, d: int) -> dict:

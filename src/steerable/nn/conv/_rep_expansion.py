@@ -93,7 +93,11 @@ class RepBasisExpansion(torch.nn.Module):
         if rows_all:
             r, c = np.concatenate(rows_all), np.concatenate(cols_all)
             gather[r * self.in_size + c] = np.arange(n_vals)
+        else:
+            r = c = np.zeros(0, dtype=np.int64)
         self.register_buffer("_gather", torch.as_tensor(gather), persistent=False)
+        # where each block entry goes: placing by index_copy (its backward is a gather, not a scatter-add)
+        self.register_buffer("_place", torch.as_tensor(r * self.in_size + c), persistent=False)
 
     def _apply(self, fn, *args, **kwargs):
         before = {n: b.dtype for n, b in self._buffers.items() if b is not None}
@@ -147,6 +151,7 @@ class RepBasisExpansion(torch.nn.Module):
             w = weights[:, p : p + n_o * n_i * nb].reshape(g * n_o * n_i, nb)
             p += n_o * n_i * nb
             blocks.append((w @ basis.reshape(nb, do * di * n)).reshape(g, n_o * n_i * do * di, n))
-        blocks.append(weights.new_zeros(g, 1, n))
-        vals = torch.cat(blocks, 1)
-        return vals.index_select(1, self._gather).reshape(g, self.out_size, self.in_size, n)
+        filt = weights.new_zeros(g, self.out_size * self.in_size, n)
+        if blocks:
+            filt = filt.index_copy(1, self._place, blocks[0] if len(blocks) == 1 else torch.cat(blocks, 1))
+        return filt.reshape(g, self.out_size, self.in_size, n)
