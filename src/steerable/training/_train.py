@@ -54,6 +54,7 @@ from ._distributed import (
     DistContext,
     all_gather_object,
     all_reduce_sum,
+    barrier,
     broadcast_object,
     cleanup_distributed,
     init_distributed,
@@ -324,7 +325,11 @@ def train(config: TrainConfig, on_epoch_end: Callable[[dict, TrainConfig], None]
     """
     ctx = init_distributed(config.device)
     try:
-        return _train(config, ctx, on_epoch_end, on_step)
+        result = _train(config, ctx, on_epoch_end, on_step)
+        # every rank finishes its last collective (and rank 0 its last checkpoint) before the group
+        # is torn down: destroying it while a peer still talks aborts that peer's process
+        barrier(ctx)
+        return result
     finally:
         cleanup_distributed(ctx)
 
