@@ -306,12 +306,12 @@ class Group(metaclass=_GroupMeta):
     @property
     def subgroup_self_id(self):
         """The subgroup id of the whole group."""
-        raise NotImplementedError(f"{self.name} has no subgroup id for itself")
+        raise TypeError(f"{type(self).__name__} must define subgroup_self_id (every steerable group does)")
 
     @property
     def subgroup_trivial_id(self):
         """The subgroup id of the trivial subgroup {e}."""
-        raise NotImplementedError(f"{self.name} has no subgroup id for its trivial subgroup")
+        raise TypeError(f"{type(self).__name__} must define subgroup_trivial_id (every steerable group does)")
 
     # ------------------------------------------------------------------ quadrature & grids
     @abstractmethod

@@ -131,7 +131,7 @@ class _ShellsBasis(SteerableFiltersBasis):
 
     # -- sampling -------------------------------------------------------------------------
     def _harmonics(self, points: torch.Tensor) -> List[torch.Tensor]:
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__}: subclasses of the shells basis define _harmonics(points)")
 
     def sample(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
         points = _as_points(points, self.dimensionality)

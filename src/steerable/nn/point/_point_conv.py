@@ -434,8 +434,8 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
         """``(C, bias)``: the filter coefficients (G, C_out/G, C_in/G, R·M) on the ring ×
         harmonic features and the expanded bias."""
         if isinstance(self.basisexpansion, RepBasisSampler):
-            raise NotImplementedError("expand_parameters: a point convolution with its own _build_kernel_basis has no "
-                                      "feature coefficients; use expand_filter(points)")
+            raise TypeError("expand_parameters: a point convolution with its own _build_kernel_basis has no "
+                            "feature coefficients; use expand_filter(points)")
         c = self.basisexpansion.coefficients(self.weights.reshape(self.groups, -1))
         return c, self.expand_bias()
 
