@@ -410,33 +410,45 @@ class InnerBatchNorm(_FieldBatchNorm):
                                       error_msgs)
 
 
-def _escnn_norm_keys(in_type: FieldType, state_dict, prefix: str) -> None:
-    """Rewrite, in place, an escnn ``NormBatchNorm`` state (``{s}_weight``, ``{s}_running_var`` of
-    shape (1, n_s, 1) per field size ``s``, plus ``{s}_indices``) into ours (one entry per field).
-    Does nothing if the state has no escnn keys."""
-    sizes = [r.size for r in in_type.representations]
+def _fields_by_size(in_type: FieldType) -> tuple[int, dict]:
+    """(number of fields, {field size: [indices of the fields of that size, in order]})."""
     groups: dict = {}
-    for f, s in enumerate(sizes):
-        groups.setdefault(s, []).append(f)
-    if not any(f"{prefix}{s}_running_var" in state_dict or f"{prefix}{s}_weight" in state_dict for s in groups):
-        return
-    for name in ("weight", "running_var"):
-        parts = {s: state_dict.pop(f"{prefix}{s}_{name}", None) for s in groups}
+    for f, r in enumerate(in_type.representations):
+        groups.setdefault(r.size, []).append(f)
+    return len(in_type.representations), groups
+
+
+def _merge_per_size(state_dict, prefix: str, n_fields: int, groups: dict, names, key, what: str) -> None:
+    """For each of ``names``, pop escnn's per-field-size entries ``key(s, name)`` and store one
+    tensor with an entry per field (in field order) under ``prefix + name``."""
+    for name in names:
+        parts = {s: state_dict.pop(f"{prefix}{key(s, name)}", None) for s in groups}
         if all(v is None for v in parts.values()):
             continue
         if any(v is None for v in parts.values()):
-            raise ValueError(f"state_dict: escnn NormBatchNorm state under {prefix!r} lacks {name} for some field sizes")
+            raise ValueError(f"state_dict: escnn {what} state under {prefix!r} lacks {name} for some field sizes")
         ref = next(iter(parts.values()))
-        out = torch.empty(len(sizes), dtype=ref.dtype, device=ref.device)
+        out = torch.empty(n_fields, dtype=ref.dtype, device=ref.device)
         for s, fields in groups.items():
             v = parts[s].reshape(-1)
             if v.numel() != len(fields):
                 raise ValueError(
-                    f"state_dict: escnn key {prefix}{s}_{name} has {v.numel()} entries, but the field type has "
-                    f"{len(fields)} fields of size {s}"
+                    f"state_dict: escnn key {prefix}{key(s, name)} has {v.numel()} entries, but the field type "
+                    f"has {len(fields)} fields of size {s}"
                 )
             out[torch.as_tensor(fields)] = v
         state_dict[f"{prefix}{name}"] = out
+
+
+def _escnn_norm_keys(in_type: FieldType, state_dict, prefix: str) -> None:
+    """Rewrite, in place, an escnn ``NormBatchNorm`` state (``{s}_weight``, ``{s}_running_var`` of
+    shape (1, n_s, 1) per field size ``s``, plus ``{s}_indices``) into ours (one entry per field).
+    Does nothing if the state has no escnn keys."""
+    n, groups = _fields_by_size(in_type)
+    if not any(f"{prefix}{s}_running_var" in state_dict or f"{prefix}{s}_weight" in state_dict for s in groups):
+        return
+    _merge_per_size(state_dict, prefix, n, groups, ("weight", "running_var"), lambda s, k: f"{s}_{k}",
+                    "NormBatchNorm")
     for s in groups:
         state_dict.pop(f"{prefix}{s}_indices", None)
 
@@ -445,30 +457,12 @@ def _escnn_inner_keys(in_type: FieldType, state_dict, prefix: str) -> None:
     """Rewrite, in place, an escnn ``InnerBatchNorm`` state (one ``batch_norm_[s]`` BatchNorm per
     field size ``s``, over the fields of that size in order, plus ``indices_s``) into ours (one
     entry per field, in field order). Does nothing if the state has no escnn keys."""
-    sizes = [r.size for r in in_type.representations]
-    groups: dict = {}
-    for f, s in enumerate(sizes):
-        groups.setdefault(s, []).append(f)
-    if not any(f"{prefix}batch_norm_[{s}].{n}" in state_dict for s in groups
-               for n in ("weight", "running_var", "running_mean")):
+    n, groups = _fields_by_size(in_type)
+    if not any(f"{prefix}batch_norm_[{s}].{k}" in state_dict for s in groups
+               for k in ("weight", "running_var", "running_mean")):
         return
-    for name in ("weight", "bias", "running_mean", "running_var"):
-        parts = {s: state_dict.pop(f"{prefix}batch_norm_[{s}].{name}", None) for s in groups}
-        if all(v is None for v in parts.values()):
-            continue
-        if any(v is None for v in parts.values()):
-            raise ValueError(f"state_dict: escnn InnerBatchNorm state under {prefix!r} lacks {name} for some field sizes")
-        ref = next(iter(parts.values()))
-        out = torch.empty(len(sizes), dtype=ref.dtype, device=ref.device)
-        for s, fields in groups.items():
-            v = parts[s].reshape(-1)
-            if v.numel() != len(fields):
-                raise ValueError(
-                    f"state_dict: escnn key {prefix}batch_norm_[{s}].{name} has {v.numel()} entries, but the field "
-                    f"type has {len(fields)} fields of size {s}"
-                )
-            out[torch.as_tensor(fields)] = v
-        state_dict[f"{prefix}{name}"] = out
+    _merge_per_size(state_dict, prefix, n, groups, ("weight", "bias", "running_mean", "running_var"),
+                    lambda s, k: f"batch_norm_[{s}].{k}", "InnerBatchNorm")
     counts = [state_dict.pop(f"{prefix}batch_norm_[{s}].num_batches_tracked", None) for s in groups]
     counts = [c for c in counts if c is not None]
     if counts:
