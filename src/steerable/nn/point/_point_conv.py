@@ -23,7 +23,6 @@ import numpy as np
 import torch
 
 from steerable.kernels import make_cutoff
-from steerable.kernels._basis import _as_sigmas
 from steerable.kernels._torch_harmonics import (
     _pair_basis_J, harmonic_dims, pair_basis_coefficients, radial_harmonic_features,
 )
@@ -57,35 +56,7 @@ def point_conv_rings(width: float | None = None, n_rings: int | None = None, rin
     >>> point_conv_rings(width=2.0, n_rings=3)
     ([0.0, 1.0, 2.0], [0.005, 0.6, 0.4])
     """
-    if rings is not None:
-        if width is not None or n_rings is not None:
-            raise ValueError("rings: pass either rings or width (and n_rings), not both")
-        try:
-            rr = [float(r) for r in rings]
-        except TypeError:
-            raise TypeError(f"rings: expected a sequence of radii, got {type(rings).__name__}") from None
-        if not rr:
-            raise ValueError("rings: expected at least one ring radius")
-        if any(not math.isfinite(r) or r < 0 for r in rr):
-            raise ValueError(f"rings: expected finite non-negative radii, got {rr}")
-    else:
-        if width is None:
-            raise ValueError("width: a point convolution needs either rings=[radii] or width=<largest radius> "
-                             "(with n_rings)")
-        if isinstance(width, bool) or not isinstance(width, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(float(width)) or float(width) <= 0:
-            raise ValueError(f"width: expected a positive number, got {width!r}")
-        if n_rings is None:
-            n_rings = int(math.ceil(float(width) - 1e-9)) + 1
-        if isinstance(n_rings, bool) or not isinstance(n_rings, (int, np.integer)) or int(n_rings) < 1:
-            raise ValueError(f"n_rings: expected a positive integer, got {n_rings!r}")
-        # escnn's radii: torch's float32 linspace (its rounding decides the cut-off at some radii)
-        rr = torch.linspace(0.0, float(width), int(n_rings), dtype=torch.float32).tolist()
-    if sigma is None:
-        sig = [0.6] * (len(rr) - 1) + [0.4]
-        sig = [0.005 if r == 0.0 else s for r, s in zip(rr, sig)]
-    else:
-        sig = _as_sigmas(sigma, len(rr))
+    rr, sig, _ = point_basis_params(width, n_rings, rings, sigma)
     return rr, sig
 
 
