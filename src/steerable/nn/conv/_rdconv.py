@@ -454,13 +454,22 @@ class R3IcoConv(R3Conv):
     def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
                  groups=1, bias=True, samples="ico", sigma=None, rings=None, recompute=False, basis_filter=None,
                  initialize=True):
-        _check_ico(in_type, type(self).__name__)
-        rr, ss, *_ = grid_basis_params(int(kernel_size), int(dilation) if isinstance(dilation, int) else 1, 3,
-                                       None, rings, sigma) if isinstance(kernel_size, (int, np.integer)) else (None, None)
-        self._samples = samples
-        pair = _ico_pair_basis(in_type, samples, rr, ss) if rr is not None else None
+        pair = _ico_setup(self, in_type, kernel_size, dilation, samples, rings, sigma)
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
                          sigma, 5.0, rings, recompute, basis_filter, initialize, _pair_basis=pair)
+
+
+def _ico_setup(conv, in_type, kernel_size, dilation, samples, rings, sigma):
+    """Shared by R3IcoConv and its transpose: check the gspace and build escnn's sparse orbit pair
+    basis on the default (or given) rings (None when ``kernel_size`` is invalid: the base class
+    then reports it)."""
+    _check_ico(in_type, type(conv).__name__)
+    conv._samples = samples
+    if not isinstance(kernel_size, (int, np.integer)):
+        return None
+    rr, ss, *_ = grid_basis_params(int(kernel_size), int(dilation) if isinstance(dilation, int) else 1, 3,
+                                   None, rings, sigma)
+    return _ico_pair_basis(in_type, samples, rr, ss)
 
 
 class R3IcoConvTransposed(R3ConvTransposed):
@@ -477,10 +486,6 @@ class R3IcoConvTransposed(R3ConvTransposed):
     def __init__(self, in_type, out_type, kernel_size, padding=0, output_padding=0, stride=1, dilation=1,
                  groups=1, bias=True, samples="ico", sigma=None, rings=None, recompute=False, basis_filter=None,
                  initialize=True):
-        _check_ico(in_type, type(self).__name__)
-        rr, ss, *_ = grid_basis_params(int(kernel_size), int(dilation) if isinstance(dilation, int) else 1, 3,
-                                       None, rings, sigma) if isinstance(kernel_size, (int, np.integer)) else (None, None)
-        self._samples = samples
-        pair = _ico_pair_basis(in_type, samples, rr, ss) if rr is not None else None
+        pair = _ico_setup(self, in_type, kernel_size, dilation, samples, rings, sigma)
         super().__init__(in_type, out_type, kernel_size, padding, output_padding, stride, dilation, groups, bias,
                          sigma, 5.0, rings, None, recompute, basis_filter, initialize, _pair_basis=pair)
