@@ -17,18 +17,18 @@ the points) and reproduces the numpy reference of :mod:`steerable.kernels._harmo
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
 import torch
+
+from steerable.group.functional._harmonics import spherical_harmonics as spherical_harmonics_torch
 
 __all__ = [
     "spherical_harmonics_torch", "harmonics_torch", "harmonic_dims", "radial_harmonic_features",
     "pair_basis_coefficients", "sample_pair_basis_torch",
 ]
 
-_NORMALIZATIONS = ("integral", "component", "norm")
 _ORIGIN = 1e-9  # the numpy harmonics' origin rule: |x| < 1e-9 is the origin
 
 
@@ -59,95 +59,6 @@ def _safe_norm(points: torch.Tensor, threshold: float):
         zero = sq == 0
     r = torch.sqrt(torch.where(zero, torch.ones_like(sq), sq))
     return torch.where(zero, torch.zeros_like(r), r), r, zero  # r, safe r (1 at 0), mask
-
-
-def _sh_columns(L: int, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, r2) -> list[torch.Tensor]:
-    """The orthonormal real SH of degrees 0..L as a list of (L+1)² columns (order l, m=-l..l).
-
-    On unit vectors pass ``r2 = 1``; with ``r2 = x²+y²+z²`` and raw coordinates the same
-    recursion gives the solid harmonics ``|x|^l Y_lm(x̂)`` (every term homogeneous of degree l).
-    Recursion: ``Q_l^m = a (z Q_{l-1}^m - b r² Q_{l-2}^m)`` in z and ``(x + i y)^m`` in the
-    plane, with the normalised associated-Legendre coefficients.
-    """
-    cols: list = [None] * ((L + 1) ** 2)
-    sqrt2 = math.sqrt(2.0)
-    pmm = math.sqrt(1.0 / (4.0 * math.pi))
-    ones = torch.ones_like(z)
-    c = s = None  # sqrt(2) Re/Im (x + i y)^m
-    for m in range(L + 1):
-        if m == 1:
-            c, s = sqrt2 * x, sqrt2 * y
-        elif m > 1:
-            c, s = c * x - s * y, c * y + s * x
-        if m > 0:
-            pmm = pmm * math.sqrt((2.0 * m + 1.0) / (2.0 * m))
-        p2 = p1 = None
-        for l in range(m, L + 1):
-            if l == m:
-                cur = ones * pmm
-            elif l == m + 1:
-                cur = (math.sqrt(2.0 * m + 3.0) * pmm) * z
-            else:
-                a = math.sqrt((4.0 * l * l - 1.0) / (l * l - m * m))
-                b = math.sqrt(((l - 1.0) ** 2 - m * m) / (4.0 * (l - 1.0) ** 2 - 1.0))
-                cur = a * (z * p1 - (b * r2) * p2) if not isinstance(r2, float) else a * (z * p1 - b * p2)
-            p2, p1 = p1, cur
-            base = l * l + l
-            if m == 0:
-                cols[base] = cur
-            else:
-                cols[base + m] = cur * c
-                cols[base - m] = cur * s
-    return cols
-
-
-def _scale(l: int, normalization: str) -> float:
-    if normalization == "integral":
-        return 1.0
-    if normalization == "component":
-        return math.sqrt(4.0 * math.pi)
-    return math.sqrt(4.0 * math.pi / (2 * l + 1))  # 'norm'
-
-
-def spherical_harmonics_torch(L: int, xyz, normalization: str = "integral", normalize: bool = True) -> torch.Tensor:
-    """Real spherical harmonics of degrees ``0..L`` of ``xyz`` (..., 3) → (..., (L+1)²).
-
-    Same convention and order as ``steerable.group._so3_math.real_spherical_harmonics``
-    (``Y_1 ∝ (y, z, x)``; ``Y_l(R x) = D^l(R) Y_l(x)``). ``normalization``: ``'integral'``
-    (orthonormal on the sphere, the numpy reference), ``'component'`` (``Σ_m Y_lm² = 2l+1``) or
-    ``'norm'`` (``Σ_m Y_lm² = 1``). ``normalize=True`` evaluates on ``x / |x|`` (at ``x = 0`` only
-    ``Y_0`` is non-zero); ``normalize=False`` gives the harmonic polynomials ``|x|^l Y_l(x̂)``.
-    Differentiable (finite gradients everywhere), any dtype and device.
-
-    >>> import torch
-    >>> y = spherical_harmonics_torch(1, torch.tensor([[0.0, 0.0, 2.0]]), normalization='norm')
-    >>> y.round(decimals=6).tolist()
-    [[1.0, 0.0, 1.0, 0.0]]
-    """
-    L = _check_degree(L)
-    if normalization not in _NORMALIZATIONS:
-        raise ValueError(f"normalization: expected one of {_NORMALIZATIONS}, got {normalization!r}")
-    xyz = _as_points(xyz, 3, "xyz")
-    batch = xyz.shape[:-1]
-    p = xyz.reshape(-1, 3)
-    if normalize:
-        _, r_safe, zero = _safe_norm(p, 0.0)
-        u = p / r_safe[:, None]
-        cols = _sh_columns(L, u[:, 0], u[:, 1], u[:, 2], 1.0)
-    else:
-        zero = None
-        cols = _sh_columns(L, p[:, 0], p[:, 1], p[:, 2], (p * p).sum(-1))
-    for l in range(L + 1):
-        k = _scale(l, normalization)
-        if k != 1.0:
-            for i in range(l * l, (l + 1) ** 2):
-                cols[i] = cols[i] * k
-    out = torch.stack(cols, -1)
-    if zero is not None and L > 0:
-        keep = torch.ones((L + 1) ** 2, dtype=torch.bool, device=out.device)
-        keep[1:] = False
-        out = torch.where(zero[:, None] & ~keep, torch.zeros_like(out), out)
-    return out.reshape(batch + ((L + 1) ** 2,))
 
 
 def harmonic_dims(d: int, J: int) -> list[int]:
