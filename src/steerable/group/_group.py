@@ -26,6 +26,8 @@ class _GroupMeta(ABCMeta):
     """Calling a group class returns the cached instance for its arguments, so that
     ``CyclicGroup(8) is cyclic_group(8)`` (escnn's groups are singletons too)."""
 
+    _instance_key: Callable[..., Any]  # defined by Group
+
     def __call__(cls, *args: Any, **kwargs: Any):
         key = cls._instance_key(*args, **kwargs)
         if key is None:
@@ -75,6 +77,7 @@ class Group(metaclass=_GroupMeta):
     abelian: bool = False
     trivial_irrep_id: tuple = (0,)
     name: str = "G"
+    maximum_frequency: int | None  # continuous groups: the band limit of their regular representation
 
     @classmethod
     def _instance_key(cls, *args: Any, **kwargs: Any):
@@ -157,7 +160,7 @@ class Group(metaclass=_GroupMeta):
     def _elements_of(self, batch: np.ndarray) -> list[GroupElement]:
         return [GroupElement._from_internal(self, v) for v in batch]
 
-    def _batch(self, elements: Sequence[GroupElement], argname: str = "elements") -> np.ndarray:
+    def _batch(self, elements: GroupElement | Sequence[GroupElement], argname: str = "elements") -> np.ndarray:
         if isinstance(elements, GroupElement):
             elements = [elements]
         out = []
@@ -400,6 +403,7 @@ class Group(metaclass=_GroupMeta):
         copy of ψ is ``sqrt(d_ψ/|G|) ψ(g)[:, k]``, irreps in the order of ``irreps()``.
         """
         if self.continuous:
+            assert self.maximum_frequency is not None  # every continuous group has a band limit
             return self.bl_regular_representation(self.maximum_frequency)
         allv = self._all_batch()
         n = allv.shape[0]
@@ -499,7 +503,7 @@ class Group(metaclass=_GroupMeta):
     @property
     def representations(self) -> dict:
         """Named representations: irreps (``'irrep_<id>'``), trivial, regular, standard."""
-        out = {f"irrep_{','.join(map(str, p.id))}": p for p in self.irreps()}
+        out: dict[str, Representation] = {f"irrep_{','.join(map(str, p.id))}": p for p in self.irreps()}
         out["trivial"] = self.trivial_representation
         out["regular"] = self.regular_representation
         try:
@@ -741,12 +745,11 @@ class Group(metaclass=_GroupMeta):
             raise ValueError(
                 f"repr: expected a representation of the subgroup {H.name}, got one of {repr.group.name}"
             )
-        reps = self._coset_reps(key)
+        reps = self._representatives(key, representatives)
         if reps is None:
             raise ValueError(
                 f"subgroup_id: induction needs a subgroup of finite index; {key!r} of {self.name} is not"
             )
-        reps = self._representatives(key, representatives)
         k = reps.shape[0]
         inv_reps = self._inverse(reps)
         d = repr.size

@@ -71,9 +71,9 @@ class HomSpace:
             xs = self._intertwiners(rho_id, psi_id)
             ends = self.G.irrep(*rho_id).endomorphism_basis()
             chosen: list = []
-            span = np.zeros((0, xs[0].size)) if len(xs) else None
+            span = np.zeros((0, xs[0].size if len(xs) else 0))
             for x in xs:
-                if span is not None and span.shape[0]:
+                if span.shape[0]:
                     r = x.reshape(-1) - span.T @ (span @ x.reshape(-1))
                     if np.linalg.norm(r) < 1e-8:
                         continue
@@ -103,7 +103,7 @@ class HomSpace:
         r = self.G._normalise_irrep_id(rho, "rho")
         p = self.H._normalise_irrep_id(psi, "psi")
         single = isinstance(g, GroupElement)
-        batch = self.G._batch([g] if single else list(g), "g")
+        batch = self.G._batch(g, "g")
         x = self._generators(r, p)  # (m, dr, dp)
         out = np.einsum("nab,jbc->najc", self.G.irrep(*r)._matrices(batch), x)
         return out[0] if single else out

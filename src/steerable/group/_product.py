@@ -71,7 +71,7 @@ class DirectProductGroup(Group):
         return self._G2
 
     @property
-    def abelian(self) -> bool:
+    def abelian(self) -> bool:  # type: ignore[override]  # a class constant on the other groups
         return self.G1.abelian and self.G2.abelian
 
     @property
@@ -373,7 +373,7 @@ class InversionProduct(DirectProductGroup):
         super().__init__(cyclic_group(2), H, name)
 
     @classmethod
-    def _instance_key(cls, H: Group, name: str):
+    def _instance_key(cls, H: Group, name: str):  # type: ignore[override]  # built from one group
         return (H, getattr(H, "maximum_frequency", None), name)
 
     def __reduce__(self):
@@ -439,7 +439,7 @@ class DoubleGroup(DirectProductGroup):
         self._double_name = name
 
     @classmethod
-    def _instance_key(cls, G: Group, name: str | None = None):
+    def _instance_key(cls, G: Group, name: str | None = None):  # type: ignore[override]  # one group
         if not isinstance(G, Group):
             raise TypeError(f"G: expected a Group, got {type(G).__name__}")
         return (G, getattr(G, "maximum_frequency", None), name)

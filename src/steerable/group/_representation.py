@@ -1,7 +1,7 @@
 """Representations ρ(g) = Q (⊕ᵢ ψᵢ(g)) Q⁻¹ as immutable, hashable, picklable values."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, overload
 
 import numpy as np
 
@@ -37,6 +37,11 @@ class Representation:
     >>> bool(np.allclose(rho(G.element(1)) @ rho(G.element(1)), rho(G.element(2))))
     True
     """
+
+    size: int
+    _parts: tuple["Representation", ...]  # the summands of a direct sum without change of basis
+    _homspace_psi: Any  # set by HomSpace on the representations it induces
+    _homspace_irreps: list
 
     def __init__(
         self,
@@ -157,7 +162,12 @@ class Representation:
         """
         return self.irreps.count(self.group.get_irrep_id(irrep))
 
-    def __call__(self, element: GroupElement | None = None) -> np.ndarray:
+    @overload
+    def __call__(self, element: GroupElement) -> np.ndarray: ...
+    @overload
+    def __call__(self, element: None = None) -> "Representation": ...
+
+    def __call__(self, element: GroupElement | None = None) -> "np.ndarray | Representation":
         """The matrix ρ(g) of one element (float64 numpy array).
 
         Called without an element it returns the representation itself, so that escnn's
@@ -314,8 +324,9 @@ def directsum(
             )
         q = cb @ q
     nl = None
-    if change_of_basis is None and all(r._declared_nonlinearities is not None for r in reprs):
-        nl = frozenset.intersection(*[r._declared_nonlinearities for r in reprs])
+    declared = [r._declared_nonlinearities for r in reprs if r._declared_nonlinearities is not None]
+    if change_of_basis is None and len(declared) == len(reprs):
+        nl = frozenset.intersection(*declared)
     if name is None:
         name = "+".join(r.name for r in reprs)
     out = Representation(g, name, irreps, q, nl)

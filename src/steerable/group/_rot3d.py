@@ -205,13 +205,13 @@ def _so3_subgroup_maps(kind: Any, N: int, mf: int):
     H = o2_group(mf) if N == -1 else dihedral_group(N)
     step = 1.0 if N == -1 else 2 * np.pi / N
 
-    def incl(b):
+    def incl_planar(b):
         z = _zrot(b[:, 1] * step + b[:, 0] * alpha)
         f = b[:, 0] > 0.5
         z[f] = sm.quat_multiply(z[f], _X_PI)
         return sm.quat_canonical(z)
 
-    def restr(q):
+    def restr_planar(q):
         qx = sm.quat_multiply(q, _X_PI)  # q X^{-1} (X = X^{-1} as a rotation)
         a0, ok0 = _z_angle(sm.quat_canonical(q))
         a1, ok1 = _z_angle(sm.quat_canonical(qx))
@@ -225,7 +225,7 @@ def _so3_subgroup_maps(kind: Any, N: int, mf: int):
             a = np.mod(kr, N)
         return np.stack([f.astype(float), a], 1), ok
 
-    return H, incl, restr
+    return H, incl_planar, restr_planar
 
 
 def _parse_axis_kind(flag, argerr):

@@ -268,8 +268,7 @@ def _sh_unit_T(L: int, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarra
         if m > 0:
             c, s = c * x - s * y, c * y + s * x
             pmm = pmm * np.sqrt((2.0 * m + 1.0) / (2.0 * m))
-        p_lm2 = None
-        p_lm1 = None
+        p_lm2 = p_lm1 = tmp  # placeholders: both are set before degree m + 2 reads them
         for l in range(m, L + 1):
             if l == m:
                 cur = np.full(N, pmm)

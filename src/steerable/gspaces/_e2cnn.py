@@ -96,7 +96,7 @@ class GeneralOnR2(GSpace2D, metaclass=_E2Meta):
     True
     """
 
-    _e2_kinds = ()
+    _e2_kinds: tuple = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if type(self) is GeneralOnR2:

@@ -230,13 +230,15 @@ class GSpace:
         k = H._identity_value().shape[0]
 
         def incl(b: np.ndarray) -> np.ndarray:
+            assert parent._incl is not None  # only spaces with a base space restrict through incl
             return parent._incl(incl_h(b))
 
-        restr = None
+        restr: Callable | None = None
         if parent._restr is not None:
+            parent_restr = parent._restr
 
-            def restr(b: np.ndarray):
-                fb, m = parent._restr(b)
+            def restricted(b: np.ndarray):
+                fb, m = parent_restr(b)
                 out = np.zeros((b.shape[0], k))
                 out[:] = H._identity_value()
                 mask = np.zeros(b.shape[0], dtype=bool)
@@ -245,6 +247,8 @@ class GSpace:
                     out[m] = hb
                     mask[m] = m2
                 return out, mask
+
+            restr = restricted
 
         sub = object.__new__(type(self))
         GSpace.__init__(
@@ -282,6 +286,7 @@ class GSpace:
             return np.zeros((n, 0, 0))
         if n == 0:
             return np.zeros((0, self.dimensionality, self.dimensionality))
+        assert self._ambient is not None and self._incl is not None  # d > 0 spaces have both
         return self._ambient._standard_matrices(self._incl(batch))
 
     def basespace_matrices(self, elements: GroupElement | Sequence[GroupElement]) -> np.ndarray:
@@ -336,6 +341,7 @@ class GSpace:
     def _grid_symmetries(self) -> np.ndarray:
         """Internal ambient values of the grid's symmetries (signed permutation matrices); the
         R^2 and R^3 spaces list theirs, a generic space only knows the identity."""
+        assert self._ambient is not None  # d = 0 spaces have no grid
         return self._ambient._identity_value()[None]
 
     @property

@@ -35,6 +35,9 @@ class GSpace2D(GSpace):
     (D4, 4, 1)
     """
 
+    _ambient: Any  # O(2)
+    _sg_id: tuple | None  # (axis, M) of the subgroup; None for spaces made by restriction
+
     def __init__(self, sg_id: Any, maximum_frequency: int = 6) -> None:
         o2 = o2_group(maximum_frequency)
         H, incl, restr, key = o2._subgroup_data(sg_id)

@@ -42,6 +42,9 @@ class GSpace3D(GSpace):
     (24, 24)
     """
 
+    _ambient: Any  # O(3)
+
+
     def __init__(self, sg_id: Any, maximum_frequency: int = 2) -> None:
         o3 = o3_group(maximum_frequency)
         H, incl, restr, key = o3._subgroup_data(_escnn_cone_id(o3, sg_id))
