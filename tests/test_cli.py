@@ -239,3 +239,61 @@ def test_every_option_has_help():
             if a.option_strings and not (a.help and a.help.strip()):
                 missing.append(f"{name} {a.option_strings[0]}")
     assert not missing, missing
+
+
+# ------------------------------------------------------------------------------------- tasks
+
+DIPOLE = ["--hidden", "0", "--n-train", "64", "--n-test", "32", "--epochs", "2", "--batch-size", "16", "--device",
+          "cpu", "--quiet", "--threads", "1"]
+
+
+def test_tasks_are_listed(capsys):
+    assert main(["tasks"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith("rotated_mnist ") and listed[0].endswith("(default)")
+    assert {line.split()[0] for line in listed} >= {"rotated_mnist", "tetris", "dipole"}
+    assert main(["train", "--list-tasks"]) == 0
+    assert capsys.readouterr().out.splitlines() == listed
+
+
+def test_train_evaluate_and_plot_another_task(tmp_path, capsys):
+    run = tmp_path / "dipole"
+    assert main(["train", "--task", "dipole", "--out", str(run), *DIPOLE]) == 0
+    out = capsys.readouterr().out
+    assert "task dipole: model" in out and "2 epoch(s)" in out and "rotated_cos_err" in out
+    header = (run / "log.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["epoch", "train_loss", "train_mse", "train_cos_err"] and "rotated_cos_err" in header
+    assert load_checkpoint(run)["task"] == "dipole"
+
+    # resumed with more epochs (the plan from the checkpoint); a contradicting option is refused
+    assert main(["train", "--task", "dipole", "--out", str(run), "--resume", "--epochs", "3", "--quiet"]) == 0
+    assert "1 epoch(s) (resumed after epoch 2)" in capsys.readouterr().out
+    assert main(["train", "--task", "dipole", "--out", str(run), "--resume", "--hidden", "2", "--quiet"]) == 1
+    assert "--hidden 2 differs from the checkpoint's 0" in capsys.readouterr().err
+
+    assert main(["evaluate", str(run)]) == 0
+    assert "task dipole, epoch 3" in capsys.readouterr().out
+    rep = json.loads((run / "eval.json").read_text())
+    assert rep["task"] == "dipole" and 0 <= rep["test_cos_err"] < 2 and "rotated_mse" in rep
+
+    assert main(["plot", str(run), "--out", str(tmp_path / "fig")]) == 0
+    assert (tmp_path / "fig" / "history.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["export", str(run)]) == 1
+    assert "holds a run of task 'dipole'; 'export' reads rotated_mnist runs only" in capsys.readouterr().err
+
+
+def test_task_options_are_checked_against_the_task(tmp_path, capsys):
+    for argv, expected in [
+        (["train", "--task", "dipole", "--limit", "5"], "--limit: not an option of task 'dipole'"),
+        (["train", "--fields", "2"], "--fields: not an option of task 'rotated_mnist'"),
+        (["train", "--task", "tetris", "--group", "C8"], "--group: names a model of the rotated_mnist task"),
+        (["train", "--task", "dipole", "--n-train", "0", "--out", str(tmp_path / "x")],
+         "--n-train: expected an integer > 0, got 0"),
+        (["train", "--task", "tetris", "--model", "c8"], "--model: expected one of octa, cnn"),
+    ]:
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and expected in err, (argv, err)
+    assert not (tmp_path / "x").exists()  # bad options stop before the run folder is touched
+    err = _usage_error(capsys, ["train", "--task", "nope"])
+    assert "--task: invalid choice: 'nope'" in err

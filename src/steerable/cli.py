@@ -3,7 +3,10 @@
 Subcommands::
 
     steerable train     --model c8 --epochs 10 --out out/c8     train on rotated MNIST (resumable)
+    steerable train     --task tetris --epochs 6                 train another task (steerable tasks)
+    steerable tasks                                             the tasks train knows, one line each
     steerable evaluate  out/c8                                  accuracy + invariance under rotations
+                                                                (other tasks: their evaluation sets)
     steerable export    out/c8                                  plain torch module (+ TorchScript)
     steerable quantize  out/c8                                  int8 static quantisation (FX)
     steerable plot      out/c8 out/cnn --out docs               accuracy and invariance figures
@@ -96,10 +99,20 @@ def _checkpoint_path(path: str) -> str:
     return os.path.join(path, "checkpoint.pt") if os.path.isdir(path) else path
 
 
-def _load(path: str, model: str | None = None):
+MNIST_TASK = "rotated_mnist"
+
+
+def _task_of(ckpt: dict) -> str:
+    return ckpt.get("task", MNIST_TASK)
+
+
+def _load(path: str, model: str | None = None, command: str | None = None):
     from steerable.training import load_checkpoint, model_from_checkpoint
 
     ckpt = load_checkpoint(_checkpoint_path(path))
+    if command is not None and _task_of(ckpt) != MNIST_TASK:
+        raise UserError(f"{ckpt['path']} holds a run of task '{_task_of(ckpt)}'; '{command}' reads "
+                        f"{MNIST_TASK} runs only")
     net = model_from_checkpoint(ckpt, expected_model=model)
     return ckpt, net
 
@@ -211,6 +224,30 @@ def _train_config(args, **override):
     return TrainConfig(**cfg)
 
 
+def _fmt_metric(name: str, value) -> str:
+    """``acc`` columns as percentages, the others with four significant digits."""
+    if not isinstance(value, (int, float)):
+        return str(value)
+    return _fmt_pct(value) if name == "acc" or name.endswith("_acc") else f"{value:.4g}"
+
+
+def _epoch_line(row: dict, total) -> str:
+    """One line per epoch: every ``SET_METRIC`` column grouped by set, then lr and seconds."""
+    parts, current = [f"epoch {row['epoch']:>3}/{total}"], None
+    for k, v in row.items():
+        if k in ("epoch", "lr", "seconds") or "_" not in k:
+            continue
+        split, metric = k.split("_", 1)
+        text = f"{metric} {_fmt_metric(metric, v)}" if metric != "loss" else f"loss {v:.4f}"
+        if split != current:
+            parts.append(f" {split} {text}")
+            current = split
+        else:
+            parts[-1] += f" {text}"
+    parts.append(f" lr {row.get('lr', float('nan')):.2e}  {row.get('seconds', float('nan')):.1f} s")
+    return " ".join(parts)
+
+
 def _epoch_printer(total: int | None, quiet: bool):
     def show(row: dict) -> None:
         if quiet:
@@ -230,7 +267,32 @@ def _run_training(cfg, quiet: bool):
     return train(cfg, on_epoch_end=on_epoch_end)
 
 
+def _list_tasks() -> int:
+    from steerable.training import describe_tasks
+
+    tasks = sorted(describe_tasks(), key=lambda t: t[0] != MNIST_TASK)
+    width = max(len(n) for n, _ in tasks)
+    for name, text in tasks:
+        mark = " (default)" if name == MNIST_TASK else ""
+        print(f"{name:<{width}}  {text}{mark}")
+    return 0
+
+
+def cmd_tasks(args) -> int:
+    return _list_tasks()
+
+
 def cmd_train(args) -> int:
+    if args.list_tasks:
+        return _list_tasks()
+    if args.task != MNIST_TASK:
+        return _train_task(args)
+    foreign = [k for k in _extra_task_options() if getattr(args, k, None) is not None]
+    if foreign:
+        from steerable.training import get_task
+
+        raise UserError(f"{option_name(foreign[0])}: not an option of task '{MNIST_TASK}'; it takes "
+                        f"{', '.join(option_name(k) for k in get_task(MNIST_TASK).defaults)}")
     cfg = _train_config(args)
     t0 = time.perf_counter()
     res = _run_training(cfg, args.quiet)
@@ -255,6 +317,48 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _task_options(args, task: str) -> dict:
+    """The plan options given on the command line (Python names), for ``fit_task``."""
+    if args.group is not None:
+        raise UserError(f"--group: names a model of the {MNIST_TASK} task; task '{task}' takes --model")
+    names = (*_COMMON_PLAN, *_TRAIN_PLAN_FLAGS, *_extra_task_options())
+    return {k: getattr(args, k) for k in dict.fromkeys(names) if getattr(args, k, None) is not None}
+
+
+def _train_task(args) -> int:
+    from steerable.training import LambdaCallback, fit_task, get_task
+
+    cls = get_task(args.task)
+    options = _task_options(args, cls.name)
+    out = args.out or os.path.join("out", f"{cls.name}-seed{options.get('seed', cls.defaults['seed'])}")
+
+    def show(trainer, row):
+        if trainer.is_main and not args.quiet:
+            print(_epoch_line(row, trainer.epochs), flush=True)
+
+    t0 = time.perf_counter()
+    res = fit_task(cls, out=out, resume=args.resume, overwrite=args.overwrite, device=args.device,
+                   workers=args.workers, threads=args.threads, progress=not args.quiet,
+                   callbacks=[LambdaCallback(on_epoch_end=show)], **options)
+    if res.rank != 0:
+        return 0
+    secs = time.perf_counter() - t0
+    done = len(res.history) - res.start_epoch
+    last = {k: v for k, v in res.last.items() if k not in ("epoch", "lr", "seconds") and not k.startswith("train_")}
+    scores = ", ".join(f"{k} {_fmt_metric(k, v)}" for k, v in last.items()) or "no evaluation set"
+    head = (f"task {cls.name}: model {res.plan.get('model', type(res.model).__name__)} "
+            f"({getattr(res.model, 'group_name', '') or 'plain'}, {_count(res.model):,} parameters)")
+    if done == 0:
+        print(f"{out}: already trained for {res.start_epoch} of {res.plan['epochs']} epochs; nothing to do. "
+              f"{head}: {scores}")
+    else:
+        resumed = f" (resumed after epoch {res.start_epoch})" if res.start_epoch else ""
+        stopped = " (stopped early by a callback)" if res.stopped else ""
+        print(f"{head}, {res.world_size} process(es): {done} epoch(s){resumed}{stopped} in {secs:.1f} s; {scores}")
+    print(f"checkpoint: {res.checkpoint}  logs: {os.path.join(out, 'log.json')}, {os.path.join(out, 'log.csv')}")
+    return 0
+
+
 # ----------------------------------------------------------------------------------- evaluate
 
 
@@ -268,7 +372,7 @@ def evaluate_checkpoint(path: str, model: str | None = None, limit: int | None =
     if isinstance(angle_step, bool) or not isinstance(angle_step, (int, float)) or not (
             angle_step == 0 or 0 < angle_step <= 360):
         raise ValueError(f"--angle-step: expected 0 (no other angles) or degrees in (0, 360], got {angle_step!r}")
-    ckpt, net = _load(path, model)
+    ckpt, net = _load(path, model, command="evaluate")
     net.to(resolve_device(device))
     x, y = _test_data(ckpt, limit)
     angles = [a * angle_step for a in range(int(math.ceil(360.0 / angle_step)))] if angle_step > 0 else []
@@ -309,12 +413,36 @@ def default_report_name(limit: int | None) -> str:
     return "eval.json" if not limit else f"eval-limit{limit}.json"
 
 
+def evaluate_task_checkpoint(ckpt: dict) -> dict:
+    """The report of a run of a task other than rotated MNIST: its loss and metrics on its
+    evaluation sets (``Task.evaluate``), with the checkpoint's identity."""
+    from steerable.training import build_task, model_from_checkpoint
+
+    task = build_task(_task_of(ckpt), **ckpt["args"])
+    report = task.evaluate(model_from_checkpoint(ckpt))
+    return {"task": task.name, "checkpoint": ckpt["path"], "model": ckpt["model"], "epoch": int(ckpt["epoch"]),
+            **report}
+
+
 def cmd_evaluate(args) -> int:
+    from steerable.training import load_checkpoint
+
     model = resolve_model_name(args.model, None)
     ckpt_path = _checkpoint_path(args.checkpoint)
     out = args.json or os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), default_report_name(args.limit))
     if os.path.exists(ckpt_path):
         _writable_file(out, "--json")
+        ckpt = load_checkpoint(ckpt_path)
+        if _task_of(ckpt) != MNIST_TASK:
+            report = evaluate_task_checkpoint(ckpt)
+            scores = ", ".join(f"{k} {_fmt_metric(k, v)}" for k, v in report.items()
+                               if isinstance(v, float))
+            print(f"task {report['task']}, epoch {report['epoch']}: {scores}")
+            from steerable.training._checkpoint import atomic_write_text
+
+            atomic_write_text(json.dumps(report, indent=2) + "\n", out)
+            print(f"report: {out}")
+            return 0
     _, report = evaluate_checkpoint(ckpt_path, model, args.limit, args.angle_step, args.device, args.batch_size,
                                     args.order, progress=not args.quiet)
     print_report(report, verbose=not args.quiet)
@@ -337,7 +465,7 @@ def cmd_export(args) -> int:
     folder = os.path.dirname(os.path.abspath(ckpt_path))
     out = args.out or os.path.join(folder, "model.pt")
     ts = None if args.no_torchscript else (args.torchscript or os.path.splitext(out)[0] + ".ts")
-    ckpt, net = _load(ckpt_path, model)
+    ckpt, net = _load(ckpt_path, model, command="export")
     _writable_file(out, "--out")
     if ts:
         _writable_file(ts, "--torchscript")
@@ -377,7 +505,7 @@ def cmd_quantize(args) -> int:
     ckpt_path = _checkpoint_path(args.checkpoint)
     folder = os.path.dirname(os.path.abspath(ckpt_path))
     out = args.out or os.path.join(folder, "model_int8.ts")
-    ckpt, net = _load(ckpt_path, model)
+    ckpt, net = _load(ckpt_path, model, command="quantize")
     _writable_file(out, "--out")
     engine = quantization_engine(args.backend)
     x, y = _test_data(ckpt, args.limit)
@@ -426,17 +554,21 @@ def _read_json(path: str, what: str) -> dict:
 
 
 def cmd_plot(args) -> int:
-    from steerable.training import plot_accuracy, plot_invariance
+    from steerable.training import plot_accuracy, plot_history, plot_invariance
 
     labels = args.labels or []
     if labels and len(labels) != len(args.runs):
         raise UserError(f"--labels: {len(labels)} labels for {len(args.runs)} runs")
-    runs, reports = [], []
+    runs, reports, others = [], [], []
     for i, run in enumerate(args.runs):
         folder = run if os.path.isdir(run) else os.path.dirname(run)
         if not os.path.isdir(run):
             raise FileNotFoundError(f"run folder not found: {run}")
         log = _read_json(os.path.join(folder, "log.json"), "training log")
+        if log.get("task", MNIST_TASK) != MNIST_TASK:  # another task: its own metrics, history.png
+            others.append((labels[i] if labels else f"{log['task']} ({os.path.basename(os.path.abspath(folder))})",
+                           log["history"]))
+            continue
         label = labels[i] if labels else f"{log['model']['name']} ({log['model'].get('group_name') or 'plain'})"
         runs.append((label, log["history"]))
         ev = os.path.join(folder, "eval.json")
@@ -448,12 +580,17 @@ def cmd_plot(args) -> int:
     out = args.out if args.out is not None else (os.path.dirname(os.path.abspath(args.runs[0])) or ".")
     acc = os.path.join(out, "accuracy.png")
     inv = os.path.join(out, "invariance.png")
+    hist = os.path.join(out, "history.png")
     _writable_file(acc, "--out")
-    plot_accuracy(runs, acc)
-    print(f"wrote {acc}")
+    if runs:
+        plot_accuracy(runs, acc)
+        print(f"wrote {acc}")
     if reports:
         plot_invariance(reports, inv)
         print(f"wrote {inv}")
+    if others:
+        plot_history(others, hist)
+        print(f"wrote {hist}")
     return 0
 
 
@@ -523,7 +660,8 @@ def cmd_compare(args) -> int:
 def _add_train_options(p: argparse.ArgumentParser, with_model: bool = True) -> None:
     if with_model:
         p.add_argument("--model", help="model of steerable.models: cnn, c8, c16, d16, d16c16, wrn, mobilenet "
-                                        "(default c8; taken from the checkpoint with --resume)")
+                                        "(default c8; taken from the checkpoint with --resume); for --task tetris: "
+                                        "octa or cnn")
         p.add_argument("--group", help="alias: the group of the model (C8, C16, D16, D16C16, trivial=cnn)")
     p.add_argument("--width", type=_pos_float, help="channel multiplier (default 1.0)")
     p.add_argument("--epochs", type=_pos_int, help="number of epochs in all (default 10); with --resume, more "
@@ -544,6 +682,64 @@ def _add_train_options(p: argparse.ArgumentParser, with_model: bool = True) -> N
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
 
 
+# plan options of the rotated-MNIST task that have their own flags (above); other tasks' options
+# get a generic flag each (_add_task_options)
+_TRAIN_PLAN_FLAGS = ("width", "transform", "data_seed", "limit", "test_limit")
+_COMMON_PLAN = ("model", "epochs", "batch_size", "lr", "weight_decay", "seed")
+
+
+def _extra_task_options() -> dict:
+    """``{option: (default, [tasks])}`` of the registered tasks' plan options without a flag of their own."""
+    from steerable.training import describe_tasks, get_task
+
+    extra: dict = {}
+    for name, _ in describe_tasks():
+        for k, v in get_task(name).defaults.items():
+            if k not in _COMMON_PLAN and k not in _TRAIN_PLAN_FLAGS:
+                extra.setdefault(k, (v, []))[1].append(f"{name} (default {v})")
+    return extra
+
+
+def _typed(default):
+    """An argparse type converting to the type of ``default`` (values are checked by the task)."""
+    kind = type(default)
+    if kind is bool:
+        def parse_bool(text: str) -> bool:
+            t = text.strip().lower()
+            if t in ("1", "true", "yes", "on"):
+                return True
+            if t in ("0", "false", "no", "off"):
+                return False
+            raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+        return parse_bool
+    if kind is int:
+        def parse_int(text: str) -> int:
+            try:
+                return int(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        return parse_int
+    if kind is float:
+        def parse_float(text: str) -> float:
+            try:
+                return float(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        return parse_float
+    return str
+
+
+def _add_task_options(p: argparse.ArgumentParser) -> None:
+    from steerable.training import task_names
+
+    p.add_argument("--task", default=MNIST_TASK, choices=task_names(), metavar="NAME",
+                   help=f"what to train (default {MNIST_TASK}); 'steerable tasks' lists them")
+    p.add_argument("--list-tasks", action="store_true", help="list the tasks with a one-line description, and exit")
+    for k, (default, tasks) in _extra_task_options().items():
+        p.add_argument(option_name(k), type=_typed(default), metavar=type(default).__name__.upper(),
+                       help=f"option of task {', '.join(tasks)}")
+
+
 def _version() -> str:
     from steerable import __version__
 
@@ -558,15 +754,18 @@ def _add_debug(p: argparse.ArgumentParser, top: bool = False) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="steerable", description="Train, evaluate, export and quantise steerable CNNs on "
-                                                   "rotated MNIST. Run under torchrun for DistributedDataParallel.")
+                                                   "rotated MNIST, or train another task (steerable tasks). Run "
+                                                   "under torchrun for DistributedDataParallel.")
     parser.add_argument("--version", action="version", version=f"steerable {_version()}")
     _add_debug(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("train", help="train a model (resumable; DDP under torchrun)",
-                       description="Train a model of steerable.models on rotated MNIST. Writes OUT/checkpoint.pt "
-                                   "after every epoch (atomically) and OUT/log.json, OUT/log.csv.")
+                       description="Train a model of steerable.models on rotated MNIST, or the task --task NAME "
+                                   "('steerable tasks' lists them). Writes OUT/checkpoint.pt after every epoch "
+                                   "(atomically) and OUT/log.json, OUT/log.csv.")
     _add_train_options(p)
+    _add_task_options(p)
     p.add_argument("--seed", type=_nonneg_int, help="seed of initialisation and data order (default 0)")
     p.add_argument("--out", help="run folder (default out/MODEL-seedSEED)")
     again = p.add_mutually_exclusive_group()
@@ -575,6 +774,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "with a larger --epochs, extend a finished run")
     again.add_argument("--overwrite", action="store_true", help="start again even if --out holds a checkpoint")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("tasks", help="list the tasks 'steerable train --task' knows",
+                       description="The tasks of steerable.training (name and one line each); train one with "
+                                   "'steerable train --task NAME'.")
+    p.set_defaults(func=cmd_tasks)
 
     p = sub.add_parser("evaluate", help="test accuracy and invariance of the logits under rotations",
                        description="Test accuracy, and the relative change of the logits when the input is rotated "
@@ -619,8 +823,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("plot", help="accuracy curves and invariance-vs-angle figures (PNG)",
-                       description="OUT/accuracy.png from each run's log.json; OUT/invariance.png from each run's "
-                                   "eval.json (written by 'steerable evaluate').")
+                       description="OUT/accuracy.png from each rotated-MNIST run's log.json; OUT/invariance.png from "
+                                   "each run's eval.json (written by 'steerable evaluate'); OUT/history.png (every "
+                                   "metric per epoch) from the runs of other tasks.")
     p.add_argument("runs", nargs="+", help="run folders")
     p.add_argument("--out", help="folder of the figures (default: the folder holding the first run, e.g. out/demo "
                                  "for out/demo/c8; the README's figures: --out docs)")
@@ -644,7 +849,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def option_name(name: str) -> str:
+    """The command-line option of the Python argument ``name`` of the library.
+
+    >>> option_name("batch_size"), option_name("out")
+    ('--batch-size', '--out')
+    """
+    return "--" + name.replace("_", "-")
+
+
 def _one_line(e: BaseException) -> str:
+    from steerable.training import ConfigError, NoCheckpointError
+
+    if isinstance(e, (ConfigError, NoCheckpointError)):  # the library names Python arguments: say options
+        return e.render(option_name).strip().splitlines()[0]
     if isinstance(e, OSError) and e.strerror and e.filename:
         return f"{e.strerror}: {e.filename}"
     text = str(e).strip() or type(e).__name__

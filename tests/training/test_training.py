@@ -115,9 +115,9 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path):
     assert [f for f in os.listdir(part_out) if f.endswith(".tmp")] == []  # atomic writes leave no debris
 
     # an explicit value that contradicts the checkpoint is refused; an omitted one is taken from it
-    with pytest.raises(CheckpointError, match="--lr"):
+    with pytest.raises(CheckpointError, match="lr=0.1 differs"):
         train(TrainConfig(**dict(cfg, lr=0.1), out=part_out, resume=True))
-    with pytest.raises(ValueError, match="--resume"):
+    with pytest.raises(ValueError, match="pass resume=True"):
         train(TrainConfig(**cfg, out=part_out))  # neither --resume nor --overwrite
     resumed = train(TrainConfig(out=part_out, resume=True, device="cpu", progress=False))
     assert resumed.start_epoch == 1 and resumed.config.width == 0.25
@@ -150,7 +150,7 @@ def test_more_epochs_extend_a_finished_run_exactly(tmp_path):
     a_out, b_out = str(tmp_path / "a"), str(tmp_path / "b")
     shutil.copytree(one, a_out)
     shutil.copytree(one, b_out)
-    with pytest.raises(CheckpointError, match="--width 0.5 differs"):  # other plan values still may not change
+    with pytest.raises(CheckpointError, match="width=0.5 differs"):  # other plan values still may not change
         train(TrainConfig(out=a_out, resume=True, epochs=3, width=0.5, device="cpu", progress=False))
     a = train(TrainConfig(out=a_out, resume=True, epochs=3, device="cpu", progress=False))
     assert a.start_epoch == 1 and [h["epoch"] for h in a.history] == [1, 2, 3]
@@ -173,11 +173,11 @@ def test_more_epochs_extend_a_finished_run_exactly(tmp_path):
 
 
 def test_resume_without_checkpoint_and_resume_with_overwrite_are_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="--resume: no checkpoint"):
+    with pytest.raises(FileNotFoundError, match="resume=True: no checkpoint"):
         train(TrainConfig(**TINY, epochs=1, out=str(tmp_path / "empty"), resume=True))
     with pytest.raises(ValueError, match="exclude each other"):
         train(TrainConfig(**TINY, epochs=1, out=str(tmp_path / "x"), resume=True, overwrite=True))
-    with pytest.raises(ValueError, match=r"--epochs: expected an integer > 0, got 0"):
+    with pytest.raises(ValueError, match=r"^epochs: expected an integer > 0, got 0"):
         train(TrainConfig(**dict(TINY, epochs=0)))
 
 

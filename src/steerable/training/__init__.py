@@ -1,10 +1,29 @@
-"""Training, evaluation, export, int8 quantisation and plots for the models of
-``steerable.models`` on rotated MNIST; the machinery behind the ``steerable`` command.
+"""Training for any model and task: :class:`Trainer` (loss, metrics, optimiser and schedule
+factories, callbacks, checkpoints with exact resume, DDP under ``torchrun``, JSON/CSV logs,
+plots), tasks built by name (:func:`fit_task`: ``rotated_mnist``, ``tetris``, ``dipole``), and the
+evaluation, export and int8 quantisation behind the ``steerable`` command.
 
->>> from steerable.training import TrainConfig
->>> TrainConfig(model="c8", epochs=3).resolved().epochs
-3
+A tiny model on a tiny data set, checkpointed into a run folder and extended by two epochs:
+
+>>> import tempfile, torch
+>>> from steerable.training import EarlyStopping, Trainer, accuracy
+>>> g = torch.Generator().manual_seed(0)
+>>> x = torch.randn(96, 2, generator=g); y = (x.sum(1) > 0).long()
+>>> data = torch.utils.data.TensorDataset(x, y)
+>>> out = tempfile.mkdtemp()
+>>> def run(epochs, **kw):
+...     return Trainer(torch.nn.Linear(2, 2), data, loss=torch.nn.functional.cross_entropy,
+...                    metrics={"acc": accuracy}, eval_data=data, epochs=epochs, batch_size=16, lr=0.5,
+...                    callbacks=[EarlyStopping("test_loss", patience=2)], out=out, device="cpu",
+...                    progress=False, **kw).fit()
+>>> first = run(2)
+>>> more = run(4, resume=True)
+>>> more.start_epoch, [r["epoch"] for r in more.history], more.last["test_acc"] > 0.9
+(2, [1, 2, 3, 4], True)
+>>> import csv; next(csv.reader(open(out + "/log.csv")))
+['epoch', 'train_loss', 'train_acc', 'test_loss', 'test_acc', 'lr', 'seconds']
 """
+from ._callbacks import Callback, EarlyStopping, LambdaCallback
 from ._checkpoint import (
     CheckpointError,
     atomic_torch_save,
@@ -16,7 +35,17 @@ from ._checkpoint import (
     restore_rng_state,
     strip_ddp_prefix,
 )
-from ._distributed import DistContext, find_free_port, init_distributed
+from ._distributed import (
+    DistContext,
+    all_gather_object,
+    all_reduce_sum,
+    barrier,
+    broadcast_object,
+    cleanup,
+    find_free_port,
+    init_distributed,
+)
+from ._errors import Arg, ConfigError, NoCheckpointError
 from ._evaluate import (
     accuracy_of,
     angle_invariance,
@@ -25,7 +54,9 @@ from ._evaluate import (
     rot90_invariance,
     rotate_batch,
 )
-from ._plot import plot_accuracy, plot_invariance
+from ._logs import history_columns, write_logs
+from ._metrics import MetricTotals, accuracy, cosine_error, squared_error
+from ._plot import plot_accuracy, plot_history, plot_invariance
 from ._quantize import (
     export_model,
     load_saved,
@@ -34,13 +65,24 @@ from ._quantize import (
     save_module,
     save_torchscript,
 )
+from ._schedule import BatchNormWarmup, constant_schedule, cosine_schedule
+from ._task import Task, build_task, describe_tasks, fit_task, get_task, register_task, task_names, unregister_task
+from ._task_dipole import DipoleNet, DipoleTask
+from ._task_mnist import RotatedMNISTTask
+from ._task_tetris import PlainTetrisCNN, TetrisNet, TetrisTask
 from ._train import PLAN_DEFAULTS, TrainConfig, TrainResult, load_data, train
+from ._trainer import FitResult, Trainer
 
 __all__ = [
-    "CheckpointError", "DistContext", "PLAN_DEFAULTS", "TrainConfig", "TrainResult",
-    "accuracy_of", "angle_invariance", "atomic_torch_save", "atomic_write", "capture_rng_state",
-    "evaluate_model", "export_model", "find_free_port", "init_distributed", "load_checkpoint",
-    "load_data", "load_model_state", "load_saved", "max_relative_difference", "model_from_checkpoint",
-    "plot_accuracy", "plot_invariance", "predict_logits", "quantize_int8", "restore_rng_state",
-    "rot90_invariance", "rotate_batch", "save_module", "save_torchscript", "strip_ddp_prefix", "train",
+    "Arg", "BatchNormWarmup", "Callback", "CheckpointError", "ConfigError", "DipoleNet", "DipoleTask", "DistContext",
+    "EarlyStopping", "FitResult", "LambdaCallback", "MetricTotals", "NoCheckpointError", "PLAN_DEFAULTS",
+    "PlainTetrisCNN", "RotatedMNISTTask", "Task", "TetrisNet", "TetrisTask", "TrainConfig", "TrainResult", "Trainer",
+    "accuracy", "accuracy_of", "all_gather_object", "all_reduce_sum", "angle_invariance", "atomic_torch_save",
+    "atomic_write", "barrier", "broadcast_object", "build_task", "capture_rng_state", "cleanup", "constant_schedule",
+    "cosine_error", "cosine_schedule", "describe_tasks", "evaluate_model", "export_model", "find_free_port",
+    "fit_task", "get_task", "history_columns", "init_distributed", "load_checkpoint", "load_data",
+    "load_model_state", "load_saved", "max_relative_difference", "model_from_checkpoint", "plot_accuracy",
+    "plot_history", "plot_invariance", "predict_logits", "quantize_int8", "register_task", "restore_rng_state",
+    "rot90_invariance", "rotate_batch", "save_module", "save_torchscript", "squared_error", "strip_ddp_prefix",
+    "task_names", "train", "unregister_task", "write_logs",
 ]

@@ -3,13 +3,16 @@
 A checkpoint is a plain dict (loadable with ``torch.load(..., weights_only=True)``)::
 
     format, version            'steerable-checkpoint', 1
-    model                      {'name', 'n_classes', 'width', 'in_channels', 'group_name'}
+    task                       the task's name (``steerable.training.task_names``), if trained as a task
+    model                      what the task says of its model; rotated MNIST:
+                               {'name', 'n_classes', 'width', 'in_channels', 'group_name'}
     model_state                state_dict without DDP's 'module.' prefix
     optimizer_state, scheduler_state
     epoch                      number of completed epochs
     rng                        per-rank RNG states (torch, cuda, numpy, python) at the epoch's end
-    args                       the training plan (see ``TrainConfig``)
-    history                    one dict per completed epoch (losses, accuracies, lr, seconds)
+    args                       the training plan (epochs, batch_size, lr, ..., the task's options)
+    history                    one dict per completed epoch (losses, metrics, lr, seconds)
+    callbacks, stopped         the callbacks' states; whether a callback ended the run
 
 >>> import tempfile, os
 >>> d = tempfile.mkdtemp()
@@ -31,13 +34,16 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ._errors import ConfigError
+
 FORMAT = "steerable-checkpoint"
 VERSION = 1
 _REQUIRED = ("model", "model_state", "epoch", "args", "history")
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used: corrupt, foreign, or from another model."""
+class CheckpointError(ConfigError):
+    """A checkpoint that cannot be used: corrupt, foreign, from another model, or contradicting the
+    arguments of the run that resumes it (a ``ValueError``)."""
 
 
 def atomic_write(path: str, write: Callable[[io.BufferedWriter], None]) -> None:
@@ -190,15 +196,25 @@ def check_model_name(ckpt: dict, expected: str | None) -> None:
 
 
 def model_from_checkpoint(ckpt: dict, expected_model: str | None = None) -> torch.nn.Module:
-    """Rebuild the model a checkpoint was trained with and load its weights (eval mode, CPU)."""
+    """Rebuild the model a checkpoint was trained with and load its weights (eval mode, CPU).
+
+    Rotated-MNIST checkpoints rebuild their zoo model; those of another task ask the task
+    (:func:`steerable.training.build_task` with the checkpoint's plan) to build it.
+    """
     from steerable.models import build_model
 
     check_model_name(ckpt, expected_model)
     spec = ckpt["model"]
+    task = ckpt.get("task", "rotated_mnist")
     try:
-        model = build_model(spec["name"], n_classes=spec["n_classes"], width=spec["width"],
-                            in_channels=spec["in_channels"])
-    except (ValueError, TypeError) as e:
+        if task != "rotated_mnist":
+            from ._task import build_task
+
+            model = build_task(task, **ckpt["args"]).build_model()
+        else:
+            model = build_model(spec["name"], n_classes=spec["n_classes"], width=spec["width"],
+                                in_channels=spec["in_channels"])
+    except (ValueError, TypeError, KeyError) as e:
         raise CheckpointError(f"{ckpt.get('path', 'checkpoint')}: cannot rebuild model {spec!r}: {e}") from None
     load_model_state(model, ckpt["model_state"], where=ckpt.get("path", "checkpoint"))
     return model.eval()

@@ -20,6 +20,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from ._errors import Arg, ConfigError
+
 
 @dataclass(frozen=True)
 class DistContext:
@@ -44,12 +46,13 @@ class DistContext:
 def resolve_device(request: str, local_rank: int = 0) -> torch.device:
     """``'cpu'``, ``'cuda'`` or ``'auto'`` (cuda when available) → a ``torch.device``."""
     if request not in ("cpu", "cuda", "auto"):
-        raise ValueError(f"--device: expected 'cpu', 'cuda' or 'auto', got {request!r}")
+        raise ConfigError(Arg("device"), f": expected 'cpu', 'cuda' or 'auto', got {request!r}")
     if request == "auto":
         request = "cuda" if torch.cuda.is_available() else "cpu"
     if request == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError("--device cuda: CUDA is not available on this machine (use --device cpu)")
+            raise ConfigError(Arg("device", "cuda"), ": CUDA is not available on this machine (use ",
+                              Arg("device", "cpu"), ")")
         return torch.device("cuda", local_rank % torch.cuda.device_count())
     return torch.device("cpu")
 
@@ -65,7 +68,13 @@ def _env_int(name: str, default: int) -> int:
 
 
 def init_distributed(device: str = "auto") -> DistContext:
-    """Start the process group if ``torchrun`` (or the caller) set ``WORLD_SIZE`` > 1."""
+    """Start the process group if ``torchrun`` (or the caller) set ``WORLD_SIZE`` > 1.
+
+    ``device``: ``'cpu'``, ``'cuda'`` (rank ``LOCAL_RANK``'s GPU) or ``'auto'`` (cuda if available).
+
+    >>> init_distributed("cpu").distributed
+    False
+    """
     world_size = _env_int("WORLD_SIZE", 1)
     rank = _env_int("RANK", 0)
     local_rank = _env_int("LOCAL_RANK", rank)
@@ -86,13 +95,23 @@ def init_distributed(device: str = "auto") -> DistContext:
 
 
 def cleanup_distributed(ctx: DistContext) -> None:
-    """Tear down the process group started by :func:`init_distributed` (no-op otherwise)."""
+    """Tear down the process group started by :func:`init_distributed` (no-op otherwise).
+
+    >>> cleanup_distributed(init_distributed("cpu"))
+    """
     if ctx.distributed and ctx.owns_group and dist.is_initialized():
         dist.destroy_process_group()
 
 
+cleanup = cleanup_distributed  # the public name (steerable.training.cleanup)
+
+
 def all_reduce_sum(ctx: DistContext, values: list[float]) -> list[float]:
-    """Sum a list of numbers over all ranks (float64, on the rank's device)."""
+    """Sum a list of numbers over all ranks (float64, on the rank's device).
+
+    >>> all_reduce_sum(DistContext(), [1, 2.5])
+    [1.0, 2.5]
+    """
     if not ctx.distributed:
         return [float(v) for v in values]
     t = torch.tensor(values, dtype=torch.float64, device=ctx.device)
@@ -101,7 +120,11 @@ def all_reduce_sum(ctx: DistContext, values: list[float]) -> list[float]:
 
 
 def broadcast_object(ctx: DistContext, obj: Any = None, src: int = 0) -> Any:
-    """Rank ``src``'s ``obj`` on every rank (pickled; tensors come back on the CPU)."""
+    """Rank ``src``'s ``obj`` on every rank (pickled; tensors come back on the CPU).
+
+    >>> broadcast_object(DistContext(), {"a": 1})
+    {'a': 1}
+    """
     if not ctx.distributed:
         return obj
     box = [obj if ctx.rank == src else None]
@@ -110,7 +133,11 @@ def broadcast_object(ctx: DistContext, obj: Any = None, src: int = 0) -> Any:
 
 
 def all_gather_object(ctx: DistContext, obj: Any) -> list:
-    """Every rank's ``obj``, in rank order, on every rank."""
+    """Every rank's ``obj``, in rank order, on every rank.
+
+    >>> all_gather_object(DistContext(), 3)
+    [3]
+    """
     if not ctx.distributed:
         return [obj]
     out: list = [None] * ctx.world_size
@@ -119,6 +146,10 @@ def all_gather_object(ctx: DistContext, obj: Any) -> list:
 
 
 def barrier(ctx: DistContext) -> None:
+    """Wait until every rank gets here (no-op in a single process).
+
+    >>> barrier(DistContext())
+    """
     if ctx.distributed:
         dist.barrier()
 

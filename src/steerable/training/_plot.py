@@ -32,6 +32,57 @@ def _save(fig, path: str) -> None:
     atomic_write(path, lambda f: fig.savefig(f, format=fmt, dpi=120, bbox_inches="tight"))
 
 
+def _metric_names(history: list) -> list[str]:
+    """The metrics of a history: ``loss`` first, then every ``SET_NAME`` column's NAME, in order."""
+    names: list[str] = []
+    for row in history:
+        for k in row:
+            if "_" in k and k not in ("epoch", "lr", "seconds"):
+                m = k.split("_", 1)[1]
+                if m not in names and isinstance(row[k], (int, float)):
+                    names.append(m)
+    return sorted(names, key=lambda m: m != "loss")
+
+
+def plot_history(runs: Sequence[tuple[str, list]], path: str, metrics: Sequence[str] | None = None,
+                 title: str | None = None) -> str:
+    """One panel per metric (``loss``, ``acc``, ``cos_err``...) against the epoch: a line per run
+    and data set (``train`` dashed, evaluation sets solid), for any task's history.
+
+    ``runs``: ``[(label, history)]`` with ``history`` the list of per-epoch dicts of ``log.json``;
+    ``metrics``: the metric names to draw (default: all of the first run's).
+
+    >>> import os, tempfile
+    >>> hist = [{"epoch": e, "train_loss": 1 / e, "test_loss": 1.2 / e, "test_acc": 0.5 + e / 10} for e in (1, 2)]
+    >>> p = plot_history([("run", hist)], os.path.join(tempfile.mkdtemp(), "history.png"))
+    >>> open(p, "rb").read(4)[1:] == b"PNG"
+    True
+    """
+    if not runs:
+        raise ValueError("runs: expected at least one (label, history) pair, got none")
+    names = list(metrics) if metrics is not None else _metric_names(runs[0][1])
+    if not names:
+        raise ValueError("runs: the history has no metric columns (NAME_METRIC keys such as train_loss)")
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(names), figsize=(4.6 * len(names), 3.6), squeeze=False)
+    for ax, m in zip(axes[0], names):
+        for i, (label, hist) in enumerate(runs):
+            cols = [k for k in (hist[0] if hist else {}) if k.endswith("_" + m) and k.split("_", 1)[1] == m]
+            for k in cols:
+                rows = [r for r in hist if k in r]
+                split = k[: -len(m) - 1]
+                ax.plot([r["epoch"] for r in rows], [r[k] for r in rows], "--" if split == "train" else "-o",
+                        color=f"C{i}", ms=3, alpha=0.6 if split == "train" else 1.0, label=f"{label} {split}")
+        ax.set(xlabel="epoch", ylabel=m, title=m if title is None else f"{title}: {m}")
+        if m in ("loss", "mse") or m.endswith("_err"):
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    _save(fig, path)
+    plt.close(fig)
+    return path
+
+
 def plot_accuracy(runs: Sequence[tuple[str, list]], path: str) -> str:
     """Train/test accuracy and loss per epoch, one colour per run.
 

