@@ -498,8 +498,16 @@ def cmd_export(args) -> int:
 
 
 def cmd_quantize(args) -> int:
-    from steerable.training import accuracy_of, export_model, load_saved, predict_logits, quantize_int8, save_torchscript
-    from steerable.training._quantize import file_size_mb, quantization_engine, quiet_torch_deprecations, save_module
+    from steerable.training import (
+        accuracy_of,
+        export_model,
+        load_saved,
+        predict_logits,
+        quantize_int8,
+        save_torchscript,
+    )
+    from steerable.training._checkpoint import atomic_torch_save
+    from steerable.training._quantize import file_size_mb, quantization_engine, quiet_torch_deprecations
 
     model = resolve_model_name(args.model, None)
     ckpt_path = _checkpoint_path(args.checkpoint)
@@ -526,7 +534,7 @@ def cmd_quantize(args) -> int:
         acc_back = accuracy_of(predict_logits(back, x), y)
     fsize = os.path.join(folder, ".float-size-probe.pt")
     try:
-        save_module(plain.state_dict(), fsize)
+        atomic_torch_save(plain.state_dict(), fsize)
         mb_f = file_size_mb(fsize)
     finally:
         if os.path.exists(fsize):

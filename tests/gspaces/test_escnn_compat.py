@@ -201,7 +201,7 @@ def test_representation_registry_lists_built_representations():
     H = gs.fibergroup.subgroup(2)[0]
     ind = gs.induced_repr(2, H.irrep(1))
     names = gs.representations
-    assert names[q.name] is q and names[ind.name] is ind
+    assert names[q.name] == q and names[ind.name] == ind  # values: an equal one built earlier may be listed
     assert "regular" in names and "irrep_1" in names
     assert q.name in gspaces.rot2dOnR2(8).representations  # listed per fibre group, as in escnn
     assert q.name not in gspaces.rot2dOnR2(4).representations
@@ -230,6 +230,7 @@ def test_build_kernel_basis_delegates(monkeypatch):
                                   lambda: gspaces.flipRot2dOnR2(8).restrict((1, 4))[0]])
 def test_convolution_equivariant_under_the_new_flips(make):
     from steerable import nn
+    from steerable.testing import assert_equivariant
 
     gs = make()
     t_in = nn.FieldType(gs, [gs.regular_repr, gs.irrep(1, 1)])
@@ -237,10 +238,7 @@ def test_convolution_equivariant_under_the_new_flips(make):
     conv = nn.R2Conv(t_in, t_out, kernel_size=5, padding=2).eval()
     torch.manual_seed(0)
     x = t_in(torch.randn(2, t_in.size, 9, 9, dtype=conv.weights.dtype))
-    out = conv(x)
-    for g in gs.exact_testing_elements:
-        torch.testing.assert_close(conv(x.transform(g)).tensor, out.transform(g).tensor, atol=1e-4, rtol=1e-4)
-    assert len(gs.exact_testing_elements) >= 2
+    assert len(assert_equivariant(conv, inputs=x)) == len(gs.exact_testing_elements) >= 2
 
 
 def test_generic_constructor_has_escnn_signature():

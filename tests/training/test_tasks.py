@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from steerable.data import VoxelTetris, cube_rotations, random_rotations, rotate_voxels
+from steerable.testing import assert_equivariant, assert_invariant
 from steerable.training import (
     CheckpointError,
     ConfigError,
@@ -48,23 +49,18 @@ def test_tetris_model_is_invariant_under_the_24_cube_rotations():
     torch.manual_seed(0)
     net = TetrisNet(fields=1).eval()
     x = VoxelTetris(4, seed=3).voxels + 0.1 * torch.rand(4, 1, 7, 7, 7)
-    with torch.no_grad():
-        base = net(x)
-        for r in cube_rotations():
-            y = net(rotate_voxels(x, r))
-            assert (y - base).abs().max() <= 1e-5 * base.abs().max(), r.tolist()
+    results = assert_invariant(net, inputs=x, elements=list(cube_rotations()), in_action=rotate_voxels)
+    assert len(results) == 24
 
 
 def test_dipole_model_is_equivariant_under_rotations():
     torch.manual_seed(0)
-    net = DipoleNet(hidden=2).eval()
+    net = DipoleNet(hidden=2).eval().double()
     x = torch.randn(5, 6, 4, dtype=torch.float64)
-    net = net.double()
-    with torch.no_grad():
-        base = net(x)
-        for r in torch.as_tensor(random_rotations(4, seed=5)):
-            xr = torch.cat([x[..., :3] @ r.T, x[..., 3:]], -1)
-            assert (net(xr) - base @ r.T).abs().max() <= 1e-10 * base.abs().max()
+    rotations = list(torch.as_tensor(random_rotations(4, seed=5)))
+    assert_equivariant(net, inputs=x, elements=rotations, atol=0.0, rtol=1e-10,
+                       in_action=lambda x, r: torch.cat([x[..., :3] @ r.T, x[..., 3:]], -1),
+                       out_action=lambda y, r: y @ r.T)
 
 
 def test_tetris_learns_upright_and_classifies_rotated_pieces_alike():

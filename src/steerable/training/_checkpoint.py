@@ -46,10 +46,11 @@ class CheckpointError(ConfigError):
     arguments of the run that resumes it (a ``ValueError``)."""
 
 
-def atomic_write(path: str, write: Callable[[io.BufferedWriter], None]) -> None:
+def atomic_write(path: str, write: Callable[[io.BufferedWriter], object]) -> None:
     """Write ``path`` through a temporary file in the same folder, then rename it into place.
 
     A reader (or a resumed run after a crash) sees the old file or the new one, never half of one.
+    What ``write`` returns is ignored.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -102,6 +103,8 @@ def strip_ddp_prefix(state_dict: dict) -> dict:
 def capture_rng_state() -> dict:
     """This process's RNG states (torch CPU, CUDA, numpy, python), as weights-only-loadable data."""
     np_state = np.random.get_state()
+    if not isinstance(np_state, tuple):  # the legacy global generator is always MT19937
+        raise RuntimeError(f"numpy's global RNG state: expected the legacy tuple, got {type(np_state).__name__}")
     state = {
         "torch": torch.get_rng_state(),
         "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), int(np_state[2]),

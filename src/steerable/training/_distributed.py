@@ -86,7 +86,7 @@ def init_distributed(device: str = "auto") -> DistContext:
         torch.cuda.set_device(dev)
     owns = not dist.is_initialized()
     if owns:
-        kwargs = {"device_id": dev} if dev.type == "cuda" else {}
+        kwargs: dict[str, Any] = {"device_id": dev} if dev.type == "cuda" else {}
         dist.init_process_group(backend=backend, rank=rank, world_size=world_size, **kwargs)
     else:  # the caller started it: use its backend and leave it running afterwards
         backend = dist.get_backend()

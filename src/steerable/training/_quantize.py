@@ -43,9 +43,10 @@ def quiet_torch_deprecations():
 def export_model(model: torch.nn.Module) -> torch.nn.Module:
     """``model.export()`` in eval mode, on the CPU, with a clear error if there is none."""
     model = model.eval().cpu()
-    if not hasattr(model, "export"):
+    export = getattr(model, "export", None)
+    if not callable(export):
         raise TypeError(f"model: {type(model).__name__} has no export() method")
-    plain = model.export()
+    plain = export()
     if not isinstance(plain, torch.nn.Module):
         raise TypeError(f"{type(model).__name__}.export() returned {type(plain).__name__}, not a torch.nn.Module")
     return plain.eval()

@@ -12,6 +12,7 @@ schedule of its new length.
 from __future__ import annotations
 
 import math
+from typing import Protocol, cast
 
 import torch
 
@@ -62,6 +63,13 @@ def constant_schedule(optimizer: torch.optim.Optimizer, total_steps: int, start_
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0, last_epoch=int(start_step) - 1)
 
 
+class _TrackedNorm(Protocol):
+    """A batch norm that counts its steps: what :class:`BatchNormWarmup` adjusts."""
+
+    momentum: float
+    num_batches_tracked: torch.Tensor
+
+
 class BatchNormWarmup:
     """Debiased running statistics for the batch norms of ``model`` during training.
 
@@ -87,13 +95,14 @@ class BatchNormWarmup:
     """
 
     def __init__(self, model: torch.nn.Module):
-        self.modules = []
+        self.modules: list[tuple[_TrackedNorm, float]] = []
         for m in model.modules():
             nbt = getattr(m, "num_batches_tracked", None)
             mom = getattr(m, "momentum", None)
             if (isinstance(nbt, torch.Tensor) and isinstance(mom, float) and 0.0 < mom < 1.0
                     and getattr(m, "track_running_stats", False)):
-                self.modules.append((m, mom))
+                # checked just above: a float momentum and a num_batches_tracked tensor
+                self.modules.append((cast(_TrackedNorm, m), mom))
 
     def step(self) -> None:
         for m, base in self.modules:

@@ -163,7 +163,7 @@ def describe_tasks() -> list[tuple[str, str]]:
     return [(n, c.description) for n, c in _REGISTRY.items()]
 
 
-def get_task(name: str) -> type[Task]:
+def get_task(name: str | type[Task]) -> type[Task]:
     """The task class registered as ``name`` (``ConfigError`` naming the known tasks otherwise).
 
     >>> get_task("tetris").name
@@ -207,7 +207,7 @@ def fit_task(task: str | type[Task], *, out: str | None = None, resume: bool = F
         ckpt = open_run(out, resume, overwrite, ctx)
         plan = dict(explicit)
         if ckpt is not None:
-            where = ckpt.get("path", out)
+            where = str(ckpt.get("path", out))
             saved_task = ckpt.get("task", "rotated_mnist")
             if saved_task != cls.name:
                 from ._checkpoint import CheckpointError

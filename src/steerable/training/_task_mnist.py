@@ -10,6 +10,9 @@ is its plan plus the run options, and :func:`~steerable.training.train` runs it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
@@ -54,12 +57,13 @@ def load_data(plan) -> tuple:
     """(train dataset, test images, test labels) for a plan (a dict, or a resolved ``TrainConfig``)."""
     from steerable.data import RotatedMNIST
 
-    get = plan.get if isinstance(plan, dict) else (lambda k: getattr(plan, k))
+    get: Callable[[str], Any] = plan.get if isinstance(plan, dict) else (lambda k: getattr(plan, k))
     transform = None if get("transform") == "none" else get("transform")
     train_ds = RotatedMNIST("train", transform=transform, seed=get("data_seed"))
     test_ds = RotatedMNIST("test", transform=transform, seed=get("data_seed"))
     if get("limit"):
-        train_ds = torch.utils.data.Subset(train_ds, subset_indices(len(train_ds), get("limit"), get("data_seed")))
+        keep = subset_indices(len(train_ds), get("limit"), get("data_seed")).tolist()
+        train_ds = torch.utils.data.Subset(train_ds, keep)
     idx = subset_indices(len(test_ds), get("test_limit"), get("data_seed"))
     return train_ds, test_ds.images[idx], test_ds.labels[idx]
 

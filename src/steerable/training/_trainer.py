@@ -255,7 +255,9 @@ class Trainer:
         self.plan = plan
         # the state of a run in progress (set by fit)
         self.ctx: DistContext | None = None
-        self.optimizer = self.scheduler = None
+        self.optimizer: torch.optim.Optimizer | None = None
+        # what the scheduler factory returned: anything with step() (state_dict() optional)
+        self.scheduler: Any = None
         self.history: list = []
         self.epoch = 0
         self.should_stop = False
@@ -297,9 +299,21 @@ class Trainer:
             cleanup_distributed(ctx)
             self.ctx = None  # the process group is gone: later evaluate() calls run in this process alone
 
-    def _loader(self, epoch: int, sampler):
+    def _run_ctx(self) -> DistContext:
+        """The process context of the run in progress (set by :meth:`fit`)."""
+        if self.ctx is None:
+            raise RuntimeError("Trainer: no run in progress (fit() sets up the process context)")
+        return self.ctx
+
+    def _run_optimizer(self) -> torch.optim.Optimizer:
+        """The optimizer of the run in progress (built by :meth:`fit`)."""
+        if self.optimizer is None:
+            raise RuntimeError("Trainer: no run in progress (fit() builds the optimizer)")
+        return self.optimizer
+
+    def _loader(self, ctx: DistContext, epoch: int, sampler: torch.utils.data.DistributedSampler | None):
         if sampler is None:
-            return self.train_data(epoch, self.ctx.rank, self.ctx.world_size)
+            return self.train_data(epoch, ctx.rank, ctx.world_size)
         sampler.set_epoch(epoch)
         return self._dataloader
 
@@ -307,21 +321,21 @@ class Trainer:
         self.ctx = ctx
         if self.threads:
             torch.set_num_threads(self.threads)
-        sampler = None
+        sampler: torch.utils.data.DistributedSampler | None = None
         if isinstance(self.train_data, torch.utils.data.Dataset):
             if self.batch_size % ctx.world_size:
                 raise ConfigError(Arg("batch_size", self.batch_size),
                                   f" is not divisible by the {ctx.world_size} processes")
             sampler = torch.utils.data.DistributedSampler(self.train_data, num_replicas=ctx.world_size, rank=ctx.rank,
                                                           shuffle=True, seed=self.seed, drop_last=False)
-            kw = {} if self.collate_fn is None else {"collate_fn": self.collate_fn}
+            kw: dict[str, Any] = {} if self.collate_fn is None else {"collate_fn": self.collate_fn}
             self._dataloader = torch.utils.data.DataLoader(
                 self.train_data, batch_size=self.batch_size // ctx.world_size, sampler=sampler,
                 num_workers=self.workers, pin_memory=ctx.device.type == "cuda",
                 persistent_workers=self.workers > 0, **kw)
         start_epoch, history, stopped = 0, [], False
         if ckpt is not None:
-            where = ckpt.get("path", self.out)
+            where = str(ckpt.get("path", self.out))
             saved_task = ckpt.get("task")
             if self.task is not None and saved_task is not None and saved_task != self.task:
                 raise CheckpointError(f"{where} holds a run of task '{saved_task}', not '{self.task}'")
@@ -335,7 +349,7 @@ class Trainer:
             random.seed(self.seed)
         model = self.model.to(ctx.device)
         try:
-            steps_per_epoch = len(self._loader(start_epoch, sampler))
+            steps_per_epoch = len(self._loader(ctx, start_epoch, sampler))
         except TypeError:
             raise TypeError("train_data: the factory's batches need a len() (the schedule is set per step)") from None
         self.optimizer = optimizer = self.make_optimizer(list(model.parameters()))
@@ -360,7 +374,8 @@ class Trainer:
                 restore_rng_state(rngs[ctx.rank] if len(rngs) == ctx.world_size else rngs[0])
         del ckpt
         net = _wrap_ddp(model, ctx)
-        ckpt_path = os.path.join(self.out, CHECKPOINT_NAME) if self.out else None
+        out = self.out if self.out else None
+        ckpt_path = None if out is None else os.path.join(out, CHECKPOINT_NAME)
         self.history, self.should_stop = history, stopped
         for cb in self.callbacks:
             cb.on_fit_start(self)
@@ -372,7 +387,7 @@ class Trainer:
                 for cb in self.callbacks:
                     cb.on_epoch_start(self, epoch)
                 t0 = time.perf_counter()
-                train_row = self._train_epoch(net, self._loader(epoch, sampler), epoch, steps_per_epoch, warm_bn)
+                train_row = self._train_epoch(net, self._loader(ctx, epoch, sampler), epoch, steps_per_epoch, warm_bn)
                 _average_buffers(model, ctx)
                 row = {"epoch": epoch + 1, **train_row, **self.evaluate(model)}
                 row["lr"] = optimizer.param_groups[0]["lr"]
@@ -382,14 +397,14 @@ class Trainer:
                     cb.on_epoch_end(self, row)
                 self.should_stop = all_reduce_sum(ctx, [float(bool(self.should_stop))])[0] > 0
                 rngs = all_gather_object(ctx, capture_rng_state())
-                if ctx.is_main and ckpt_path is not None:
-                    self._save(ckpt_path, model, epoch + 1, rngs)
+                if ctx.is_main and out is not None:
+                    self._save(out, model, epoch + 1, rngs)
                 epoch += 1
         finally:
             if warm_bn is not None:
                 warm_bn.restore()
-        if ckpt_path is not None and ctx.is_main and start_epoch >= self.epochs:
-            write_logs(self.out, self._log_doc(), history)
+        if out is not None and ctx.is_main and start_epoch >= self.epochs:
+            write_logs(out, self._log_doc(), history)
         model.eval()
         result = FitResult(model=model, history=history, checkpoint=ckpt_path, start_epoch=start_epoch,
                            rank=ctx.rank, world_size=ctx.world_size, stopped=self.should_stop,
@@ -399,7 +414,7 @@ class Trainer:
         return result
 
     def _train_epoch(self, net, loader: Iterable, epoch: int, steps: int, warm_bn) -> dict:
-        ctx = self.ctx
+        ctx = self._run_ctx()
         net.train()
         totals = MetricTotals(self.metrics)
         show = self.progress and ctx.is_main
@@ -411,9 +426,9 @@ class Trainer:
             xb, yb = _to_device(xb, ctx.device), _to_device(yb, ctx.device)
             output = net(xb)
             loss = self.loss(output, yb)
-            self.optimizer.zero_grad(set_to_none=True)
+            self._run_optimizer().zero_grad(set_to_none=True)
             loss.backward()
-            self.optimizer.step()
+            self._run_optimizer().step()
             self.scheduler.step()
             lv = float(loss.detach())
             totals.update(output.detach(), yb, lv)
@@ -439,7 +454,7 @@ class Trainer:
         row = {}
         for name, data in self.eval_sets.items():
             idx = list(range(ctx.rank, len(data), ctx.world_size))
-            kw = {} if self.collate_fn is None else {"collate_fn": self.collate_fn}
+            kw: dict[str, Any] = {} if self.collate_fn is None else {"collate_fn": self.collate_fn}
             loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data, idx), batch_size=self.eval_batch_size,
                                                  shuffle=False, **kw)
             totals = MetricTotals(self.metrics)
@@ -457,21 +472,22 @@ class Trainer:
             doc = {"task": self.task, **doc}
         return doc
 
-    def _save(self, path: str, model: torch.nn.Module, epoch: int, rngs: list) -> None:
+    def _save(self, out: str, model: torch.nn.Module, epoch: int, rngs: list) -> None:
+        ctx = self._run_ctx()
         state = {
             "format": FORMAT, "version": VERSION, "model": self.model_spec,
             "model_state": {k: v.detach().cpu() for k, v in strip_ddp_prefix(model.state_dict()).items()},
-            "optimizer_state": _to_cpu(self.optimizer.state_dict()),
+            "optimizer_state": _to_cpu(self._run_optimizer().state_dict()),
             "scheduler_state": self.scheduler.state_dict() if hasattr(self.scheduler, "state_dict") else None,
             "epoch": epoch, "rng": rngs, "args": self.plan, "history": self.history,
             "callbacks": [cb.state_dict() for cb in self.callbacks], "stopped": bool(self.should_stop),
-            "run": {"workers": self.workers, "device": str(self.ctx.device), "world_size": self.ctx.world_size,
+            "run": {"workers": self.workers, "device": str(ctx.device), "world_size": ctx.world_size,
                     "torch": str(torch.__version__)},
         }
         if self.task is not None:
             state["task"] = self.task
-        atomic_torch_save(state, path)
-        write_logs(self.out, self._log_doc(), self.history)
+        atomic_torch_save(state, os.path.join(out, CHECKPOINT_NAME))
+        write_logs(out, self._log_doc(), self.history)
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -483,8 +499,9 @@ def _wrap_ddp(model: torch.nn.Module, ctx: DistContext) -> torch.nn.Module:
     # Bases are (non-persistent) buffers: broadcasting them at every step would be wasted
     # traffic, so buffers are not broadcast; BatchNorm statistics are averaged per epoch.
     ddp = torch.nn.parallel.DistributedDataParallel
-    no_sync = ({"forward_sync_buffers": False} if "forward_sync_buffers" in inspect.signature(ddp).parameters
-               else {"broadcast_buffers": False})  # the name changed in torch 2.13
+    no_sync: dict[str, Any] = ({"forward_sync_buffers": False}
+                               if "forward_sync_buffers" in inspect.signature(ddp).parameters
+                               else {"broadcast_buffers": False})  # the name changed in torch 2.13
     return ddp(model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None, **no_sync)
 
 
