@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["group", "gspaces", "kernels", "nn", "data"]
+__all__ = ["group", "gspaces", "kernels", "nn", "testing", "models", "training", "data"]
 
 
 def __getattr__(name: str):

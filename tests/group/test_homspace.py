@@ -5,8 +5,10 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 
 from steerable import group as sg
+from steerable.testing import assert_equivariant, matrix_action
 
 CASES = [
     (lambda: sg.so3_group(3), (False, -1)),   # the sphere
@@ -35,13 +37,14 @@ def test_harmonics_transform_correctly(factory, sid):
             # Frobenius reciprocity: m · type(ρ) = dim Hom_H(ψ, Res ρ)
             n_psi = rho.restrict(sid).irreps.count(psi.id)
             assert b.shape[1] * rho.sum_of_squares_constituents == n_psi * psi.sum_of_squares_constituents
-            for h in hs:
-                # f(g h) = f(g) ψ(h)
-                np.testing.assert_allclose(X.basis(g @ inclusion(h), rho.id, psi.id),
-                                           np.einsum("ajb,bc->ajc", b, psi(h)), atol=1e-9)
-            # left action: f(g' g) = ρ(g') f(g)
-            g2 = G.sample(seed=5)
-            np.testing.assert_allclose(X.basis(g2 @ g, rho.id, psi.id), np.einsum("ab,bjc->ajc", rho(g2), b), atol=1e-9)
+            f = lambda g_, rho=rho, psi=psi: torch.as_tensor(X.basis(g_, rho.id, psi.id))
+            # right action of H: f(g h) = f(g) ψ(h)
+            assert_equivariant(f, inputs=g, elements=hs, in_action=lambda g_, h: g_ @ inclusion(h),
+                               out_action=matrix_action(lambda h, psi=psi: np.asarray(psi(h)).T, axis=-1),
+                               atol=1e-9, rtol=0)
+            # left action of G: f(g' g) = ρ(g') f(g)
+            assert_equivariant(f, inputs=g, elements=[G.sample(seed=5)], in_action=lambda g_, g2: g2 @ g_,
+                               out_action=matrix_action(rho, axis=0), atol=1e-9, rtol=0)
 
 
 def test_frobenius_reciprocity_finite():

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
@@ -33,6 +34,7 @@ from steerable.group._so3_math import (
     wigner_D,
     wigner_D_upto,
 )
+from steerable.testing import assert_equivariant, matrix_action
 
 ATOL = 1e-12
 PHI = 0.5 * (1 + np.sqrt(5))
@@ -271,12 +273,12 @@ def test_wigner_homomorphism_orthogonality_equivariance(l):
     np.testing.assert_allclose(wigner_D(l, -a), Da, atol=ATOL)
     np.testing.assert_allclose(wigner_D(l, quat_inverse(a)), Da.transpose(0, 2, 1), atol=ATOL)
     np.testing.assert_allclose(wigner_D(l, [0, 0, 0, 1.0]), np.eye(2 * l + 1), atol=ATOL)
-    # Y_l(R x) = D^l(R) Y_l(x)
-    x = rng(13).standard_normal((7, 3))
+    # Y_l(R x) = D^l(R) Y_l(x), for the 100 rotations (element i acts by R[i] and Da[i])
+    x = torch.as_tensor(rng(13).standard_normal((7, 3)))
     R = quat_to_matrix(a)
-    Yx = real_spherical_harmonics(l, x)[:, l * l:]
-    YRx = real_spherical_harmonics(l, np.einsum("bij,nj->bni", R, x))[..., l * l:]
-    np.testing.assert_allclose(YRx, np.einsum("bij,nj->bni", Da, Yx), atol=ATOL)
+    assert_equivariant(lambda p: torch.as_tensor(real_spherical_harmonics(l, p.numpy())[:, l * l:]), inputs=x,
+                       elements=range(100), in_action=matrix_action(lambda i: R[i], axis=-1),
+                       out_action=matrix_action(lambda i: Da[i], axis=-1), atol=ATOL, rtol=0)
 
 
 def test_wigner_high_degree_and_upto():

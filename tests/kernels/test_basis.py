@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from steerable import gspaces
 from steerable.group import homomorphism_space
 from steerable.kernels import IrrepsPairBasis, SteerableKernelBasis, default_cutoff, harmonic_ids, harmonics
+from steerable.testing import assert_equivariant, kernel_action
 
 SPACES = {
     "rot2d_C4": lambda: gspaces.rot2dOnR2(4),
@@ -56,10 +58,6 @@ def _pairs(gs, L=3):
     return pairs
 
 
-def _base(gs, g):
-    return gs.basespace_matrices([g])[0]
-
-
 @pytest.mark.parametrize("name", list(SPACES))
 def test_kernel_constraint(name):
     gs = SPACES[name]()
@@ -74,11 +72,10 @@ def test_kernel_constraint(name):
         total += len(basis)
         if not len(basis):
             continue
-        k = basis.sample(pts)  # (nb, do, di, N)
-        for g in els:
-            kg = basis.sample(pts @ _base(gs, g).T)
-            rhs = np.einsum("pa,kabn,qb->kpqn", b(g), k, a(g))
-            np.testing.assert_allclose(kg, rhs, atol=1e-9)
+        # K(g·p) = ρ_out(g) K(p) ρ_in(g)⁻¹ on samples (nb, do, di, N)
+        assert_equivariant(lambda p, basis=basis: torch.as_tensor(basis.sample(p.numpy())), inputs=torch.as_tensor(pts),
+                           in_type=gs, out_action=kernel_action(a, b, in_axis=2, out_axis=1), elements=els,
+                           atol=1e-9, rtol=0)
     assert total > 0
 
 
@@ -144,10 +141,9 @@ def test_general_representations_and_attributes():
     rout = gs.fibergroup.quotient_representation((0, 2)) + gs.irrep(1, 1)
     b = SteerableKernelBasis(gs, rin, rout, rings=RINGS)
     pts = np.random.default_rng(0).normal(size=(15, 2))
-    k = b.sample(pts)
-    for g in gs.testing_elements:
-        kg = b.sample(pts @ _base(gs, g).T)
-        np.testing.assert_allclose(kg, np.einsum("pa,kabn,qb->kpqn", rout(g), k, rin(g)), atol=1e-9)
+    assert_equivariant(lambda p: torch.as_tensor(b.sample(p.numpy())), inputs=torch.as_tensor(pts), in_type=gs,
+                       out_action=kernel_action(rin, rout, in_axis=2, out_axis=1), elements=gs.testing_elements,
+                       atol=1e-9, rtol=0)
     attrs = b.attributes
     assert len(attrs) == len(b)
     assert {"in_irrep", "out_irrep", "radius", "frequency", "harmonic", "inner", "sigma"} <= set(attrs[0])

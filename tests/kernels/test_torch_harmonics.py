@@ -11,13 +11,14 @@ import pytest
 import torch
 
 from steerable import gspaces
-from steerable.group import so3_group
+from steerable.group import directsum, so3_group
 from steerable.group._so3_math import real_spherical_harmonics
 from steerable.kernels import IrrepsPairBasis, harmonics, make_cutoff
 from steerable.kernels._torch_harmonics import (
     harmonic_dims, harmonics_torch, pair_basis_coefficients, radial_harmonic_features,
     sample_pair_basis_torch, spherical_harmonics_torch,
 )
+from steerable.testing import assert_equivariant, kernel_action
 
 DT = torch.float64
 
@@ -105,13 +106,10 @@ def test_solid_harmonics_are_homogeneous_polynomials():
 def test_sh_equivariance_with_so3_irreps():
     G = so3_group(4)
     x = torch.tensor(_points(3)[5:])
-    for g in G.sample(3, seed=0):
-        R = torch.tensor(G.standard_representation(g))
-        y, yr = spherical_harmonics_torch(4, x), spherical_harmonics_torch(4, x @ R.T)
-        for l in range(5):
-            D = torch.tensor(G.irrep(l)(g))
-            sl = slice(l * l, (l + 1) ** 2)
-            torch.testing.assert_close(yr[:, sl], y[:, sl] @ D.T, atol=1e-12, rtol=0)
+    # Y(R x) = D(R) Y(x), degree by degree: the harmonics up to degree 4 form ⊕_l D_l
+    out = directsum([G.irrep(l) for l in range(5)])
+    assert_equivariant(lambda p: spherical_harmonics_torch(4, p), inputs=x, in_type=G.standard_representation,
+                       out_type=out, elements=G.sample(3, seed=0), atol=1e-12, rtol=0)
 
 
 def test_sh_float32_and_gradients():
@@ -241,11 +239,9 @@ def test_sample_pair_basis_float32_grad_and_equivariance():
     p = pts[:2].clone().requires_grad_(True)
     assert torch.autograd.gradcheck(lambda t: sample_pair_basis_torch(pb, t), (p,), fast_mode=True)
     # K(g x) = ψ_out(g) K(x) ψ_in(g)^T
-    g = G.sample(seed=3)
-    R = torch.tensor(gs.basespace_matrices([g])[0])
-    k, kr = sample_pair_basis_torch(pb, pts), sample_pair_basis_torch(pb, pts @ R.T)
-    do, di = torch.tensor(G.irrep(2)(g)), torch.tensor(G.irrep(1)(g))
-    torch.testing.assert_close(kr, torch.einsum("ab,kbcn,dc->kadn", do, k, di), atol=1e-12, rtol=0)
+    assert_equivariant(lambda p: sample_pair_basis_torch(pb, p), inputs=pts, in_type=gs,
+                       out_action=kernel_action(G.irrep(1), G.irrep(2), in_axis=2, out_axis=1),
+                       elements=[G.sample(seed=3)], atol=1e-12, rtol=0)
 
 
 def test_bad_input():

@@ -10,12 +10,14 @@ import warnings
 import pytest
 import torch
 
+from steerable import gspaces
 from steerable.models import (
     MODEL_NAMES, EquivariantCNN, EquivariantMobileNetV2, EquivariantWideResNet, PlainCNN, PlainResidual,
     build_model, count_parameters, plain_channels_for, plain_cnn_param_count, plain_width_for, regular_fields_for,
 )
 from steerable.models._e2cnn import symmetric_pool_window
 from steerable.nn.pooling._group import MaxPoolChannels
+from steerable.testing import assert_invariant, equivariance_errors
 
 EQUIVARIANT = ("c8", "c16", "d16", "d16c16", "wrn", "mobilenet")
 GROUP_NAMES = {"cnn": "none", "c8": "C8", "c16": "C16", "d16": "D16", "d16c16": "D16|C16", "wrn": "C8",
@@ -161,50 +163,37 @@ def test_export_is_independent_copy():
 
 
 # --------------------------------------------------------------------------------------- invariance
-def _rotations(x: torch.Tensor):
-    for k in (1, 2, 3):
-        yield f"rot90^{k}", torch.rot90(x, k, (2, 3))
-
-
-def _reflections(x: torch.Tensor):
-    yield "flip x", torch.flip(x, (3,))
-    yield "flip y", torch.flip(x, (2,))
-    yield "transpose", x.transpose(2, 3)
-    yield "flip∘rot90", torch.flip(torch.rot90(x, 1, (2, 3)), (3,))
+# images (B, 1, H, W) are trivial fields: the grid's exact rotations (C4) and also its reflections (D4)
+ROT90 = gspaces.rot2dOnR2(4).type(gspaces.rot2dOnR2(4).trivial_repr)
+D4 = gspaces.flipRot2dOnR2(4).type(gspaces.flipRot2dOnR2(4).trivial_repr)
 
 
 @pytest.mark.parametrize("name", EQUIVARIANT)
 def test_invariance_to_rot90(name):
-    model = _model(name)
-    x = _inputs(3)
-    with torch.no_grad():
-        ref = model(x)
-        for what, gx in _rotations(x):
-            _assert_close(model(gx), ref, 1e-5, f"{name} {what}")
+    assert len(assert_invariant(_model(name), inputs=_inputs(3), in_type=ROT90)) == 4
 
 
 @pytest.mark.parametrize("name", ["d16"])
 def test_invariance_to_reflections(name):
-    model = _model(name)
-    x = _inputs(3)
-    with torch.no_grad():
-        ref = model(x)
-        for what, gx in _reflections(x):
-            _assert_close(model(gx), ref, 1e-5, f"{name} {what}")
+    """The 4 reflections of the grid (flips of x and y, both diagonals) and the rotations."""
+    assert len(assert_invariant(_model(name), inputs=_inputs(3), in_type=D4)) == 8
 
 
 def test_rotation_models_are_not_reflection_invariant():
     """Sanity check that the invariance tests can fail: C8 and D16|C16 logits change under a flip,
     the plain CNN's under a rotation (inputs with a ramp, so that the transforms matter)."""
     x = _inputs(3) * torch.linspace(0.0, 1.0, SIZE) * torch.linspace(0.0, 1.0, SIZE)[:, None]
-    def changed(model, gx) -> float:
-        ref = model(x)
-        return ((model(gx) - ref).abs().max() / ref.abs().max()).item()
+    reflections = [g for g in D4.testing_elements if torch.det(torch.as_tensor(D4.gspace.basespace_matrix(g))) < 0]
+    assert len(reflections) == 4
 
-    with torch.no_grad():
-        for name in ("c8", "d16c16"):
-            assert changed(_model(name), torch.flip(x, (3,))) > 1e-3, name
-        assert changed(_model("cnn"), torch.rot90(x, 1, (2, 3))) > 1e-3
+    def changes(model, ftype, elements) -> list:
+        """max |f(g·x) − f(x)| / max |f(x)| for each g."""
+        return [e.error for e in equivariance_errors(model, inputs=x, in_type=ftype, out_action=lambda y, g: y,
+                                                     elements=elements)]
+
+    for name in ("c8", "d16c16"):
+        assert min(changes(_model(name), D4, reflections)) > 1e-3, name
+    assert min(changes(_model("cnn"), ROT90, ROT90.testing_elements[1:])) > 1e-3
 
 
 @pytest.mark.parametrize("name,kwargs", [("wrn", dict(group="D8", width=0.5)),
@@ -213,12 +202,7 @@ def test_rotation_models_are_not_reflection_invariant():
 def test_other_groups_invariance(name, kwargs):
     model = _model(name, **kwargs)
     assert model.group_name == kwargs["group"]
-    x = _inputs(2)
-    with torch.no_grad():
-        ref = model(x)
-        checks = list(_rotations(x)) + (list(_reflections(x)) if kwargs["group"].startswith("D") else [])
-        for what, gx in checks:
-            _assert_close(model(gx), ref, 1e-5, f"{name} {kwargs} {what}")
+    assert_invariant(model, inputs=_inputs(2), in_type=D4 if kwargs["group"].startswith("D") else ROT90)
 
 
 @pytest.mark.parametrize("size", [25, 31, 33])
@@ -226,11 +210,7 @@ def test_invariance_other_odd_sizes(size):
     """The pooling paddings follow ``input_size``: exact invariance on other odd sizes too."""
     torch.manual_seed(0)
     model = build_model("c8", width=0.25, input_size=size).eval()
-    x = torch.rand(2, 1, size, size)
-    with torch.no_grad():
-        ref = model(x)
-        for what, gx in _rotations(x):
-            _assert_close(model(gx), ref, 1e-5, f"c8 on {size}x{size} {what}")
+    assert_invariant(model, inputs=torch.rand(2, 1, size, size), in_type=ROT90)
 
 
 def test_strided_models_warn_on_asymmetric_sizes():

@@ -15,6 +15,7 @@ from steerable import group as sg
 from steerable import gspaces, nn
 from steerable.gspaces import grid_coordinates
 from steerable.nn import FieldType, GeometricTensor, tensor_directsum
+from steerable.testing import assert_equivariant, random_elements
 
 DT = torch.float64
 ATOL = 1e-10
@@ -649,8 +650,7 @@ def test_restrict_keeps_data():
     assert torch.equal(y.tensor, x.tensor)
     assert y.type == ft.restrict(sid)
     sub, inclusion, _ = ft.gspace.restrict(sid)
-    for h in sub.fibergroup.elements:
-        assert close(y.transform(h), x.transform(inclusion(h)))
+    assert_equivariant(lambda v: v.restrict(sid), inputs=x, elements=sub.fibergroup.elements, in_element=inclusion, atol=ATOL, rtol=0)
     # point clouds keep their coords
     pc = ft(rand(5, ft.size), rand(5, 2))
     pr = pc.restrict((0, 1))
@@ -809,9 +809,8 @@ def test_slicing_point_clouds():
 def test_sliced_fields_transform_like_the_original():
     ft = d4_type()
     x = ft(rand(2, ft.size, 4, 4))
-    for g in ft.testing_elements:
-        assert close(x[:, 1:4].transform(g), x.transform(g)[:, 1:4])
-        assert close(x.split([2])[1].transform(g), x.transform(g).split([2])[1])
+    assert_equivariant(lambda v: v[:, 1:4], inputs=x, atol=ATOL, rtol=0)
+    assert_equivariant(lambda v: v.split([2])[1], inputs=x, atol=ATOL, rtol=0)
 
 
 # =============================================================================================
@@ -864,9 +863,9 @@ def test_multiply_by_one_element_tensor():
 def test_arithmetic_is_equivariant():
     ft = d4_type()
     a, b = ft(rand(1, ft.size, 4, 4, seed=1)), ft(rand(1, ft.size, 4, 4, seed=2))
-    for g in ft.testing_elements:
-        assert close((a + b).transform(g), a.transform(g) + b.transform(g))
-        assert close((a - 2 * b).transform(g), a.transform(g) - b.transform(g) * 2)
+    assert_equivariant(lambda u, v: u + v, inputs=(a, b), atol=ATOL, rtol=0)
+    assert_equivariant(lambda u, v: u - 2 * v, inputs=(a, b), atol=ATOL, rtol=0)
+    assert_equivariant(lambda u, v: u - v * 2, inputs=(a, b), atol=ATOL, rtol=0)
 
 
 def test_arithmetic_incompatible():
@@ -929,10 +928,8 @@ def test_torch_cat_along_fields():
         assert isinstance(c, GeometricTensor)
         assert c.type == ta + tb
         assert torch.equal(c.tensor, torch.cat([a.tensor, b.tensor], 1))
-    c = torch.cat([a, b], dim=1)
-    for g in c.type.testing_elements:
-        assert close(c.transform(g), torch.cat([a.transform(g).tensor, b.transform(g).tensor], 1))
-        assert close(c.transform(g), torch.cat([a.transform(g), b.transform(g)], dim=1))
+    assert_equivariant(lambda u, v: torch.cat([u.tensor, v.tensor], 1), inputs=(a, b), out_type=ta + tb, atol=ATOL, rtol=0)
+    assert_equivariant(lambda u, v: torch.cat([u, v], dim=1), inputs=(a, b), atol=ATOL, rtol=0)
     three = torch.cat([a, b, a], dim=1)
     assert three.type == ta + tb + ta and three.shape[1] == 2 * ta.size + tb.size
 
@@ -959,18 +956,15 @@ def test_torch_cat_point_clouds_and_vectors():
         assert torch.equal(c.tensor, torch.cat([a.tensor, b.tensor], -1))
     with pytest.raises(ValueError, match="^dim"):
         torch.cat([a, b], dim=0)
-    g = gs.exact_testing_elements[5]
-    c = torch.cat([a, b], dim=1)
-    assert close(c.transform(g), torch.cat([a.transform(g).tensor, b.transform(g).tensor], -1))
-    assert close(c.transform(g).coords, a.transform(g).coords)
+    # the features and the points of the concatenation move as those of its parts
+    assert_equivariant(lambda u, v: torch.cat([u, v], dim=1), inputs=(a, b), elements=gs.exact_testing_elements[5:6], atol=ATOL, rtol=0)
 
     gv = vec_so3()
     va, vb = FieldType(gv, [gv.irrep(1)]), FieldType(gv, [gv.irrep(2)])
     x, y = va(rand(3, 3)), vb(rand(3, 5, seed=1))
     z = torch.cat([x, y], dim=1)
     assert z.type == va + vb and z.shape == (3, 8)
-    h = gv.fibergroup.sample()
-    assert close(z.transform(h), torch.cat([x.transform(h).tensor, y.transform(h).tensor], 1))
+    assert_equivariant(lambda u, v: torch.cat([u, v], dim=1), inputs=(x, y), elements=random_elements(gv, 1), atol=ATOL, rtol=0)
 
 
 def test_tensor_directsum():
@@ -984,8 +978,7 @@ def test_tensor_directsum():
     assert torch.equal(s.tensor, torch.cat([a.tensor, b.tensor], 1))
     assert tensor_directsum((a,)).type == ta
     assert nn.tensor_directsum is tensor_directsum
-    for g in gs.exact_testing_elements:
-        assert close(s.transform(g), tensor_directsum([a.transform(g), b.transform(g)]))
+    assert_equivariant(lambda u, v: tensor_directsum([u, v]), inputs=(a, b), elements=gs.exact_testing_elements, atol=ATOL, rtol=0)
     with pytest.raises(ValueError, match="^tensors"):
         tensor_directsum([])
     with pytest.raises(TypeError, match="^tensors"):

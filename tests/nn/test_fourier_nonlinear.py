@@ -25,6 +25,7 @@ from steerable.nn import GeometricTensor
 from steerable.nn.nonlinear._fourier import (
     FourierELU, FourierPointwise, FourierPointwiseExport, QuotientFourierELU, QuotientFourierPointwise,
 )
+from steerable.testing import assert_equivariant, equivariance_errors, random_elements
 
 FUNCS = ["p_relu", "p_elu", "p_sigmoid", "p_tanh"]
 
@@ -43,29 +44,12 @@ def _input(m, batch=2, dtype=torch.float32, seed=0):
     return torch.randn(*shape, generator=g, dtype=dtype)
 
 
-def _check_exact(m, atol=1e-5):
-    """module(g·x) == g·module(x) for every testing element (fibres and base space)."""
-    x = m.in_type(_input(m))
-    y = m(x)
-    scale = max(1.0, y.tensor.abs().max().item())
-    for g in m.in_type.testing_elements:
-        a = m(x.transform(g)).tensor
-        b = y.transform(g).tensor
-        err = (a - b).abs().max().item()
-        assert err <= atol * scale, f"{g}: {err:.3g}"
-
-
 def _fibre_error(m, n=8, batch=64, seed=0):
     """Mean over random g of ||f(ρ(g)x) − ρ(g)f(x)|| / ||f(x)|| (fibres only)."""
     G = m.in_type.gspace.fibergroup
     x = m.in_type(torch.randn(batch, m.in_type.size, generator=torch.Generator().manual_seed(seed)))
-    y = m(x)
-    errs = []
-    for g in G.sample(n, seed=seed + 1):
-        a = m(x.transform_fibers(g)).tensor
-        b = y.transform_fibers(g).tensor
-        errs.append(((a - b).norm() / b.norm()).item())
-    return float(np.mean(errs))
+    errs = equivariance_errors(m, inputs=x, elements=random_elements(G, n, seed + 1), fibers_only=True)
+    return float(np.mean([e.rel_norm for e in errs]))
 
 
 # ------------------------------------------------------------------------------------------
@@ -92,7 +76,7 @@ def test_finite_exact(name, function):
     gs = FINITE_SPACES[name]()
     m = FourierPointwise(gs, 2, _all(gs), function=function)
     assert len(m.grid) == gs.fibergroup.order()
-    _check_exact(m)
+    assert_equivariant(m, inputs=m.in_type(_input(m)))
 
 
 @pytest.mark.parametrize("name", ["C8onR2", "D4onR2", "octaOnR3", "R0_D3"])
@@ -102,16 +86,14 @@ def test_finite_exact_out_irreps(name):
     m = FourierELU(gs, 2, ids, out_irreps=ids[:2])
     assert m.out_type.size == 2 * sum(gs.fibergroup.irrep(*i).size ** 2 // gs.fibergroup.irrep(*i).sum_of_squares_constituents
                                       for i in ids[:2])
-    _check_exact(m)
+    assert_equivariant(m, inputs=m.in_type(_input(m)))
 
 
 def test_finite_fibre_exact_all_elements():
     gs = gspaces.no_base_space(octa_group())
     m = FourierPointwise(gs, 3, _all(gs), function="p_relu")
     x = m.in_type(torch.randn(4, m.in_type.size))
-    y = m(x)
-    for g in gs.fibergroup.elements:
-        assert torch.allclose(m(x.transform_fibers(g)).tensor, y.transform_fibers(g).tensor, atol=1e-5)
+    assert_equivariant(m, inputs=x, elements=gs.fibergroup.elements, fibers_only=True)
 
 
 @pytest.mark.parametrize("G", [cyclic_group(6), dihedral_group(3), tetra_group()], ids=["C6", "D3", "tetra"])
@@ -154,7 +136,7 @@ CLOSED_GRIDS = [
 def test_continuous_exact_on_closed_grid(name, make, L, args, kwargs):
     gs = make()
     m = FourierELU(gs, 2, L, *args, **kwargs)
-    _check_exact(m)
+    assert_equivariant(m, inputs=m.in_type(_input(m)))
 
 
 APPROX = [
@@ -215,9 +197,9 @@ def test_quotient_exact(name, make, sid, L, args):
     gs = make()
     irreps = _all(gs) if L is None else L
     m = QuotientFourierELU(gs, sid, 2, irreps, *args)
-    _check_exact(m)
+    assert_equivariant(m, inputs=m.in_type(_input(m)))
     mr = QuotientFourierPointwise(gs, sid, 1, irreps, *args, function="p_relu")
-    _check_exact(mr)
+    assert_equivariant(mr, inputs=mr.in_type(_input(mr)))
 
 
 @pytest.mark.parametrize("G,sid", [(cyclic_group(8), 2), (dihedral_group(4), (None, 4)), (octa_group(), (False, 3))],
@@ -414,10 +396,7 @@ def test_shapes_points_and_vectors():
     feats, coords = torch.randn(6, 20), torch.randn(6, 3)
     y = m(GeometricTensor(feats, m.in_type, coords))
     assert y.coords is coords and y.shape == (6, 20)
-    g = gs.fibergroup.grid("cube")[5]
-    a = m(GeometricTensor(feats, m.in_type, coords).transform(g))
-    b = y.transform(g)
-    assert torch.allclose(a.tensor, b.tensor, atol=1e-5) and torch.allclose(a.coords, b.coords)
+    assert_equivariant(m, inputs=GeometricTensor(feats, m.in_type, coords), elements=gs.fibergroup.grid("cube")[5:6])
     # 1-d vectors on no_base_space
     m0 = FourierELU(gspaces.no_base_space(cyclic_group(3)), 2, _all(gspaces.no_base_space(cyclic_group(3))))
     v = torch.randn(6)

@@ -16,6 +16,7 @@ from steerable import group as sg
 from steerable import gspaces
 from steerable.nn import FieldType, GeometricTensor
 from steerable.nn._linear import Linear
+from steerable.testing import assert_equivariant, random_elements
 
 _CACHE: dict = {}
 
@@ -52,31 +53,8 @@ def _types(G, kind):
             FieldType(gs, [irr[1], reg, triv, irr[-1], irr[1]]))
 
 
-def _check(lin: Linear, elements, batch=16, dtype=torch.float32):
-    x = torch.randn(batch, lin.in_type.size, dtype=dtype)
-    gx = GeometricTensor(x, lin.in_type)
-    y = lin(gx)
-    worst = 0.0
-    for g in elements:
-        a = lin(gx.transform(g)).tensor
-        b = y.transform(g).tensor
-        err = (a - b).abs().max().item()
-        scale = max(1.0, b.abs().max().item())
-        assert err <= 1e-5 * scale, (g, err, scale)
-        worst = max(worst, err / scale)
-    return worst
-
-
-def _check_batched(lin: Linear, elements, batch=8):
-    rin = torch.as_tensor(lin.in_type.fiber_representation.matrices(elements), dtype=torch.float32)
-    rout = torch.as_tensor(lin.out_type.fiber_representation.matrices(elements), dtype=torch.float32)
-    x = torch.randn(batch, lin.in_type.size)
-    with torch.no_grad():
-        y = lin(lin.in_type(x)).tensor
-        a = lin(lin.in_type(torch.einsum("gij,bj->gbi", rin, x).reshape(-1, x.shape[1]))).tensor
-        b = torch.einsum("gij,bj->gbi", rout, y).reshape(a.shape)
-    scale = max(1.0, b.abs().max().item())
-    assert (a - b).abs().max().item() <= 1e-5 * scale
+def _vectors(lin: Linear, batch: int = 16, dtype=torch.float32) -> GeometricTensor:
+    return lin.in_type(torch.randn(batch, lin.in_type.size, dtype=dtype))
 
 
 def test_check_equivariance_method():
@@ -94,12 +72,12 @@ def test_equivariance_random_elements(gname, kind):
     t_in, t_out = _types(G, kind)
     lin = Linear(t_in, t_out)
     assert lin.dimension > 0
-    elements = [G.sample() for _ in range(3)]
-    _check(lin, elements)
-    # all testing elements (every element of a finite group), batched: g·x = ρ(g) x on R^0
-    _check_batched(lin, list(t_in.testing_elements))
+    elements = random_elements(G, 3)
+    assert_equivariant(lin, inputs=_vectors(lin), elements=elements)
+    # all testing elements (every element of a finite group): g·x = ρ(g) x on R^0
+    assert_equivariant(lin, inputs=_vectors(lin, 8), elements=t_in.testing_elements)
     lin.eval()
-    _check(lin, elements[:1])
+    assert_equivariant(lin, inputs=_vectors(lin), elements=elements[:1])
 
 
 @pytest.mark.parametrize("gname", ["SO3", "C2xSO2", "D3"])
@@ -111,7 +89,7 @@ def test_float64(gname):
     x = torch.randn(5, t_in.size, dtype=torch.float64)
     y = lin(t_in(x))
     assert y.tensor.dtype == torch.float64 and lin.weights.dtype == torch.float64
-    _check(lin, [G.sample() for _ in range(3)], dtype=torch.float64)
+    assert_equivariant(lin, inputs=_vectors(lin, dtype=torch.float64), elements=random_elements(G, 3), rtol=1e-10)
     ref = lin.float()(t_in(x.float())).tensor
     torch.testing.assert_close(y.tensor.float(), ref, atol=1e-5, rtol=1e-5)
 
@@ -124,11 +102,10 @@ def test_matrix_is_intertwiner_exactly():
     with torch.no_grad():
         lin = Linear(t_in, t_out).double()
         m, _ = lin.expand_parameters()
-    m = m.numpy()
-    for g in [G.sample() for _ in range(3)]:
-        lhs = m @ t_in.fiber_representation(g)
-        rhs = t_out.fiber_representation(g) @ m
-        assert np.abs(lhs - rhs).max() < 1e-6 * max(1.0, np.abs(m).max())
+    # m ρ_in(g) = ρ_out(g) m: the map v -> m v is equivariant on every basis vector
+    assert_equivariant(lambda v: v @ m.T, inputs=torch.eye(t_in.size, dtype=torch.float64),
+                       in_type=t_in.fiber_representation, out_type=t_out.fiber_representation,
+                       elements=random_elements(G, 3), rtol=1e-10)
 
 
 def test_bias_only_on_trivial_irreps():
@@ -143,9 +120,8 @@ def test_bias_only_on_trivial_irreps():
         lin.bias.normal_()
         lin.weights.zero_()
     y = lin(t_in(torch.zeros(3, t_in.size))).tensor
-    # the bias alone is an invariant vector
-    for g in [G.sample() for _ in range(3)]:
-        torch.testing.assert_close(t_out.transform_fibers(y, g), y, atol=1e-5, rtol=0)
+    # the bias alone is an invariant vector: the constant map x -> bias is equivariant
+    assert_equivariant(lin, inputs=t_in(torch.randn(3, t_in.size)), elements=random_elements(G, 3), atol=1e-5, rtol=0)
     assert y.abs().sum() > 0
     # no trivial irrep in the output: no bias at all
     assert Linear(t_in, FieldType(gs, [G.irrep(1)])).bias is None
@@ -298,11 +274,8 @@ def test_linear_float64_exact_and_cache_follows_data_edits():
     t = FieldType(gs, [gs.irrep(l) for l in range(3)] * 2)
     lin = Linear(t, t).double().eval()
     x = torch.randn(4, t.size, dtype=torch.float64)
-    g = gs.fibergroup.sample(seed=1)
-    rho = torch.as_tensor(t.fiber_representation(g))
+    assert_equivariant(lin, inputs=t(x), elements=[gs.fibergroup.sample(seed=1)], atol=1e-12, rtol=0)
     with torch.no_grad():
-        err = (lin(t(x @ rho.T)).tensor - lin(t(x)).tensor @ rho.T).abs().max().item()
-        assert err < 1e-12
         before = lin(t(x)).tensor.clone()
         lin.weights.data.mul_(2.0)
         after = lin(t(x)).tensor

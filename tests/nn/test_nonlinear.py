@@ -32,6 +32,7 @@ from steerable.nn.nonlinear._norm import InducedNormNonLinearity, NormNonLineari
 from steerable.nn.nonlinear._pointwise import ELU, LeakyReLU, PointwiseNonLinearity, ReLU
 from steerable.nn.nonlinear._tensor_product import TensorProductModule, symmetric_quadratic_basis
 from steerable.nn.nonlinear._vectorfield import VectorFieldNonLinearity
+from steerable.testing import assert_equivariant, fibre_elements
 
 TOL32 = 1e-5
 TOL_FIBRE = 1e-4
@@ -239,33 +240,14 @@ def assert_close_scaled(a: torch.Tensor, b: torch.Tensor, tol: float, what: str 
     assert err <= tol * max(1.0, scale), f"{what}: max error {err:.3g} (output scale {scale:.3g}, tol {tol:g})"
 
 
-def fibre_elements(G, n_random: int = 4, n_finite: int = 12):
-    """Random elements of continuous groups; generators plus a fixed sample of finite ones
-    (every element when the group has at most ``n_finite``)."""
-    if G.continuous:
-        return G.sample(n_random, seed=123)
-    els = G.elements
-    if len(els) <= n_finite:
-        return els
-    pick = np.random.default_rng(0).choice(len(els), n_finite, replace=False)
-    return list(G.generators) + [els[i] for i in sorted(pick)]
-
-
 # ------------------------------------------------------------------------------ generic tests
 @pytest.mark.parametrize("name", CASE_IDS)
 def test_equivariance_grid(name):
     """f(g·x) == g·f(x) for every testing element (exact symmetries of the grid)."""
     m = build(name).eval()
-    xs = rand_inputs(m)
-    with torch.no_grad():
-        y = run(m, xs)
-        assert y.type == m.out_type
-        elements = m.out_type.testing_elements
-        assert len(elements) >= 1
-        for g in elements:
-            a = run(m, tuple(x.transform(g) for x in xs)).tensor
-            b = y.transform(g).tensor
-            assert_close_scaled(a, b, TOL32, f"{name} not equivariant to {g}")
+    elements = m.out_type.testing_elements
+    assert len(elements) >= 1
+    assert_equivariant(m, inputs=rand_inputs(m), elements=elements, rtol=TOL32)
 
 
 @pytest.mark.parametrize("name", CASE_IDS)
@@ -273,14 +255,9 @@ def test_equivariance_fibres(name):
     """Per-fibre modules: f(ρ(g)x) == ρ'(g)f(x) for all elements of finite groups and random
     elements of continuous ones (float32, 1e-4 relative for the float32-rounded fibre matrices)."""
     m = build(name).eval()
-    xs = rand_inputs(m, batch=3, seed=7)
     G = m.out_type.gspace.fibergroup
-    with torch.no_grad():
-        y = run(m, xs)
-        for g in fibre_elements(G):
-            a = run(m, tuple(x.transform_fibers(g) for x in xs)).tensor
-            b = y.transform_fibers(g).tensor
-            assert_close_scaled(a, b, TOL_FIBRE if G.continuous else TOL32, f"{name}: fibre check at {g}")
+    assert_equivariant(m, inputs=rand_inputs(m, batch=3, seed=7), elements=fibre_elements(G, seed=123),
+                       fibers_only=True, rtol=TOL_FIBRE if G.continuous else TOL32)
 
 
 @pytest.mark.parametrize("name", CASE_IDS)
@@ -308,9 +285,7 @@ def test_float64(name):
     with torch.no_grad():
         y = run(m, xs)
         assert y.tensor.dtype == torch.float64
-        g = m.out_type.testing_elements[-1]
-        a = run(m, tuple(x.transform(g) for x in xs)).tensor
-        assert_close_scaled(a, y.transform(g).tensor, 1e-10, f"{name}: float64 equivariance")
+    assert_equivariant(m, inputs=xs, elements=m.out_type.testing_elements[-1:], rtol=1e-10)
     # float64 agrees with float32
     m32 = build(name).eval()
     with torch.no_grad():
@@ -374,11 +349,7 @@ def test_point_cloud_coords_pass_through():
               TensorProductModule(t, ft("so3", irr("so3", 0, 2) + triv("so3", 2)))):
         out = m(x)
         assert out.coords is x.coords and out.shape == (6, m.out_type.size)
-        g = t.gspace.fibergroup.sample(seed=3)
-        a = m(x.transform(g))
-        b = out.transform(g)
-        assert torch.allclose(a.coords, b.coords)
-        assert_close_scaled(a.tensor, b.tensor, TOL_FIBRE, type(m).__name__)
+        assert_equivariant(m, inputs=x, elements=[t.gspace.fibergroup.sample(seed=3)], rtol=TOL_FIBRE)
 
 
 # ------------------------------------------------------------------------------ values
@@ -401,9 +372,7 @@ def test_pointwise_values_and_inplace():
     y = ReLU(t, inplace=True)(t(x2)).tensor
     assert torch.equal(x2, torch.relu(x)) and torch.equal(y, x2)
     assert ReLU(t, inplace=True).export().inplace
-    m = ReLU(t, inplace=True)
-    g = t.testing_elements[1]
-    assert torch.allclose(m(t(x.clone()).transform(g)).tensor, t(torch.relu(x)).transform(g).tensor, atol=1e-6)
+    assert_equivariant(ReLU(t, inplace=True), inputs=t(x.clone()), elements=t.testing_elements[1:2], atol=1e-6, rtol=0)
 
 
 def test_norm_values():
@@ -577,11 +546,10 @@ def test_tensor_product_values_and_basis():
                       (directsum([G.irrep(1), G.irrep(0)]), G.irrep(1))]:
         basis, iu, ju = symmetric_quadratic_basis(rin, rout)
         d = rin.size
-        for g in G.sample(3, seed=0):
-            x = np.random.default_rng(0).normal(size=d)
-            for b in basis:
-                f = lambda z: b @ (z[iu] * z[ju])  # noqa: E731
-                assert np.allclose(f(rin(g) @ x), rout(g) @ f(x), atol=1e-9)
+        x = torch.as_tensor(np.random.default_rng(0).normal(size=d))
+        for b in torch.as_tensor(basis):
+            assert_equivariant(lambda z, b=b, iu=iu, ju=ju: b @ (z[iu] * z[ju]), inputs=x, in_type=rin, out_type=rout,
+                               elements=G.sample(3, seed=0), atol=1e-9, rtol=0)
         hom = sg.homomorphism_space(rin.tensor(rin), rout)
         sym = (hom.reshape(-1, rout.size, d, d) + hom.reshape(-1, rout.size, d, d).transpose(0, 1, 3, 2)) / 2
         rank = np.linalg.matrix_rank(sym.reshape(len(sym), -1), tol=1e-8) if len(sym) else 0

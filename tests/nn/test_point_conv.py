@@ -19,6 +19,7 @@ from steerable.nn.init import deltaorthonormal_init, generalized_he_init
 from steerable.nn.point._point_conv import (
     ExportedPointConv, PointBasisExpansion, R2PointConv, R3PointConv, point_conv_rings, reference_offsets,
 )
+from steerable.testing import assert_equivariant, random_elements
 
 _CACHE: dict = {}
 
@@ -95,14 +96,6 @@ def _input(conv, n=30, seed=0, dtype=torch.float32):
     return GeometricTensor(x, conv.in_type, pos), ei
 
 
-def _rel(a, b):
-    return ((a - b).abs().max() / max(1.0, b.abs().max().item())).item()
-
-
-def _elements(G, n=4, seed=0):
-    return list(G.sample(n, seed=seed))
-
-
 # ---------------------------------------------------------------------------------------------
 # equivariance
 # ---------------------------------------------------------------------------------------------
@@ -116,24 +109,20 @@ def test_equivariance_random_elements(name, kind):
         with torch.no_grad():
             out = conv(x, ei)
             assert out.tensor.abs().max() > 1e-2 and out.coords is x.coords
-            for g in _elements(conv.in_type.gspace.fibergroup, seed=1):
-                a = conv(x.transform(g), ei).tensor
-                b = out.transform(g).tensor
-                assert _rel(a, b) <= tol, (name, kind, dtype, g, _rel(a, b))
-            # translations: only offsets matter
-            shift = torch.randn(1, conv._d, dtype=dtype) * 3
-            t = conv(GeometricTensor(x.tensor, x.type, x.coords + shift), ei).tensor
-            assert _rel(t, out.tensor) <= 10 * tol
+        # rotations (and relabelled points: the sum over the edges does not depend on their order)
+        assert_equivariant(conv, inputs=(x, ei), elements=random_elements(conv.in_type, 4, seed=1), rtol=tol,
+                           permute=True)
+        # translations: only offsets matter (the output's points move along)
+        move = lambda v, s: GeometricTensor(v.tensor, v.type, v.coords + s)
+        assert_equivariant(conv, inputs=(x, ei), elements=[torch.randn(1, conv._d, dtype=dtype) * 3],
+                           in_action=lambda xs, s, move=move: (move(xs[0], s), xs[1]), out_action=move, rtol=10 * tol)
 
 
 @pytest.mark.parametrize("name", ["C8", "D4", "octa"])
 def test_equivariance_all_elements_and_check_method(name):
     conv = _conv(name, "mixed", torch.float64).eval()
     x, ei = _input(conv, dtype=torch.float64)
-    with torch.no_grad():
-        out = conv(x, ei)
-        for g in conv.in_type.gspace.fibergroup.elements:
-            assert _rel(conv(x.transform(g), ei).tensor, out.transform(g).tensor) <= 1e-10
+    assert_equivariant(conv, inputs=(x, ei), elements=conv.in_type.gspace.fibergroup.elements, rtol=1e-10)
     errs = _conv(name, "mixed").check_equivariance()
     assert len(errs) > 1 and max(e for _, e in errs) < 1e-5
 
@@ -217,8 +206,7 @@ def test_groups():
         out2 = conv(GeometricTensor(x2, t_in, x.coords), ei).tensor
         torch.testing.assert_close(out2[:, :10], out[:, :10])  # group 0 does not see group 1
         assert not torch.allclose(out2[:, 10:], out[:, 10:])
-        for g in _elements(gs.fibergroup):
-            assert _rel(conv(x.transform(g), ei).tensor, conv(x, ei).transform(g).tensor) < 1e-10
+        assert_equivariant(conv, inputs=(x, ei), elements=random_elements(gs.fibergroup, 4), rtol=1e-10)
         k = conv.expand_filter(torch.randn(4, 2, dtype=torch.float64))
         assert k.shape == (4, 20, 20) and torch.all(k[:, :10, 10:] == 0) and torch.all(k[:, 10:, :10] == 0)
 

@@ -161,9 +161,11 @@ class EquivariantModule(torch.nn.Module):
 
         Passes where ``|f(g·x) − g·f(x)| <= atol·max(1, s) + rtol·|g·f(x)|`` elementwise (``s``
         the largest output magnitude). Returns ``[(element, max error / s)]``; with
-        ``assertion`` (default) raises AssertionError on the first failure. ``verbose`` logs the
-        errors (logger ``steerable.nn``). ``device``: where the input is created ('cpu' means
-        the module's own device).
+        ``assertion`` (default) raises AssertionError on the first failure, naming the element,
+        the error, the tolerance and the output / index / field where it failed. ``verbose`` logs
+        the errors (logger ``steerable.nn``). ``device``: where the input is created ('cpu' means
+        the module's own device). The comparison is :mod:`steerable.testing`'s (see
+        :func:`steerable.testing.assert_equivariant` for other inputs, actions and elements).
         """
         return self._check_equivariance(atol, rtol, assertion, verbose, device, x=x, spatial=spatial, batch=batch)
 
@@ -290,34 +292,21 @@ class EquivariantModule(torch.nn.Module):
                     note = (f" (note: the input's grid {tuple(_leaves(x)[0].shape[2:])} does not place every layer's "
                             "windows symmetrically)")
         gx = _pair_structure(types_, x)
-        out = self._check_call(gx)
+        from steerable.testing._check import failure_message, run
+        from steerable.testing._compare import escnn_criterion
+
+        pairs = [(g_in, g_out, g_out) for g_in, g_out in self._check_elements()]
+        criterion = escnn_criterion(atol, rtol)
+        results, _ = run(self._check_call, (gx,), pairs, criterion=criterion,
+                         fibers_only=getattr(self, "_fibers_only", False), stop_on_failure=assertion)
         errors = []
-        fibers_only = getattr(self, "_fibers_only", False)
-
-        def act(v, g):
-            return v.transform_fibers(g) if fibers_only else v.transform(g)
-
-        for g_in, g_out in self._check_elements():
-            a_all = _leaves(self._check_call(_map_structure(lambda v: act(v, g_in), gx)))
-            b_all = _leaves(_map_structure(lambda v: act(v, g_out), out))
-            worst, ok, err_abs, scale = 0.0, True, 0.0, 0.0
-            for a, b in zip(a_all, b_all):
-                a, b = a.tensor, b.tensor
-                sc = b.abs().max().item() if b.numel() else 0.0
-                e = (a - b).abs().max().item() if b.numel() else 0.0
-                tol = atol * max(1.0, sc) + rtol * b.abs()
-                if not bool(((a - b).abs() <= tol).all()):
-                    ok = False
-                worst = max(worst, e / max(sc, 1e-12))
-                err_abs, scale = max(err_abs, e), max(scale, sc)
-            errors.append((g_out, worst))
+        for r in results:
+            errors.append((r.element, r.error))
             if verbose:
-                _log.info("%s: element %s, max error %.3g (output scale %.3g)", type(self).__name__, g_out, err_abs, scale)
-            if not ok and assertion:
-                raise AssertionError(
-                    f"{type(self).__name__} is not equivariant to {g_out}: max error {err_abs:.3g} "
-                    f"(output scale {scale:.3g}, atol={atol}, rtol={rtol}){note}"
-                )
+                _log.info("%s: element %s, max error %.3g (output scale %.3g) at %s", type(self).__name__, r.element,
+                          r.abs_error, r.scale, r.where)
+            if not r.passed and assertion:
+                raise AssertionError(failure_message(type(self).__name__, r, "equivariant", criterion, note))
         return errors
 
     def _param_dtype(self) -> torch.dtype:
