@@ -6,6 +6,7 @@ sample on points) on top of steerable's exact numpy machinery.
 [((0, 0), 0), ((1, 1), 1), ((1, 2), 2)]
 """
 from ._harmonics import harmonic_ids, harmonics
+from ._structure import BasisStructure
 from ._basis import (
     BasisElement, IrrepsPairBasis, default_cutoff, default_rings,
     harmonic_intertwiners, make_cutoff, restricted_harmonic,
@@ -40,7 +41,7 @@ from ._sparse import (
 __all__ = [
     # steerable's own (numpy) bases and harmonics
     "harmonics_torch", "sample_pair_basis_torch", "spherical_harmonics_torch",
-    "harmonic_ids", "harmonics", "BasisElement", "IrrepsPairBasis",
+    "harmonic_ids", "harmonics", "BasisElement", "IrrepsPairBasis", "BasisStructure",
     "default_cutoff", "default_rings", "harmonic_intertwiners", "make_cutoff", "restricted_harmonic",
     # escnn's interface
     "EmptyBasisException", "KernelBasis", "AdjointBasis", "UnionBasis",

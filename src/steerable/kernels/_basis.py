@@ -16,14 +16,19 @@ so finite, axial and product subgroups all get complete bases. General represent
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from steerable.group import Representation, homomorphism_space
 
 from ._harmonics import harmonic_ids, harmonics
+from ._structure import BasisStructure, StructureBuilder, irrep_offsets
+
+if TYPE_CHECKING:
+    from steerable.gspaces import GSpace
 
 _RES_CACHE: dict = {}
 #: an element whose samples satisfy Σ ‖B(x)‖² / d_out below this is treated as zero on the grid
@@ -108,12 +113,12 @@ class BasisElement:
 class IrrepsPairBasis:
     """The steerable basis of kernels from ψ_in to ψ_out (irreps of the fibre group)."""
 
-    gspace: object
+    gspace: GSpace
     in_id: tuple
     out_id: tuple
     rings: Sequence[float]
     sigmas: Sequence[float]
-    cutoff: Callable[[float], int]
+    cutoff: Callable[[float], int] | None  # None once __post_init__ has used it (so bases pickle)
     maximum_offset: int | None = None
     basis_filter: Callable[[dict], bool] | None = None
     elements: list = field(default_factory=list)
@@ -170,6 +175,20 @@ class IrrepsPairBasis:
             out[p : p + len(x)] = vals.reshape(len(x), self.d_out, self.d_in, n)
             p += len(x)
         return out
+
+    @property
+    def structure(self) -> BasisStructure:
+        """The elements as tensors (:class:`steerable.kernels.BasisStructure`; one block).
+
+        >>> from steerable import gspaces
+        >>> from steerable.kernels import IrrepsPairBasis, default_cutoff
+        >>> gs = gspaces.rot2dOnR2(4)
+        >>> pb = IrrepsPairBasis(gs, (1,), (1,), [0.0, 1.0], [0.6, 0.6], default_cutoff)
+        >>> s = pb.structure
+        >>> len(s) == len(pb), s.frequency.tolist() == [e.frequency for e in pb.elements]
+        (True, True)
+        """
+        return pair_basis_structure(self)
 
     def count_at_radius(self, r: float) -> int:
         return sum(1 for e in self.elements if abs(e.radius - r) < 1e-12)
@@ -233,6 +252,7 @@ class SteerableKernelBasis:
         self.cutoff = make_cutoff(frequencies_cutoff)
         self.pairs: dict = {}
         self.blocks: list = []  # (out slot offset, in slot offset, pair basis)
+        self._block_pos: list = []  # (out irrep position, in irrep position, pair basis), as blocks
         oo = np.cumsum([0] + [gspace.fibergroup.irrep(*i).size for i in out_repr.irreps])
         oi = np.cumsum([0] + [gspace.fibergroup.irrep(*i).size for i in in_repr.irreps])
         for a, ido in enumerate(out_repr.irreps):
@@ -243,9 +263,35 @@ class SteerableKernelBasis:
                                                       maximum_offset, basis_filter)
                 if len(self.pairs[key]):
                     self.blocks.append((oo[a], oi[b], self.pairs[key]))
+                    self._block_pos.append((a, b, self.pairs[key]))
 
     def __len__(self) -> int:
         return sum(len(p) for _, _, p in self.blocks)
+
+    @property
+    def structure(self) -> BasisStructure:
+        """The elements as tensors (:class:`steerable.kernels.BasisStructure`), in the order of
+        :attr:`attributes`; blocks at the irrep copies of the representations (irrep basis).
+
+        >>> from steerable import gspaces
+        >>> from steerable.kernels import SteerableKernelBasis
+        >>> gs = gspaces.rot2dOnR2(4)
+        >>> b = SteerableKernelBasis(gs, gs.regular_repr, gs.regular_repr, rings=[0, 1, 2])
+        >>> s = b.structure
+        >>> len(s) == len(b), s.shape, int(s.block_rows[:, 1].max())
+        (True, (4, 4), 4)
+        """
+        H = self.gspace.fibergroup
+        b = StructureBuilder((self.out_repr.size, self.in_repr.size))
+        oo = irrep_offsets(H, self.out_repr.irreps)
+        oi = irrep_offsets(H, self.in_repr.irreps)
+        local: dict = {}
+        for a, ib, pb in self._block_pos:
+            key = (pb.in_id, pb.out_id)
+            if key not in local:
+                local[key] = pair_basis_structure(pb)
+            b.add([(0, a, oo[a])], [(0, ib, oi[ib])], local[key])
+        return b.build()
 
     @property
     def attributes(self) -> list[dict]:
@@ -271,6 +317,29 @@ class SteerableKernelBasis:
         qo = np.asarray(self.out_repr.change_of_basis)
         qi = np.asarray(self.in_repr.change_of_basis_inv)
         return np.einsum("pa,kabn,bq->kpqn", qo, out, qi)
+
+
+def pair_basis_structure(pb) -> BasisStructure:
+    """The :class:`BasisStructure` of an irreps-pair basis (an :class:`IrrepsPairBasis` or any object
+    with ``gspace``, ``in_id``, ``out_id``, ``rings`` and ``elements`` of :class:`BasisElement`):
+    fields 0, one block ``(d_out, d_in)``; the ring index is the first ring with the element's
+    radius (as escnn's ``'radial_idx'``)."""
+    H = pb.gspace.fibergroup
+    po, pi = H.irrep(*pb.out_id), H.irrep(*pb.in_id)
+    b = StructureBuilder((po.size, pi.size))
+    b.irrep_code(tuple(pb.out_id), po.name)
+    b.irrep_code(tuple(pb.in_id), pi.name)
+    rings = list(pb.rings)
+    ring_of = {}
+    for e in pb.elements:
+        if e.radius not in ring_of:
+            ring_of[e.radius] = next((k for k, r in enumerate(rings) if r == e.radius), 0)
+    b.add_elements(
+        {"in_field": 0, "out_field": 0, "in_irrep": pb.in_id, "out_irrep": pb.out_id, "in_irrep_idx": 0,
+         "out_irrep_idx": 0, "harmonic": e.harmonic, "frequency": e.frequency, "ring": ring_of[e.radius],
+         "radius": e.radius, "sigma": e.sigma, "inner": e.inner, "rows": (0, po.size), "cols": (0, pi.size)}
+        for e in pb.elements)
+    return b.build()
 
 
 def escnn_attributes(el: BasisElement, d_out: int, d_in: int, radial_idx: int, d: int = 2) -> dict:

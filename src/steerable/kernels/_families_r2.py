@@ -12,7 +12,7 @@ exceeds the frequency of the subgroup irrep it restricts to by at most ``max_off
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Union
+from typing import Callable, List, Union
 
 import numpy as np
 
@@ -102,8 +102,8 @@ def kernels_on_point(in_repr: Representation, out_repr: Representation) -> Kerne
 
 
 def kernels_SO2_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                       sigma: Union[List[float], float], maximum_frequency: int = None,
-                       filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                       sigma: list[float] | float, maximum_frequency: int | None = None,
+                       filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """SO(2)-equivariant kernels on R^2 (``maximum_frequency`` defaults to the sum of the largest
     input and output frequencies).
 
@@ -123,8 +123,8 @@ def kernels_SO2_act_R2(in_repr: Representation, out_repr: Representation, radii:
 
 
 def kernels_O2_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                      sigma: Union[List[float], float], maximum_frequency: int = None, axis: float = np.pi / 2,
-                      adjoint: np.ndarray = None, filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                      sigma: list[float] | float, maximum_frequency: int | None = None, axis: float = np.pi / 2,
+                      adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """O(2)-equivariant kernels on R^2, the mirror across the line at angle ``axis``.
 
     >>> from steerable.group import o2_group
@@ -144,8 +144,8 @@ def kernels_O2_act_R2(in_repr: Representation, out_repr: Representation, radii: 
 
 def kernels_O2_subgroup_act_R2(in_repr: Representation, out_repr: Representation, sg_id, radii: List[float],
                                sigma: Union[List[float], float], maximum_frequency: int = 5,
-                               axis: float = np.pi / 2., adjoint: np.ndarray = None,
-                               filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                               axis: float = np.pi / 2., adjoint: np.ndarray | None = None,
+                               filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^2 equivariant to the subgroup ``sg_id`` of O(2) (escnn's O(2) subgroup ids).
 
     >>> from steerable.group import dihedral_group
@@ -170,7 +170,7 @@ def _o2_subgroup(in_repr, out_repr, sg_id, radii, sigma, maximum_frequency, axis
 
 def kernels_SO2_subgroup_act_R2(in_repr: Representation, out_repr: Representation, sg_id, radii: List[float],
                                 sigma: Union[List[float], float], maximum_frequency: int = 5,
-                                adjoint: np.ndarray = None, filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                                adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^2 equivariant to the subgroup ``sg_id`` of SO(2) (``N``: C_N, ``-1``: SO(2)).
 
     >>> from steerable.group import cyclic_group
@@ -194,8 +194,8 @@ def _so2_subgroup(in_repr, out_repr, sg_id, radii, sigma, maximum_frequency, adj
 
 
 def kernels_CN_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                      sigma: Union[List[float], float], maximum_frequency: int = None, max_offset: int = None,
-                      filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                      sigma: list[float] | float, maximum_frequency: int | None = None, max_offset: int | None = None,
+                      filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """C_N-equivariant kernels on R^2 (``maximum_frequency`` is required: escnn has no default).
 
     >>> from steerable.group import cyclic_group
@@ -212,9 +212,9 @@ def kernels_CN_act_R2(in_repr: Representation, out_repr: Representation, radii: 
 
 
 def kernels_DN_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                      sigma: Union[List[float], float], axis: float = np.pi / 2, maximum_frequency: int = None,
-                      max_offset: int = None, adjoint: np.ndarray = None,
-                      filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                      sigma: list[float] | float, axis: float = np.pi / 2, maximum_frequency: int | None = None,
+                      max_offset: int | None = None, adjoint: np.ndarray | None = None,
+                      filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """D_N-equivariant kernels on R^2, the mirror across the line at angle ``axis``.
 
     >>> from steerable.group import dihedral_group
@@ -231,8 +231,8 @@ def kernels_DN_act_R2(in_repr: Representation, out_repr: Representation, radii: 
 
 
 def kernels_Flip_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                        sigma: Union[List[float], float], axis: float = np.pi / 2, maximum_frequency: int = None,
-                        adjoint: np.ndarray = None, filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                        sigma: list[float] | float, axis: float = np.pi / 2, maximum_frequency: int | None = None,
+                        adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^2 equivariant to the reflection across the line at angle ``axis`` (C_2).
 
     >>> from steerable.group import cyclic_group
@@ -250,8 +250,8 @@ def kernels_Flip_act_R2(in_repr: Representation, out_repr: Representation, radii
 
 
 def kernels_Trivial_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                           sigma: Union[List[float], float], maximum_frequency: int = None,
-                           filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                           sigma: list[float] | float, maximum_frequency: int | None = None,
+                           filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Unconstrained kernels on R^2 (the trivial group C_1): every ring × harmonic.
 
     >>> from steerable.group import cyclic_group

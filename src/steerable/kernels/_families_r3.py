@@ -10,7 +10,7 @@ pyritohedral families are implemented.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Tuple, Union
+from typing import Callable, List, Tuple, Union
 
 import numpy as np
 
@@ -51,8 +51,8 @@ def _shells(maximum_frequency, radii, sigma, filter, family):
 
 
 def kernels_SO3_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                       sigma: Union[List[float], float], maximum_frequency: int = None,
-                       adjoint: np.ndarray = None, filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                       sigma: list[float] | float, maximum_frequency: int | None = None,
+                       adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """SO(3)-equivariant kernels on R^3 (``maximum_frequency`` defaults to the sum of the largest
     input and output frequencies).
 
@@ -71,8 +71,8 @@ def kernels_SO3_act_R3(in_repr: Representation, out_repr: Representation, radii:
 
 
 def kernels_O3_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                      sigma: Union[List[float], float], maximum_frequency: int = None,
-                      adjoint: np.ndarray = None, filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                      sigma: list[float] | float, maximum_frequency: int | None = None,
+                      adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """O(3)-equivariant kernels on R^3.
 
     >>> from steerable.group import o3_group
@@ -91,7 +91,7 @@ def kernels_O3_act_R3(in_repr: Representation, out_repr: Representation, radii: 
 
 def kernels_O3_subgroup_act_R3(in_repr: Representation, out_repr: Representation, sg_id: Tuple, radii: List[float],
                                sigma: Union[List[float], float], maximum_frequency: int = 5,
-                               adjoint: np.ndarray = None, filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                               adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^3 equivariant to the subgroup ``sg_id`` of O(3) (escnn's O(3) subgroup ids).
 
     >>> from steerable.group import o3_group
@@ -110,7 +110,7 @@ def kernels_O3_subgroup_act_R3(in_repr: Representation, out_repr: Representation
 
 def kernels_SO3_subgroup_act_R3(in_repr: Representation, out_repr: Representation, sg_id: Tuple, radii: List[float],
                                 sigma: Union[List[float], float], maximum_frequency: int = 5,
-                                adjoint: np.ndarray = None, filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                                adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^3 equivariant to the subgroup ``sg_id`` of SO(3) (``'ico'``, ``'octa'``,
     ``'tetra'``, ``(False, N)`` axial rotations, ``(True, N)`` dihedral, ...).
 
@@ -131,8 +131,8 @@ def kernels_SO3_subgroup_act_R3(in_repr: Representation, out_repr: Representatio
 
 def _so3_family(sg_id, name):
     def family(in_repr: Representation, out_repr: Representation, radii: List[float],
-               sigma: Union[List[float], float], maximum_frequency: int = 5, adjoint: np.ndarray = None,
-               filter: Callable[[Dict], bool] = None) -> KernelBasis:
+               sigma: list[float] | float, maximum_frequency: int = 5, adjoint: np.ndarray | None = None,
+               filter: Callable[[dict], bool] | None = None) -> KernelBasis:
         return kernels_SO3_subgroup_act_R3(in_repr, out_repr, sg_id, radii=radii, sigma=sigma,
                                            maximum_frequency=maximum_frequency, adjoint=adjoint, filter=filter)
     family.__name__ = family.__qualname__ = name
@@ -141,8 +141,8 @@ def _so3_family(sg_id, name):
 
 def _o3_family(sg_id, name):
     def family(in_repr: Representation, out_repr: Representation, radii: List[float],
-               sigma: Union[List[float], float], maximum_frequency: int = 5, adjoint: np.ndarray = None,
-               filter: Callable[[Dict], bool] = None) -> KernelBasis:
+               sigma: list[float] | float, maximum_frequency: int = 5, adjoint: np.ndarray | None = None,
+               filter: Callable[[dict], bool] | None = None) -> KernelBasis:
         return kernels_O3_subgroup_act_R3(in_repr, out_repr, sg_id, radii=radii, sigma=sigma,
                                           maximum_frequency=maximum_frequency, adjoint=adjoint, filter=filter)
     family.__name__ = family.__qualname__ = name
@@ -194,8 +194,8 @@ kernels_cylinder_act_R3 = _doc(_o3_family((True, False, -1), "kernels_cylinder_a
 
 
 def kernels_CN_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                      sigma: Union[List[float], float], maximum_frequency: int = 5, max_offset: int = None,
-                      adjoint: np.ndarray = None, filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                      sigma: list[float] | float, maximum_frequency: int = 5, max_offset: int | None = None,
+                      adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^3 equivariant to the rotations C_N about the z axis (``max_offset`` is accepted
     and ignored, as in escnn).
 
@@ -212,8 +212,8 @@ def kernels_CN_act_R3(in_repr: Representation, out_repr: Representation, radii: 
 
 
 def kernels_DN_conical_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                              sigma: Union[List[float], float], maximum_frequency: int = 5, max_offset: int = None,
-                              adjoint: np.ndarray = None, filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                              sigma: list[float] | float, maximum_frequency: int = 5, max_offset: int | None = None,
+                              adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^3 equivariant to D_N as rotations about z and mirrors containing z.
 
     >>> from steerable.group import dihedral_group
@@ -229,8 +229,8 @@ def kernels_DN_conical_act_R3(in_repr: Representation, out_repr: Representation,
 
 
 def kernels_DN_dihedral_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                               sigma: Union[List[float], float], maximum_frequency: int = 5, max_offset: int = None,
-                               adjoint: np.ndarray = None, filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                               sigma: list[float] | float, maximum_frequency: int = 5, max_offset: int | None = None,
+                               adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^3 equivariant to D_N as rotations about z and π-rotations about horizontal axes.
 
     >>> from steerable.group import dihedral_group
@@ -247,8 +247,8 @@ def kernels_DN_dihedral_act_R3(in_repr: Representation, out_repr: Representation
 
 def kernels_full_cylinder_discrete_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
                                           sigma: Union[List[float], float], maximum_frequency: int = 5,
-                                          max_offset: int = None, adjoint: np.ndarray = None,
-                                          filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                                          max_offset: int | None = None, adjoint: np.ndarray | None = None,
+                                          filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^3 equivariant to the discrete full cylinder group D_N × C_2 (order 4N)."""
     G = _check_pair(in_repr, out_repr)
     return kernels_O3_subgroup_act_R3(in_repr, out_repr, (True, True, G.order() // 4), radii=radii, sigma=sigma,
@@ -257,8 +257,8 @@ def kernels_full_cylinder_discrete_act_R3(in_repr: Representation, out_repr: Rep
 
 def kernels_cylinder_discrete_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
                                      sigma: Union[List[float], float], maximum_frequency: int = 5,
-                                     max_offset: int = None, adjoint: np.ndarray = None,
-                                     filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                                     max_offset: int | None = None, adjoint: np.ndarray | None = None,
+                                     filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^3 equivariant to the discrete cylinder group C_N × C_2 (order 2N)."""
     G = _check_pair(in_repr, out_repr)
     return kernels_O3_subgroup_act_R3(in_repr, out_repr, (True, False, G.order() // 2), radii=radii, sigma=sigma,
@@ -267,7 +267,7 @@ def kernels_cylinder_discrete_act_R3(in_repr: Representation, out_repr: Represen
 
 def kernels_Inv_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
                        sigma: Union[List[float], float], maximum_frequency: int = 5,
-                       filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                       filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Kernels on R^3 equivariant to the inversion x → -x (C_2).
 
     >>> from steerable.group import cyclic_group
@@ -282,7 +282,7 @@ def kernels_Inv_act_R3(in_repr: Representation, out_repr: Representation, radii:
 
 def kernels_Trivial_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
                            sigma: Union[List[float], float], maximum_frequency: int = 5,
-                           filter: Callable[[Dict], bool] = None) -> KernelBasis:
+                           filter: Callable[[dict], bool] | None = None) -> KernelBasis:
     """Unconstrained kernels on R^3 (the trivial group): every shell × spherical harmonic.
 
     >>> from steerable.group import cyclic_group

@@ -91,7 +91,7 @@ class SteerableFiltersBasis(KernelBasis):
         """The dimension n of the Euclidean space the filters live on."""
         return self.action.size
 
-    def sample_as_dict(self, points: torch.Tensor, out: torch.Tensor = None) -> Dict[Tuple, torch.Tensor]:
+    def sample_as_dict(self, points: torch.Tensor, out: torch.Tensor | None = None) -> dict[tuple, torch.Tensor]:
         """The sampled elements grouped by irrep: ``{j: tensor (N, multiplicity(j), dim ψ_j)}``."""
         points = _as_points(points, self.dimensionality)
         S = points.shape[0]
@@ -139,15 +139,18 @@ class SteerableFiltersBasis(KernelBasis):
     def steerable_attrs(self, idx) -> Dict:
         """Attributes of the ``idx``-th invariant subspace."""
         j, rel = self._get_j_from_idx_steerable(idx)
-        return self.steerable_attrs_j(j, rel)
+        attr = self.steerable_attrs_j(j, rel)
+        assert attr is not None  # j is one of the basis' harmonics (it comes from js)
+        return attr
 
     @abstractmethod
     def steerable_attrs_j_iter(self, j: Tuple) -> Iterable:
         """Attributes of the copies of the irrep ``j``."""
 
     @abstractmethod
-    def steerable_attrs_j(self, j: Tuple, idx) -> Dict:
-        """Attributes of the ``idx``-th copy of the irrep ``j``."""
+    def steerable_attrs_j(self, j: tuple, idx) -> dict | None:
+        """Attributes of the ``idx``-th copy of the irrep ``j`` (None, for some bases, when ``j``
+        is not one of their harmonics)."""
 
     def check_equivariance(self):
         """Check ``f(g x) = ψ_j(g) f(x)`` for random points and group elements (float64);
@@ -185,7 +188,7 @@ class PointBasis(SteerableFiltersBasis):
         triv = G.trivial_representation
         super().__init__(G, triv, [(G.trivial_irrep_id, 1)])
 
-    def sample(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         points = _as_points(points, self.dimensionality)
         # ones that still depend on the points (so gradients flow, with value 0)
         res = torch.ones(points.shape[0], 1, 1, 1, device=points.device, dtype=points.dtype)
@@ -208,7 +211,7 @@ class PointBasis(SteerableFiltersBasis):
         if j == self.group.trivial_irrep_id:
             yield self._attr()
 
-    def steerable_attrs_j(self, j: Tuple, idx) -> Dict:
+    def steerable_attrs_j(self, j: tuple, idx) -> dict | None:
         if j != self.group.trivial_irrep_id:
             return None
         return self.steerable_attrs(idx)

@@ -9,7 +9,8 @@ dictionary), which is what filters and initialisers read.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import List, Tuple
+from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -77,7 +78,7 @@ class KernelBasis(torch.nn.Module, ABC):
     (2, (1, 3), (5, 2, 1, 3), [{'idx': 0}, {'idx': 1}])
     """
 
-    def __init__(self, dim: int, shape: Tuple[int, int]):
+    def __init__(self, dim: int, shape: tuple[int, int]):
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
             raise TypeError(f"dim: expected an integer, got {type(dim).__name__}")
         if int(dim) < 0:
@@ -91,11 +92,11 @@ class KernelBasis(torch.nn.Module, ABC):
         self.shape = (int(shape[0]), int(shape[1]))
 
     @abstractmethod
-    def sample(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """The basis sampled on ``points`` (N, d): a tensor (N, dim, c_out, c_in); written into
         ``out`` when given."""
 
-    def forward(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    def forward(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """Alias of :meth:`sample`."""
         return self.sample(points, out=out)
 
@@ -109,6 +110,45 @@ class KernelBasis(torch.nn.Module, ABC):
     @abstractmethod
     def __getitem__(self, idx: int) -> dict:
         """The attribute dictionary of element ``idx``."""
+
+    @property
+    def structure(self):
+        """The elements as tensors (:class:`steerable.kernels.BasisStructure`), in iteration order,
+        read from the attribute dicts (escnn's keys) and the irreps the basis maps between (see
+        :meth:`_structure_context`); computed once and cached.
+
+        >>> import torch
+        >>> from steerable.group import cyclic_group
+        >>> from steerable.kernels import kernels_CN_act_R2
+        >>> G = cyclic_group(4)
+        >>> b = kernels_CN_act_R2(G.irrep(0) + G.irrep(1), G.irrep(1), [0., 1.], 0.6, maximum_frequency=2)
+        >>> s = b.structure
+        >>> len(s) == len(b), s.frequency.tolist() == [a['irrep:frequency'] for a in b]
+        (True, True)
+        """
+        cached = self.__dict__.get("_structure_cache")
+        if cached is None:
+            from ._structure import structure_from_attributes
+
+            group, ins, outs, inner_of = self._structure_context()
+            cached = structure_from_attributes(list(self), self.shape, group, ins, outs, inner_of=inner_of)
+            self.__dict__["_structure_cache"] = cached
+        return cached
+
+    def _structure_context(self):
+        """``(group, in irreps, out irreps, inner_of)`` used by :attr:`structure`: the group and
+        irrep ids (in order) of the input / output representations when the basis knows them
+        (``in_repr``/``out_repr`` or ``in_irrep``/``out_irrep`` attributes), and a callable giving an
+        element's intertwiner index from its attributes (None: ``attr.get('inner', 0)``)."""
+        from steerable.group import Representation
+
+        ri, ro = getattr(self, "in_repr", None), getattr(self, "out_repr", None)
+        if isinstance(ri, Representation) and isinstance(ro, Representation):
+            return ri.group, list(ri.irreps), list(ro.irreps), None
+        ii, io = getattr(self, "in_irrep", None), getattr(self, "out_irrep", None)
+        if isinstance(ii, Representation) and isinstance(io, Representation):
+            return ii.group, [ii.id], [io.id], None
+        return None, None, None, None
 
     def _check_idx(self, idx) -> int:
         if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)):
@@ -136,6 +176,8 @@ class AdjointBasis(KernelBasis):
     True
     """
 
+    adj: torch.Tensor
+
     def __init__(self, basis: KernelBasis, adjoint: np.ndarray):
         if not isinstance(basis, KernelBasis):
             raise TypeError(f"basis: expected a KernelBasis, got {type(basis).__name__}")
@@ -149,7 +191,7 @@ class AdjointBasis(KernelBasis):
         self.basis = basis
         self.register_buffer("adj", torch.tensor(adjoint, dtype=torch.float64), persistent=False)
 
-    def sample(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         points = _as_points(points, self.adj.shape[0])
         moved = points @ self.adj.to(device=points.device, dtype=points.dtype).T
         return self.basis.sample(moved, out)
@@ -159,6 +201,11 @@ class AdjointBasis(KernelBasis):
 
     def __iter__(self):
         return iter(self.basis)
+
+    @property
+    def structure(self):
+        """The structure of the composed basis (a change of coordinates changes no element)."""
+        return self.basis.structure
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, AdjointBasis):
@@ -186,7 +233,7 @@ class UnionBasis(KernelBasis):
     (True, 1)
     """
 
-    def __init__(self, bases_list: List[KernelBasis]):
+    def __init__(self, bases_list: Sequence[KernelBasis]):
         bases_list = list(bases_list)
         if len(bases_list) == 0:
             raise EmptyBasisException()
@@ -199,10 +246,22 @@ class UnionBasis(KernelBasis):
         super().__init__(sum(b.dim for b in bases_list), shape)
         self._bases = torch.nn.ModuleList(bases_list)
 
-    def sample(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    @property
+    def _members(self) -> list[KernelBasis]:
+        """The united bases (``ModuleList`` iterates as plain ``Module``; every entry is a KernelBasis)."""
+        return cast(list[KernelBasis], list(self._bases))
+
+    def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         points = _as_points(points)
-        result = torch.cat([b.sample(points) for b in self._bases], dim=1)
+        result = torch.cat([b.sample(points) for b in self._members], dim=1)
         return _write_out(result, out)
+
+    @property
+    def structure(self):
+        """The bases' structures one after the other (:meth:`BasisStructure.cat`)."""
+        from ._structure import BasisStructure
+
+        return BasisStructure.cat([b.structure for b in self._members])
 
     def _decorate(self, attr: dict, i: int, idx: int) -> dict:
         attr = dict(attr)
@@ -215,7 +274,7 @@ class UnionBasis(KernelBasis):
     def __getitem__(self, idx: int) -> dict:
         idx = self._check_idx(idx)
         p = 0
-        for i, b in enumerate(self._bases):
+        for i, b in enumerate(self._members):
             if idx < p + b.dim:
                 return self._decorate(b[idx - p], i, idx)
             p += b.dim
@@ -223,7 +282,7 @@ class UnionBasis(KernelBasis):
 
     def __iter__(self):
         idx = 0
-        for i, b in enumerate(self._bases):
+        for i, b in enumerate(self._members):
             for attr in b:
                 yield self._decorate(attr, i, idx)
                 idx += 1

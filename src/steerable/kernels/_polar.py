@@ -12,7 +12,7 @@ keeps a gradient in the points (as the polynomials do) instead of a constant.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Tuple, Union
+from typing import Callable, Iterable, List, Tuple, Union
 
 import numpy as np
 import torch
@@ -50,12 +50,17 @@ class GaussianRadialProfile(KernelBasis):
     (1.0, {'radius': 1.0, 'sigma': 0.5, 'idx': 1})
     """
 
+    radii: torch.Tensor  # buffers (1, n_rings, 1, 1), float64
+    sigma: torch.Tensor
+
     def __init__(self, radii: List[float], sigma: Union[List[float], float]):
         try:
             radii = [float(r) for r in radii]
         except TypeError:
             raise TypeError(f"radii: expected a list of non-negative numbers, got {type(radii).__name__}") from None
-        if isinstance(sigma, (int, float, np.integer, np.floating)) and not isinstance(sigma, bool):
+        if isinstance(sigma, bool):
+            raise TypeError(f"sigma: expected a positive width or a list of them, got {sigma!r}")
+        if isinstance(sigma, (int, float, np.integer, np.floating)):
             sigma = [float(sigma)] * len(radii)
         else:
             sigma = [float(s) for s in sigma]
@@ -71,7 +76,7 @@ class GaussianRadialProfile(KernelBasis):
         self.register_buffer("radii", torch.tensor(radii, dtype=torch.float64).reshape(1, -1, 1, 1), persistent=False)
         self.register_buffer("sigma", torch.tensor(sigma, dtype=torch.float64).reshape(1, -1, 1, 1), persistent=False)
 
-    def sample(self, radii: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    def sample(self, radii: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         radii = _as_points(radii, 1, "radii")
         if torch.isnan(radii).any():
             raise ValueError("radii: got NaN values")
@@ -133,7 +138,7 @@ class _ShellsBasis(SteerableFiltersBasis):
     def _harmonics(self, points: torch.Tensor) -> List[torch.Tensor]:
         raise TypeError(f"{type(self).__name__}: subclasses of the shells basis define _harmonics(points)")
 
-    def sample(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         points = _as_points(points, self.dimensionality)
         if torch.isnan(points).any():
             raise ValueError("points: got NaN values")
@@ -176,7 +181,7 @@ class _ShellsBasis(SteerableFiltersBasis):
             yield self._j_attr(j, r, idx)
             idx += 1
 
-    def steerable_attrs_j(self, j: Tuple, idx) -> Dict:
+    def steerable_attrs_j(self, j: tuple, idx) -> dict | None:
         if j not in self._keep:
             return None
         if not 0 <= idx < len(self._keep[j]):
@@ -223,7 +228,7 @@ class CircularShellsBasis(_ShellsBasis):
     ([((0, 0), 2), ((1, 1), 1)], 4, (4, 4, 1, 1))
     """
 
-    def __init__(self, L: int, radial: GaussianRadialProfile, filter: Callable[[Dict], bool] = None,
+    def __init__(self, L: int, radial: GaussianRadialProfile, filter: Callable[[dict], bool] | None = None,
                  axis: float = np.pi / 2):
         if isinstance(axis, bool) or not isinstance(axis, (int, float, np.integer, np.floating)):
             raise TypeError(f"axis: expected an angle in radians, got {type(axis).__name__}")
@@ -265,7 +270,7 @@ class SphericalShellsBasis(_ShellsBasis):
     ([((0, 0), 3), ((1, 1), 3), ((0, 2), 3)], 27, (1, 1), 0)
     """
 
-    def __init__(self, L: int, radial: GaussianRadialProfile, filter: Callable[[Dict], bool] = None):
+    def __init__(self, L: int, radial: GaussianRadialProfile, filter: Callable[[dict], bool] | None = None):
         G = o3_group(max(int(L) if isinstance(L, (int, np.integer)) else 0, 1))
         ids = [(j % 2, j) for j in range(int(L) + 1)] if isinstance(L, (int, np.integer)) and L >= 0 else []
         self._setup(G, _standard_representation(G), L, radial, filter, ids)

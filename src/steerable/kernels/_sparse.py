@@ -54,8 +54,10 @@ class SparseOrbitBasis(SteerableFiltersBasis):
     (1, [1.0])
     """
 
-    def __init__(self, X: HomSpace, action: Representation, root: np.ndarray, sigma: float, harmonics: List = None,
-                 change_of_basis: np.ndarray = None, attributes: Dict = None):
+    points: torch.Tensor  # buffer: the orbit points (n_pts, n), float64
+
+    def __init__(self, X: HomSpace, action: Representation, root: np.ndarray, sigma: float, harmonics: list | None = None,
+                 change_of_basis: np.ndarray | None = None, attributes: dict | None = None):
         if not isinstance(X, HomSpace):
             raise TypeError(f"X: expected a HomSpace, got {type(X).__name__}")
         G = X.G
@@ -100,7 +102,7 @@ class SparseOrbitBasis(SteerableFiltersBasis):
     def _get_harmonics(self, j):
         return getattr(self, f"harmonics_{j}")
 
-    def sample(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         points = _as_points(points, self.dimensionality)
         S = points.shape[0]
         p = self.points.to(device=points.device, dtype=points.dtype)
@@ -163,8 +165,8 @@ class SparseOrbitBasisWithIcosahedralSymmetry(SparseOrbitBasis):
     ((12, 3), 12)
     """
 
-    def __init__(self, X: HomSpace, sigma: float, harmonics: List = None, change_of_basis: np.ndarray = None,
-                 attributes: Dict = None):
+    def __init__(self, X: HomSpace, sigma: float, harmonics: list | None = None, change_of_basis: np.ndarray | None = None,
+                 attributes: dict | None = None):
         if not isinstance(X, HomSpace):
             raise TypeError(f"X: expected a HomSpace, got {type(X).__name__}")
         G = ico_group()
@@ -210,7 +212,7 @@ def _aliased_ico(in_repr, out_repr, radii, sigma, sgid, adjoint) -> KernelBasis:
 
 
 def kernels_aliased_Ico_act_R3_dodecahedron(in_repr: Representation, out_repr: Representation, radii: List[float],
-                                            sigma: Union[List[float], float], adjoint: np.ndarray = None) -> KernelBasis:
+                                            sigma: list[float] | float, adjoint: np.ndarray | None = None) -> KernelBasis:
     """Icosahedral kernels sampled on the 12 axes of order 5 (vertices of the icosahedron, face
     centres of the dodecahedron) on each sphere of ``radii``, blurred by Gaussians ``sigma``.
 
@@ -224,13 +226,13 @@ def kernels_aliased_Ico_act_R3_dodecahedron(in_repr: Representation, out_repr: R
 
 
 def kernels_aliased_Ico_act_R3_icosahedron(in_repr: Representation, out_repr: Representation, radii: List[float],
-                                           sigma: Union[List[float], float], adjoint: np.ndarray = None) -> KernelBasis:
+                                           sigma: list[float] | float, adjoint: np.ndarray | None = None) -> KernelBasis:
     """Icosahedral kernels on the 20 axes of order 3 (face centres of the icosahedron)."""
     return _aliased_ico(in_repr, out_repr, radii, sigma, (False, 3), adjoint)
 
 
 def kernels_aliased_Ico_act_R3_icosidodecahedron(in_repr: Representation, out_repr: Representation,
                                                  radii: List[float], sigma: Union[List[float], float],
-                                                 adjoint: np.ndarray = None) -> KernelBasis:
+                                                 adjoint: np.ndarray | None = None) -> KernelBasis:
     """Icosahedral kernels on the 30 axes of order 2 (edge midpoints: an icosidodecahedron)."""
     return _aliased_ico(in_repr, out_repr, radii, sigma, (False, 2), adjoint)

@@ -13,9 +13,10 @@ first, it returns the older numpy basis :class:`steerable.kernels._basis.Steerab
 """
 from __future__ import annotations
 
+import inspect
 from abc import abstractmethod
 from collections import defaultdict
-from typing import Dict, Iterable, List, Tuple, Type, Union
+from typing import Dict, Iterable, Tuple, Type, Union
 
 import numpy as np
 import torch
@@ -56,7 +57,7 @@ class IrrepBasis(KernelBasis):
     """
 
     def __init__(self, basis: SteerableFiltersBasis, in_irrep: Union[IrreducibleRepresentation, Tuple],
-                 out_irrep: Union[IrreducibleRepresentation, Tuple], dim: int, harmonics: List[Tuple] = None):
+                 out_irrep: IrreducibleRepresentation | tuple, dim: int, harmonics: list[tuple] | None = None):
         if not isinstance(basis, SteerableFiltersBasis):
             raise TypeError(f"basis: expected a SteerableFiltersBasis, got {type(basis).__name__}")
         if not isinstance(in_irrep, IrreducibleRepresentation) or not isinstance(out_irrep, IrreducibleRepresentation):
@@ -69,7 +70,7 @@ class IrrepBasis(KernelBasis):
         self.out_irrep = out_irrep
         self.basis = basis
         wanted = None if harmonics is None else set(harmonics)
-        self.js = []
+        self.js: list[tuple] = []
         for j, _ in basis.js:
             if j not in self.js and (wanted is None or j in wanted):
                 self.js.append(j)
@@ -79,7 +80,7 @@ class IrrepBasis(KernelBasis):
             self._start_index[j] = idx
             idx += self.dim_harmonic(j)
 
-    def sample(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """The basis on ``points`` (N, d): (N, dim, out_irrep.size, in_irrep.size)."""
         points = _as_points(points, self.basis.dimensionality)
         harm = self.basis.sample_as_dict(points)
@@ -88,7 +89,7 @@ class IrrepBasis(KernelBasis):
         return _write_out(res, out)
 
     @abstractmethod
-    def sample_harmonics(self, points: Dict[Tuple, torch.Tensor], out: Dict[Tuple, torch.Tensor] = None) -> Dict[Tuple, torch.Tensor]:
+    def sample_harmonics(self, points: dict[tuple, torch.Tensor], out: dict[tuple, torch.Tensor] | None = None) -> dict[tuple, torch.Tensor]:
         """From the sampled filters basis ``{j: (N, m_j, dim ψ_j)}`` to ``{j: (N, dim_harmonic(j), o, i)}``."""
 
     @abstractmethod
@@ -115,6 +116,14 @@ class IrrepBasis(KernelBasis):
     def __iter__(self):
         for j in self.js:
             yield from self.attrs_j_iter(j)
+
+    def _inner_of(self, attr: dict) -> int:
+        """The intertwiner index of the element with attributes ``attr`` (subclasses that build
+        several intertwiners per harmonic override it)."""
+        return int(attr.get("inner", 0))
+
+    def _structure_context(self):
+        return self.group, [self.in_irrep.id], [self.out_irrep.id], self._inner_of
 
     @classmethod
     @abstractmethod
@@ -148,6 +157,10 @@ class SteerableKernelBasis(KernelBasis):
     >>> len(b), tuple(b.sample(torch.randn(5, 2)).shape)
     (10, (5, 10, 3, 3))
     """
+
+    A_inv: torch.Tensor | None  # buffer, or None when in_repr's change of basis is the identity
+    B: torch.Tensor | None  # buffer, or None when out_repr's change of basis is the identity
+    __signature__: inspect.Signature  # set on the class below it (hides the dispatching __new__)
 
     def __new__(cls, *args, **kwargs):
         first = args[0] if args else kwargs.get("gspace", kwargs.get("basis"))
@@ -183,7 +196,7 @@ class SteerableKernelBasis(KernelBasis):
                                      f"representations are of {group.name}")
                 irreps_bases[(i_id, o_id)] = ib
                 js_used.update(ib.js)
-        bases = [[None for _ in out_repr.irreps] for _ in in_repr.irreps]
+        bases: list[list[IrrepBasis | None]] = [[None for _ in out_repr.irreps] for _ in in_repr.irreps]
         dim_h: dict = defaultdict(int)
         dim = 0
         for ii, i_id in enumerate(in_repr.irreps):
@@ -247,14 +260,16 @@ class SteerableKernelBasis(KernelBasis):
         O, I = self.shape
         coeffs = {}
         for j in self.js:
-            rows = []
+            rows: list[tuple[int, int, np.ndarray]] = []
             i_pos = 0
             for ii, isz in enumerate(self.in_sizes):
                 o_pos = 0
                 for oo, osz in enumerate(self.out_sizes):
                     ib = self.bases[ii][oo]
-                    if ib is not None and j in ib._coeffs_np:
-                        rows.append((o_pos, i_pos, ib._coeffs_np[j]))
+                    # the Wigner-Eckart solvers keep numpy coefficients; other solvers sample blockwise
+                    ib_coeffs: dict[tuple, np.ndarray] = getattr(ib, "_coeffs_np", {})
+                    if j in ib_coeffs:
+                        rows.append((o_pos, i_pos, ib_coeffs[j]))
                     o_pos += osz
                 i_pos += isz
             coeffs[j] = rows
@@ -285,14 +300,14 @@ class SteerableKernelBasis(KernelBasis):
         """The filters basis sampled on ``points``, by harmonic (``basis.sample_as_dict``)."""
         return self.basis.sample_as_dict(points)
 
-    def sample(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """The basis on ``points`` (N, d): a tensor (N, dim, out_repr.size, in_repr.size)."""
         points = _as_points(points, self.basis.dimensionality)
         parts = self.sample_harmonics(self.compute_harmonics(points))
         res = torch.cat([parts[j] for j in self.js], dim=1)
         return _write_out(res, out)
 
-    def sample_harmonics(self, points: Dict[Tuple, torch.Tensor], out: Dict[Tuple, torch.Tensor] = None) -> Dict[Tuple, torch.Tensor]:
+    def sample_harmonics(self, points: dict[tuple, torch.Tensor], out: dict[tuple, torch.Tensor] | None = None) -> dict[tuple, torch.Tensor]:
         """From the sampled filters basis ``{j: (N, m_j, dim ψ_j)}`` to
         ``{j: (N, dim_harmonic(j), out_repr.size, in_repr.size)}``."""
         ref = next(iter(points.values()))
@@ -310,6 +325,7 @@ class SteerableKernelBasis(KernelBasis):
                 if j not in sl:
                     continue
                 ib = self.bases[ii][oo]
+                assert ib is not None  # _slices only lists the pairs that have a basis
                 key = (self.in_repr.irreps[ii], self.out_repr.irreps[oo])
                 if key not in cache:
                     cache[key] = ib.sample_harmonics(points)
@@ -327,9 +343,17 @@ class SteerableKernelBasis(KernelBasis):
                 out[j].copy_(res[j])
         return out
 
-    def _pair_attr(self, attr: dict, ii: int, oo: int, j, j_idx: int, idx: int) -> dict:
+    def _structure_context(self):
+        def inner_of(attr: dict) -> int:
+            ib = self.bases[attr["in_irrep_idx"]][attr["out_irrep_idx"]]
+            assert ib is not None  # every element comes from a pair that has a basis
+            return ib._inner_of(dict(attr, idx=attr["irreps_basis_idx"]))
+
+        return self.group, list(self.in_repr.irreps), list(self.out_repr.irreps), inner_of
+
+    def _pair_attr(self, attr: dict, ib: IrrepBasis, ii: int, oo: int, j, j_idx: int, idx: int) -> dict:
         attr = dict(attr)
-        attr["shape"] = self.bases[ii][oo].shape
+        attr["shape"] = ib.shape
         attr["irreps_basis_idx"] = attr["idx"]
         attr["idx"] = idx
         attr["j"] = j
@@ -356,7 +380,7 @@ class SteerableKernelBasis(KernelBasis):
                     continue
                 d = ib.dim_harmonic(j)
                 if count <= j_idx < count + d:
-                    return self._pair_attr(ib.attrs_j(j, j_idx - count), ii, oo, j, j_idx, idx)
+                    return self._pair_attr(ib.attrs_j(j, j_idx - count), ib, ii, oo, j, j_idx, idx)
                 count += d
         raise IndexError(idx)  # pragma: no cover
 
@@ -370,7 +394,7 @@ class SteerableKernelBasis(KernelBasis):
                     if ib is None:
                         continue
                     for attr in ib.attrs_j_iter(j):
-                        yield self._pair_attr(attr, ii, oo, j, j_idx, idx)
+                        yield self._pair_attr(attr, ib, ii, oo, j, j_idx, idx)
                         idx += 1
                         j_idx += 1
 
@@ -389,8 +413,6 @@ class SteerableKernelBasis(KernelBasis):
 
 def _public_signature(cls):
     """``inspect.signature(cls)`` shows ``__init__``'s parameters (not the dispatching ``__new__``)."""
-    import inspect
-
     sig = inspect.signature(cls.__init__)
     return sig.replace(parameters=list(sig.parameters.values())[1:])
 

@@ -21,6 +21,7 @@ are escnn's; individual elements may differ from escnn's by an orthogonal mixing
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Dict, Iterable, Tuple, Union
 
 import numpy as np
@@ -121,7 +122,7 @@ class _WEBase(IrrepBasis):
     def dim_harmonic(self, j: Tuple) -> int:
         return self._dims.get(j, 0) if hasattr(self, "_dims") else 0
 
-    def sample_harmonics(self, points: Dict[Tuple, torch.Tensor], out: Dict[Tuple, torch.Tensor] = None) -> Dict[Tuple, torch.Tensor]:
+    def sample_harmonics(self, points: dict[tuple, torch.Tensor], out: dict[tuple, torch.Tensor] | None = None) -> dict[tuple, torch.Tensor]:
         res = {}
         for b, j in enumerate(self.js):
             if j not in points:
@@ -138,6 +139,12 @@ class _WEBase(IrrepBasis):
                     raise ValueError(f"out: expected shape {tuple(v.shape)} for harmonic {j}, got {tuple(out[j].shape)}")
                 out[j].copy_(v)
         return out
+
+    def _inner_of(self, attr: dict) -> int:
+        """The intertwiner (label) index ``c`` of an element: its local index is ``c · m + i``
+        with ``m`` the filters basis' multiplicity of the harmonic."""
+        j = tuple(attr["j"])
+        return (int(attr["idx"]) - self._start_index[j]) // self.basis.multiplicity(j)
 
     def _attr(self, j, c: int, i: int, attr_i: dict, local: int) -> dict:
         attr = _prefixed_attributes(self.basis.group, j)
@@ -163,7 +170,9 @@ class _WEBase(IrrepBasis):
             raise IndexError(f"idx: harmonic {j} has {self.dim_harmonic(j)} elements, got {idx}")
         m = self.basis.multiplicity(j)
         c, i = divmod(idx, m)
-        return self._attr(j, c, i, self.basis.steerable_attrs_j(j, i), idx)
+        attr_i = self.basis.steerable_attrs_j(j, i)
+        assert attr_i is not None  # j has elements here, so it is one of the filters basis' harmonics
+        return self._attr(j, c, i, attr_i, idx)
 
     def __eq__(self, other):
         if type(self) is not type(other):
@@ -313,14 +322,16 @@ class RestrictedWignerEckartBasis(_WEBase):
             raise TypeError(f"RestrictedWignerEckartBasis: unexpected arguments {sorted(extra)}")
         sg_id = kwargs["sg_id"]
         max_offset = kwargs.get("max_offset")
-        keep = None
+        keep: Callable[[tuple, tuple], bool] | None = None
         if max_offset is not None:
             H = (sg_id.H if isinstance(sg_id, _GSpaceRestriction) else basis.group.subgroup(sg_id)[0])
 
-            def keep(j, a, H=H, G=basis.group, mo=max_offset):
+            def within_offset(j, a, H=H, G=basis.group, mo=max_offset):
                 fj = _irrep_attributes(G, j).get("frequency", 0)
                 fa = _irrep_attributes(H, a).get("frequency", 0)
                 return fj - fa <= mo
+
+            keep = within_offset
 
         obj = cls.__new__(cls)
         obj._build(basis, sg_id, psi_in, psi_out, keep)
