@@ -274,7 +274,9 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
 
 class LinearBasisManager:
     """escnn's basis-manager interface over a :class:`Linear` layer's intertwiner bases: weight
-    ``id`` multiplies intertwiner ``inner`` of the pair (output field, input field).
+    ``id`` multiplies element ``basis_idx`` of the basis of the pair (output field, input field),
+    the endomorphism ``inner`` of the irrep it maps from copy ``in_irrep_idx`` to copy
+    ``out_irrep_idx`` (see :attr:`structure`).
 
     >>> from steerable import gspaces, nn
     >>> from steerable.group import cyclic_group
@@ -306,12 +308,37 @@ class LinearBasisManager:
     def dimension(self) -> int:
         return self._dim
 
+    @property
+    def structure(self):
+        """Every weight's fields, irrep copies and endomorphism index, and the irrep-block layout
+        of the matrix (C_out, C_in), as tensors (:class:`steerable.kernels.BasisStructure`; no
+        harmonic: code -1, ring 0, radius 0); cached.
+
+        >>> import torch
+        >>> from steerable import gspaces, nn
+        >>> from steerable.group import so3_group
+        >>> gs = gspaces.no_base_space(so3_group(2))
+        >>> t = nn.FieldType(gs, [gs.irrep(0), gs.irrep(1)] * 2)
+        >>> s = nn.Linear(t, t).basisexpansion.structure
+        >>> len(s), s.n_blocks, [s.irrep_names[c] for c in s.block_out_irrep.unique().tolist()]
+        (8, 8, ['irrep_0', 'irrep_1'])
+        """
+        cached = self.__dict__.get("_structure_cache")
+        if cached is None:
+            from .conv._layer_structure import linear_structure
+
+            cached = self.__dict__["_structure_cache"] = linear_structure(self._lin)
+        return cached
+
     def get_element_info(self, idx: int) -> dict:
         if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)) or not 0 <= int(idx) < self._dim:
             raise IndexError(f"idx: expected 0 <= idx < {self._dim}, got {idx!r}")
         a, b, of, inf, kk = self._info[int(idx)]
-        return {"id": int(idx), "out_field_position": of, "in_field_position": inf, "inner": kk,
-                "out_repr": self._out_reprs[of].name, "in_repr": self._in_reprs[inf].name, "radius": 0.0}
+        s, k = self.structure, int(idx)
+        return {"id": k, "out_field_position": of, "in_field_position": inf, "inner": int(s.inner[k]), "basis_idx": kk,
+                "out_repr": self._out_reprs[of].name, "in_repr": self._in_reprs[inf].name, "radius": 0.0,
+                "in_irrep": s.irreps[int(s.in_irrep[k])], "out_irrep": s.irreps[int(s.out_irrep[k])],
+                "in_irrep_idx": int(s.in_irrep_idx[k]), "out_irrep_idx": int(s.out_irrep_idx[k])}
 
     def get_basis_info(self):
         for i in range(self._dim):

@@ -39,7 +39,7 @@ class AnalyticKernelBasis(KernelBasis):
         self._attrs = attrs
         self.gspace, self.in_repr, self.out_repr = gspace, in_repr, out_repr
 
-    def sample(self, points: torch.Tensor, out: torch.Tensor = None) -> torch.Tensor:
+    def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         pts = _as_points(points, self.gspace.dimensionality)
         s = self._numpy_basis.sample(pts.detach().cpu().double().numpy())  # (dim, o, i, S)
         res = torch.as_tensor(np.ascontiguousarray(s.transpose(3, 0, 1, 2)), dtype=pts.dtype, device=pts.device)
@@ -50,3 +50,8 @@ class AnalyticKernelBasis(KernelBasis):
 
     def __getitem__(self, idx: int) -> dict:
         return dict(self._attrs[self._check_idx(idx)], idx=int(idx))
+
+    @property
+    def structure(self):
+        """The elements as tensors (the analytic basis' own :class:`steerable.kernels.BasisStructure`)."""
+        return self._numpy_basis.structure

@@ -16,9 +16,7 @@ from .._module import EquivariantModule
 from ._expansion import BlockBasisExpansion
 from ._params import grid_basis_params
 from ._rep_expansion import RepBasisExpansion
-from ._source import BasisKernelSource, KernelSource
-
-_DEFAULT_SOURCE = BasisKernelSource()
+from ._source import KernelSource, KernelSourceMixin
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -40,24 +38,106 @@ def kernel_points(kernel_size: int, d: int) -> np.ndarray:
     return grid_coordinates((kernel_size,) * d).reshape(-1, d)
 
 
-class _RdConv(ExpansionCacheMixin, EquivariantModule):
-    """The grid convolutions' shared machinery (escnn's ``_RdConv``).
+class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
+    r"""The grid convolutions' shared machinery (escnn's ``_RdConv``): a convolution on R^d
+    (d = 2, 3) whose filter is an equivariant kernel ``K(g x) = ρ_out(g) K(x) ρ_in(g)⁻¹`` between
+    two field types, built from learnable weights in a steerable basis and applied with
+    ``torch.nn.functional.conv{d}d`` (``conv_transpose{d}d`` for the transposes). Use the public
+    subclasses :class:`R2Conv`, :class:`R3Conv`, :class:`R2ConvTransposed`,
+    :class:`R3ConvTransposed`, :class:`R3IcoConv`, :class:`R3IcoConvTransposed`.
 
-    Extension points (public, tested):
+    Args:
+        in_type (FieldType): the input fields, on a gspace of R^d.
+        out_type (FieldType): the output fields, on the same gspace.
+        kernel_size (int): side of the (cubic) kernel grid; odd sizes keep exact symmetries of
+            the grid (an even size warns).
+        padding (int or tuple, default 0): implicit padding on every side of each spatial axis
+            (``padding_mode`` for plain convolutions; zeros, and torch's meaning, for transposes).
+        stride (int or tuple, default 1): the convolution's stride.
+        dilation (int or tuple, default 1): spacing of the kernel taps (the same along every axis).
+            escnn's basis (``basis='escnn'``) scales the rings with it.
+        padding_mode (str, default ``'zeros'``): ``'zeros'``, ``'reflect'``, ``'replicate'`` or
+            ``'circular'`` (plain convolutions only).
+        groups (int, default 1): split the fields into ``groups`` equal groups convolved
+            separately; ``in_type``/``out_type`` must be ``groups`` repetitions of the same fields.
+        bias (bool, default True): a learnable bias on the trivial irreps of the output fields
+            (the only equivariant bias).
+        sigma (float, list of float or None, default None): widths of the Gaussian ring profiles,
+            one number or one per ring; None: escnn's (0.6, 0.4 on the last ring, 0.005 at
+            radius 0).
+        frequencies_cutoff (float, callable or None, default None): the highest harmonic order on
+            each ring: a float ``f`` means ``f·r``, a callable ``r ↦ order``; None: escnn's policy
+            (see :mod:`steerable.nn.conv._params`).
+        rings (list of float or None, default None): ring radii (in taps); None: ``0, 1, …,
+            (kernel_size - 1)//2`` (times ``dilation``).
+        maximum_offset (int or None, default None): also caps the harmonic order at
+            ``bandlimit(ψ_in) + bandlimit(ψ_out) + maximum_offset``.
+        recompute (bool, default False): sample the basis at every forward instead of keeping it
+            in memory.
+        basis_filter (callable or None, default None): keeps the basis elements whose attribute
+            dict (escnn's keys, see ``basisexpansion.get_basis_info()``) it accepts.
+        initialize (bool, default True): generalised He initialisation of ``weights``
+            (:func:`steerable.nn.init.generalized_he_init`); else zeros.
+        output_padding (int or tuple, default 0): transposed convolutions only: extra size added
+            to one side of each output axis (as torch's).
+        basis (str, default ``'escnn'``): ``'escnn'`` (escnn 1.0.11's basis: same weights, same
+            count) or ``'complete'`` (steerable's richer basis; see the subclasses' notes).
+        pair_basis (callable or None, default None): internal: a factory ``(in irrep id, out irrep
+            id) → irreps-pair basis`` replacing the harmonic one (the icosahedral convolutions'
+            sparse orbit bases).
+        kernel_source (KernelSource or None, default None): what produces the filter: None for
+            the analytic basis expansion of ``weights`` (:class:`~steerable.nn.BasisKernelSource`);
+            any :class:`~steerable.nn.KernelSource` (e.g. an MLP on the offsets, or
+            :class:`~steerable.nn.BlockReweightedKernelSource`). Also the assignable attribute
+            ``kernel_source``.
 
-    - ``_build_kernel_basis(in_repr, out_repr)``: escnn's hook. A subclass overriding it returns,
-      for every pair of field representations, a kernel basis (any object with
-      ``sample(points (S, d)) -> (S, dim, out, in)`` and ``len()``, e.g. a
-      :class:`steerable.kernels.KernelBasis`); the layer then samples *that* basis on its grid
-      (:class:`RepBasisExpansion`) instead of the built-in analytic one. The base implementation
-      returns the analytic basis of the pair (what the default layer uses).
-    - ``kernel_source``: the module the layer asks for its filter (default
-      :class:`BasisKernelSource`: the basis expansion of ``weights``). Assign any
-      :class:`KernelSource` (an MLP generating the kernel from the offsets, a learned re-weighting
-      of the basis blocks, ...); its parameters join the layer's.
-    - ``basisexpansion``: the basis manager (escnn's interface: ``dimension()``,
-      ``get_basis_info()``, ``get_element_info(i)``, ``forward(weights)``) with the per-block
-      structure in ``basisexpansion.blocks``.
+    Shape:
+        - Input: a :class:`GeometricTensor` of ``in_type``, tensor ``(B, C_in, *D_in)``,
+          ``C_in = in_type.size``, ``D_in`` the d spatial sizes.
+        - Output: ``(B, C_out, *D_out)`` with, along each axis (``k = kernel_size``),
+
+          .. math::
+              D_{out} = \left\lfloor \frac{D_{in} + 2 \cdot padding - dilation \cdot (k - 1) - 1}
+              {stride} \right\rfloor + 1
+
+          and for the transposed convolutions
+          ``D_out = (D_in - 1)·stride - 2·padding + dilation·(k - 1) + output_padding + 1``
+          (``evaluate_output_shape`` computes both).
+
+    Attributes:
+        weights (Parameter): ``groups × basisexpansion.dimension`` learnable coefficients.
+        bias (Parameter or None): one per trivial irrep of the output fields;
+            ``bias_expansion`` (buffer, ``(C_out, n_trivial)``) maps it to the channels.
+        basisexpansion: the basis manager (a :class:`BlockBasisExpansion`, or a
+            :class:`RepBasisExpansion` when ``_build_kernel_basis`` is overridden): escnn's
+            ``dimension()``, ``get_basis_info()``, ``get_element_info(i)``, ``forward(weights)``,
+            and ``structure``, the per-weight :class:`steerable.kernels.BasisStructure`.
+        kernel_source (KernelSource): the module producing the filter (see the argument).
+        kernel_points (ndarray): the kernel taps' offsets ``(k^d, d)`` in torch's flattened
+            kernel order (negated for transposes: the kernel of the adjoint correlation).
+        filter (Tensor): the expanded filter ``(C_out, C_in/groups, *[k]*d)`` (transposes:
+            ``(C_in, C_out/groups, …)``), cached in eval mode; ``expanded_bias`` likewise.
+        rings, sigmas (list of float): the basis' ring radii and widths.
+        in_type, out_type, space, kernel_size, stride, padding, dilation, output_padding,
+            padding_mode, groups, basis: the arguments (``space``: the gspace).
+
+    Extension points (public, tested): ``kernel_source`` (above), and escnn's hook
+    ``_build_kernel_basis(in_repr, out_repr)``: a subclass overriding it returns, for every pair
+    of field representations, a kernel basis (any object with ``sample(points (S, d)) -> (S, dim,
+    out, in)`` and ``len()``, e.g. a :class:`steerable.kernels.KernelBasis`); the layer samples
+    *that* basis on its grid instead of the analytic one. The base implementation returns the
+    layer's analytic basis of the pair.
+
+    Examples:
+        >>> import torch
+        >>> from steerable import gspaces, nn
+        >>> gs = gspaces.rot2dOnR2(4)
+        >>> t = nn.FieldType(gs, [gs.regular_repr] * 2)
+        >>> conv = nn.R2Conv(t, t, kernel_size=3, padding=1, stride=2)
+        >>> isinstance(conv, nn.conv._RdConv), conv.evaluate_output_shape((1, 8, 9, 9))
+        (True, (1, 8, 5, 5))
+        >>> conv(t(torch.randn(1, 8, 9, 9))).shape
+        torch.Size([1, 8, 5, 5])
     """
 
     _d = 2
@@ -68,7 +148,7 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
                  sigma: float | Sequence[float] | None = None, frequencies_cutoff: float | Callable | None = None,
                  rings: Sequence[float] | None = None, maximum_offset: int | None = None, recompute: bool = False,
                  basis_filter: Callable[[dict], bool] | None = None, initialize: bool = True,
-                 output_padding=0, basis: str = "escnn", pair_basis=None):
+                 output_padding=0, basis: str = "escnn", pair_basis=None, kernel_source: KernelSource | None = None):
         super().__init__()
         d = self._d
         for arg, t in (("in_type", in_type), ("out_type", out_type)):
@@ -142,6 +222,7 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
             from ..init import generalized_he_init
 
             generalized_he_init(self.weights.data, self.basisexpansion)
+        self.kernel_source = kernel_source
 
     # -- extension points ----------------------------------------------------------------------
     def _build_kernel_basis(self, in_repr, out_repr):
@@ -159,30 +240,6 @@ class _RdConv(ExpansionCacheMixin, EquivariantModule):
         ``_build_kernel_basis`` is overridden): escnn's ``dimension()``, ``get_basis_info()``,
         ``get_element_info(i)``, ``forward(weights)``, plus the per-block structure ``blocks``."""
         return self._modules["_basisexpansion"]
-
-    @property
-    def kernel_source(self) -> KernelSource:
-        """The module producing the filter (default: :class:`BasisKernelSource`); assignable."""
-        src = self._modules.get("_kernel_source")
-        return src if src is not None else _DEFAULT_SOURCE
-
-    @kernel_source.setter
-    def kernel_source(self, source) -> None:
-        if source is not None and not isinstance(source, KernelSource):
-            raise TypeError(f"kernel_source: expected a KernelSource module (or None), got {type(source).__name__}")
-        self._modules["_kernel_source"] = source
-        self._cache = None
-
-    def __setattr__(self, name, value):
-        if name == "kernel_source":  # torch would register a Module under the name, bypassing the property
-            _RdConv.kernel_source.fset(self, value)
-        else:
-            super().__setattr__(name, value)
-
-    def _cache_tensors(self) -> list:
-        src = self._modules.get("_kernel_source")
-        extra = [] if src is None else list(src.parameters()) + list(src.buffers())
-        return [getattr(self, n, None) for n in self._cache_params] + extra
 
     @property
     def filter(self) -> torch.Tensor:
@@ -321,89 +378,169 @@ _BASIS_DOC = """
 """
 
 
-class R2Conv(_RdConv):
-    """Steerable convolution on R^2 (escnn's arguments; see ``_RdConv`` for the extension points).
+_SHARED_ARGS = """
+    Args:
+        in_type (FieldType), out_type (FieldType), kernel_size (int), padding, stride, dilation,
+        groups, bias, sigma, frequencies_cutoff, rings, recompute, basis_filter, initialize: as
+            in :class:`_RdConv` (same defaults: ``padding=0``, ``stride=1``, ``dilation=1``,
+            ``groups=1``, ``bias=True``, ``sigma=None``, ``frequencies_cutoff=None``,
+            ``rings=None``, ``recompute=False``, ``basis_filter=None``, ``initialize=True``).
+"""
 
-    >>> import torch
-    >>> from steerable import gspaces, nn
-    >>> gs = gspaces.rot2dOnR2(8)
-    >>> t_in = nn.FieldType(gs, [gs.trivial_repr])
-    >>> t_out = nn.FieldType(gs, [gs.regular_repr] * 2)
-    >>> conv = nn.R2Conv(t_in, t_out, kernel_size=5, padding=2)
-    >>> conv(t_in(torch.randn(1, 1, 9, 9))).shape
-    torch.Size([1, 16, 9, 9])
-    >>> conv.weights.numel(), nn.R2Conv(t_in, t_out, 5, basis='complete').weights.numel()
-    (22, 30)
-    >>> _ = conv.check_equivariance()
-    """
+
+class R2Conv(_RdConv):
+    __doc__ = (r"""Steerable convolution on R^2: ``torch.nn.Conv2d`` whose filter is an equivariant kernel
+    between the field types of a gspace on the plane (escnn's arguments, in escnn's order).
+    """ + _SHARED_ARGS + """        padding_mode (str, default ``'zeros'``): ``'zeros'``, ``'reflect'``, ``'replicate'`` or
+            ``'circular'``.
+        maximum_offset (int or None, default None): caps the harmonic order (see
+            :class:`_RdConv`).
+        basis (str, keyword only, default ``'escnn'``): ``'escnn'`` or ``'complete'`` (below).
+        kernel_source (KernelSource or None, keyword only, default None): the filter's source
+            (None: the basis expansion of ``weights``); see :class:`~steerable.nn.KernelSource`.
+
+    Shape:
+        Input ``(B, C_in, H_in, W_in)``, output ``(B, C_out, H_out, W_out)`` with
+        ``H_out = ⌊(H_in + 2·padding[0] - dilation·(kernel_size - 1) - 1) / stride[0]⌋ + 1`` and
+        likewise ``W_out``.
+
+    Attributes: those of :class:`_RdConv` (``weights``, ``bias``, ``basisexpansion`` with its
+    ``structure``, ``kernel_source``, ``kernel_points``, ``filter``, ...).
+
+    Examples:
+        >>> import torch
+        >>> from steerable import gspaces, nn
+        >>> gs = gspaces.rot2dOnR2(8)
+        >>> t_in = nn.FieldType(gs, [gs.trivial_repr])
+        >>> t_out = nn.FieldType(gs, [gs.regular_repr] * 2)
+        >>> conv = nn.R2Conv(t_in, t_out, kernel_size=5, padding=2)
+        >>> conv(t_in(torch.randn(1, 1, 9, 9))).shape
+        torch.Size([1, 16, 9, 9])
+        >>> conv.weights.numel(), nn.R2Conv(t_in, t_out, 5, basis='complete').weights.numel()
+        (22, 30)
+        >>> _ = conv.check_equivariance()
+    """)
 
     _d = 2
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
                  groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn"):
+                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn",
+                 kernel_source: KernelSource | None = None):
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
                          sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
-                         basis=basis)
+                         basis=basis, kernel_source=kernel_source)
 
 
 class R3Conv(_RdConv):
-    """Steerable convolution on R^3 (escnn's arguments; ``maximum_offset`` keyword only).
+    __doc__ = (r"""Steerable convolution on R^3: ``torch.nn.Conv3d`` whose filter is an equivariant kernel
+    between the field types of a gspace on space (escnn's arguments, in escnn's order;
+    ``maximum_offset`` keyword only).
+    """ + _SHARED_ARGS + """        padding_mode (str, default ``'zeros'``): as for :class:`R2Conv`.
+        maximum_offset (int or None, keyword only, default None): caps the harmonic order.
+        basis (str, keyword only, default ``'escnn'``): ``'escnn'`` or ``'complete'`` (below).
+        kernel_source (KernelSource or None, keyword only, default None): the filter's source.
 
-    >>> import torch
-    >>> from steerable import gspaces, nn
-    >>> gs = gspaces.octaOnR3()
-    >>> t = nn.FieldType(gs, [gs.regular_repr])
-    >>> conv = nn.R3Conv(t, t, kernel_size=3, padding=1)
-    >>> conv(t(torch.randn(1, 24, 5, 5, 5))).shape
-    torch.Size([1, 24, 5, 5, 5])
-    """
+    Shape:
+        Input ``(B, C_in, D_in, H_in, W_in)``, output ``(B, C_out, D_out, H_out, W_out)``, each
+        axis ``⌊(N_in + 2·padding - dilation·(kernel_size - 1) - 1) / stride⌋ + 1``.
+
+    Attributes: those of :class:`_RdConv`.
+
+    Examples:
+        >>> import torch
+        >>> from steerable import gspaces, nn
+        >>> gs = gspaces.octaOnR3()
+        >>> t = nn.FieldType(gs, [gs.regular_repr])
+        >>> conv = nn.R3Conv(t, t, kernel_size=3, padding=1)
+        >>> conv(t(torch.randn(1, 24, 5, 5, 5))).shape
+        torch.Size([1, 24, 5, 5, 5])
+    """)
 
     _d = 3
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
                  groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, recompute=False,
-                 basis_filter=None, initialize=True, *, maximum_offset=None, basis="escnn", _pair_basis=None):
+                 basis_filter=None, initialize=True, *, maximum_offset=None, basis="escnn", _pair_basis=None,
+                 kernel_source: KernelSource | None = None):
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
                          sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
-                         basis=basis, pair_basis=_pair_basis)
+                         basis=basis, pair_basis=_pair_basis, kernel_source=kernel_source)
+
+
+_TRANSPOSED_ARGS = """        output_padding (int or tuple, default 0): extra size on one side of each output axis (as
+            torch's; smaller than ``stride`` or ``dilation``).
+        maximum_offset (int or None, default None): caps the harmonic order.
+        basis (str, keyword only, default ``'escnn'``): ``'escnn'`` or ``'complete'`` (below).
+        kernel_source (KernelSource or None, keyword only, default None): the filter's source
+            (it returns ``K`` at ``kernel_points``, already negated: the layer transposes it).
+
+    Padding is always zeros (as torch's transposed convolutions). The layer is the adjoint of the
+    correlation with the kernel ``K(-x)ᵀ``, so it is equivariant for the same field types.
+"""
 
 
 class R2ConvTransposed(_RdConv):
-    """Transposed steerable convolution on R^2 (``output_padding`` as in torch).
+    __doc__ = (r"""Transposed steerable convolution on R^2: ``torch.nn.ConvTranspose2d`` with an
+    equivariant filter (upsampling by ``stride``).
+    """ + _SHARED_ARGS + _TRANSPOSED_ARGS + """
+    Shape:
+        Input ``(B, C_in, H_in, W_in)``, output ``(B, C_out, H_out, W_out)`` with
+        ``H_out = (H_in - 1)·stride - 2·padding + dilation·(kernel_size - 1) + output_padding + 1``.
 
-    >>> import torch
-    >>> from steerable import gspaces, nn
-    >>> gs = gspaces.rot2dOnR2(4)
-    >>> t = nn.FieldType(gs, [gs.regular_repr])
-    >>> nn.R2ConvTransposed(t, t, 3, stride=2)(t(torch.randn(1, 4, 5, 5))).shape
-    torch.Size([1, 4, 11, 11])
-    """
+    Attributes: those of :class:`_RdConv` (``filter`` in torch's transposed layout
+    ``(C_in, C_out/groups, k, k)``).
+
+    Examples:
+        >>> import torch
+        >>> from steerable import gspaces, nn
+        >>> gs = gspaces.rot2dOnR2(4)
+        >>> t = nn.FieldType(gs, [gs.regular_repr])
+        >>> nn.R2ConvTransposed(t, t, 3, stride=2)(t(torch.randn(1, 4, 5, 5))).shape
+        torch.Size([1, 4, 11, 11])
+    """)
 
     _d = 2
     _transposed = True
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, output_padding=0, stride=1, dilation=1,
                  groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn"):
+                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn",
+                 kernel_source: KernelSource | None = None):
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, "zeros", groups, bias,
                          sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
-                         output_padding, basis=basis)
+                         output_padding, basis=basis, kernel_source=kernel_source)
 
 
 class R3ConvTransposed(_RdConv):
-    """Transposed steerable convolution on R^3 (``check_equivariance_`` is escnn's alias of
-    ``check_equivariance``)."""
+    __doc__ = (r"""Transposed steerable convolution on R^3: ``torch.nn.ConvTranspose3d`` with an
+    equivariant filter (``check_equivariance_`` is escnn's alias of ``check_equivariance``).
+    """ + _SHARED_ARGS + _TRANSPOSED_ARGS + """
+    Shape:
+        Input ``(B, C_in, D_in, H_in, W_in)``, output ``(B, C_out, D_out, H_out, W_out)``, each
+        axis ``(N_in - 1)·stride - 2·padding + dilation·(kernel_size - 1) + output_padding + 1``.
+
+    Attributes: those of :class:`_RdConv`.
+
+    Examples:
+        >>> import torch
+        >>> from steerable import gspaces, nn
+        >>> gs = gspaces.rot3dOnR3()
+        >>> t = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
+        >>> nn.R3ConvTransposed(t, t, 3, stride=2)(t(torch.randn(1, 4, 3, 3, 3))).shape
+        torch.Size([1, 4, 7, 7, 7])
+    """)
 
     _d = 3
     _transposed = True
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, output_padding=0, stride=1, dilation=1,
                  groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn", _pair_basis=None):
+                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn", _pair_basis=None,
+                 kernel_source: KernelSource | None = None):
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, "zeros", groups, bias,
                          sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
-                         output_padding, basis=basis, pair_basis=_pair_basis)
+                         output_padding, basis=basis, pair_basis=_pair_basis, kernel_source=kernel_source)
 
 
 for _cls in (R2Conv, R3Conv, R2ConvTransposed, R3ConvTransposed):
@@ -432,8 +569,19 @@ def _check_ico(in_type, cls_name):
         )
 
 
+_ICO_ARGS = """        samples (str, default ``'ico'``): the orbit carrying the bumps: ``'ico'`` (20 three-fold
+            axes), ``'dodeca'`` (12 five-fold axes) or ``'icosidodeca'`` (30 two-fold axes).
+        sigma (float, list or None, default None): the bumps' widths (per ring), as for
+            :class:`R3Conv`.
+        rings (list of float or None, default None): ring radii, as for :class:`R3Conv`.
+        kernel_source (KernelSource or None, keyword only, default None): the filter's source.
+
+    There is no ``frequencies_cutoff``/``maximum_offset``/``basis`` (the basis has no harmonics).
+"""
+
+
 class R3IcoConv(R3Conv):
-    """R3Conv with escnn's *sparse* icosahedral kernel basis (``icoOnR3()``; ``fullIcoOnR3()`` too).
+    __doc__ = (r"""R3Conv with escnn's *sparse* icosahedral kernel basis (``icoOnR3()``; ``fullIcoOnR3()`` too).
 
     As in escnn, the kernels are not band-limited harmonics but Gaussian bumps (width ``sigma``)
     on one orbit of the group per ring: ``samples='ico'`` the 20 three-fold axes,
@@ -441,22 +589,31 @@ class R3IcoConv(R3Conv):
     ring's radius (a single bump at the centre for radius 0). On every ring the basis is
     ``K(x) = Σ_g φ(x - r·g p) ρ_out(g) M ρ_in(g)⁻¹`` for ``M`` in the intertwiners of the
     stabiliser of ``p``, so it is exactly equivariant and complete for those orbits.
-    Rings/sigma default as in :class:`R3Conv`; no frequency cut-off.
 
-    >>> import torch
-    >>> from steerable import gspaces, nn
-    >>> gs = gspaces.icoOnR3()
-    >>> t = nn.FieldType(gs, [gs.regular_repr])
-    >>> nn.R3IcoConv(t, t, kernel_size=3, padding=1)(t(torch.randn(1, 60, 5, 5, 5))).shape
-    torch.Size([1, 60, 5, 5, 5])
-    """
+    Args:
+        in_type, out_type (FieldType): fields of ``icoOnR3()`` / ``fullIcoOnR3()``.
+        kernel_size, padding, stride, dilation, padding_mode, groups, bias, recompute,
+            basis_filter, initialize: as in :class:`R3Conv` (same defaults).
+    """ + _ICO_ARGS + """
+    Shape: as :class:`R3Conv`. Attributes: those of :class:`_RdConv` (the ``structure`` reports
+    frequency 0 and harmonic ``(0, 0)`` for every orbit element).
+
+    Examples:
+        >>> import torch
+        >>> from steerable import gspaces, nn
+        >>> gs = gspaces.icoOnR3()
+        >>> t = nn.FieldType(gs, [gs.regular_repr])
+        >>> nn.R3IcoConv(t, t, kernel_size=3, padding=1)(t(torch.randn(1, 60, 5, 5, 5))).shape
+        torch.Size([1, 60, 5, 5, 5])
+    """)
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
                  groups=1, bias=True, samples="ico", sigma=None, rings=None, recompute=False, basis_filter=None,
-                 initialize=True):
+                 initialize=True, *, kernel_source: KernelSource | None = None):
         pair = _ico_setup(self, in_type, kernel_size, dilation, samples, rings, sigma)
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
-                         sigma, 5.0, rings, recompute, basis_filter, initialize, _pair_basis=pair)
+                         sigma, 5.0, rings, recompute, basis_filter, initialize, _pair_basis=pair,
+                         kernel_source=kernel_source)
 
 
 def _ico_setup(conv, in_type, kernel_size, dilation, samples, rings, sigma):
@@ -473,19 +630,28 @@ def _ico_setup(conv, in_type, kernel_size, dilation, samples, rings, sigma):
 
 
 class R3IcoConvTransposed(R3ConvTransposed):
-    """Transposed :class:`R3IcoConv` (escnn's arguments; ``output_padding`` as in torch).
+    __doc__ = (r"""Transposed :class:`R3IcoConv` (escnn's arguments; ``output_padding`` as in torch).
 
-    >>> import torch
-    >>> from steerable import gspaces, nn
-    >>> gs = gspaces.icoOnR3()
-    >>> t = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
-    >>> nn.R3IcoConvTransposed(t, t, 3)(t(torch.randn(1, 4, 4, 4, 4))).shape
-    torch.Size([1, 4, 6, 6, 6])
-    """
+    Args:
+        in_type, out_type (FieldType): fields of ``icoOnR3()`` / ``fullIcoOnR3()``.
+        kernel_size, padding, output_padding, stride, dilation, groups, bias, recompute,
+            basis_filter, initialize: as in :class:`R3ConvTransposed` (same defaults).
+    """ + _ICO_ARGS + """
+    Shape: as :class:`R3ConvTransposed`. Attributes: those of :class:`_RdConv`.
+
+    Examples:
+        >>> import torch
+        >>> from steerable import gspaces, nn
+        >>> gs = gspaces.icoOnR3()
+        >>> t = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
+        >>> nn.R3IcoConvTransposed(t, t, 3)(t(torch.randn(1, 4, 4, 4, 4))).shape
+        torch.Size([1, 4, 6, 6, 6])
+    """)
 
     def __init__(self, in_type, out_type, kernel_size, padding=0, output_padding=0, stride=1, dilation=1,
                  groups=1, bias=True, samples="ico", sigma=None, rings=None, recompute=False, basis_filter=None,
-                 initialize=True):
+                 initialize=True, *, kernel_source: KernelSource | None = None):
         pair = _ico_setup(self, in_type, kernel_size, dilation, samples, rings, sigma)
         super().__init__(in_type, out_type, kernel_size, padding, output_padding, stride, dilation, groups, bias,
-                         sigma, 5.0, rings, None, recompute, basis_filter, initialize, _pair_basis=pair)
+                         sigma, 5.0, rings, None, recompute, basis_filter, initialize, _pair_basis=pair,
+                         kernel_source=kernel_source)
