@@ -14,12 +14,11 @@ import torch.nn.functional as F
 from steerable import group, gspaces
 from steerable.group import change_basis
 from steerable.nn import FieldType, GeometricTensor
-from steerable.nn.norm._batchnorm import (
-    GNormBatchNorm, IIDBatchNorm1d, IIDBatchNorm2d, IIDBatchNorm3d, InducedNormBatchNorm, InnerBatchNorm,
-    NormBatchNorm,
+from steerable.nn.norm import (
+    FieldNorm, GNormBatchNorm, IIDBatchNorm1d, IIDBatchNorm2d, IIDBatchNorm3d, InducedNormBatchNorm, InnerBatchNorm,
+    InstanceNorm, LayerNorm, NormBatchNorm,
 )
-from steerable.nn.norm._fieldnorm import FieldNorm
-from steerable.nn.norm._layernorm import InstanceNorm, LayerNorm
+from steerable.testing import assert_equivariant
 
 SPATIAL = {0: (), 2: (9, 9), 3: (5, 5, 5)}
 
@@ -153,19 +152,6 @@ def _max_rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a - b).abs().max().item() / max(1.0, b.abs().max().item())
 
 
-def _check_equivariant(m, gx: GeometricTensor, elements, fibres: bool = False, tol: float = 1e-5, moved=None):
-    """max |m(g·x) - g·m(x)| <= tol·max(1, |g·m(x)|) for every g (``moved``: the g·x, precomputed)."""
-    out = m(gx)
-    for i, g in enumerate(elements):
-        if fibres:
-            a, b = m(gx.transform_fibers(g)).tensor, out.transform_fibers(g).tensor
-        else:
-            gin = moved[i] if moved is not None else gx.transform(g)
-            a, b = m(gin).tensor, out.transform(g).tensor
-        err = _max_rel_err(a, b)
-        assert err <= tol, f"{type(m).__name__} not equivariant to {g} ({'fibres' if fibres else 'grid'}): {err:.3g}"
-
-
 # ------------------------------------------------------------------------------------------
 # equivariance, export, float64, pickle, determinism: every module × every gspace it supports
 # ------------------------------------------------------------------------------------------
@@ -176,12 +162,11 @@ def test_module(module, gsname):
     gx = _input(t, gen)
     elements = t.testing_elements
     assert len(elements) >= 2
-    moved = [gx.transform(g) for g in elements]
     for mode in ("train", "eval"):
         m.train(mode == "train")
-        _check_equivariant(m, gx, elements, moved=moved)
+        assert_equivariant(m, inputs=gx, elements=elements)
         if G.continuous:  # random rotations applied to the fibres only (a global fibre transform)
-            _check_equivariant(m, gx, G.sample(3, seed=1), fibres=True, tol=1e-5)
+            assert_equivariant(m, inputs=gx, elements=G.sample(3, seed=1), fibers_only=True)
 
     # state_dict: the same keys in train and eval mode, before and after a forward pass
     m.train()
@@ -219,7 +204,7 @@ def test_module(module, gsname):
         md.train(mode)
         out = md(gxd)
         assert out.tensor.dtype == torch.float64
-        _check_equivariant(md, gxd, elements[:3], tol=1e-10)
+        assert_equivariant(md, inputs=gxd, elements=elements[:3], rtol=1e-10)
 
     # deterministic parameter/buffer order
     m2 = MODULES[module][0](t)

@@ -23,15 +23,16 @@ import torch
 from steerable import group as sg
 from steerable import gspaces, nn
 from steerable.nn import GeometricTensor
-from steerable.nn.pooling._group import GroupPooling, MaxPoolChannels
-from steerable.nn.pooling._norm import InducedNormPool, NormMaxPool, NormPool, induced_subfield_size
-from steerable.nn.pooling._pointwise import (
+from steerable.nn.pooling import (
+    GroupPooling, InducedNormPool, MaxPoolChannels, NormMaxPool, NormPool,
     PointwiseAdaptiveAvgPool, PointwiseAdaptiveAvgPool2D, PointwiseAdaptiveAvgPool3D, PointwiseAdaptiveMaxPool,
     PointwiseAdaptiveMaxPool2D, PointwiseAdaptiveMaxPool3D, PointwiseAvgPool, PointwiseAvgPool2D,
     PointwiseAvgPool3D, PointwiseAvgPoolAntialiased, PointwiseAvgPoolAntialiased2D,
     PointwiseAvgPoolAntialiased3D, PointwiseMaxPool, PointwiseMaxPool2D, PointwiseMaxPool3D,
     PointwiseMaxPoolAntialiased, PointwiseMaxPoolAntialiased2D, PointwiseMaxPoolAntialiased3D,
 )
+from steerable.nn.pooling._norm import induced_subfield_size
+from steerable.testing import assert_equivariant, equivariance_errors
 
 TOL32 = 1e-5
 TOL64 = 1e-10
@@ -156,33 +157,6 @@ def rand_input(ftype: nn.FieldType, n: int | None = None, batch: int | None = No
     return ftype(torch.randn(batch, ftype.size, *(n,) * d, dtype=dtype))
 
 
-def assert_equivariant(m, x: GeometricTensor, tol: float = TOL32) -> None:
-    elements = m.in_type.testing_elements
-    assert len(elements) >= 2
-    with torch.no_grad():
-        y = m(x)
-        assert y.type == m.out_type
-        for g in elements:
-            assert_close_scaled(m(x.transform(g)).tensor, y.transform(g).tensor, tol,
-                                f"{type(m).__name__} on {m.in_type!r} not equivariant to {g}")
-
-
-def fibre_elements(G, n: int = 4):
-    """Random elements of a continuous group; the generators and two random elements of a
-    finite one (equivariance to the generators implies it for the whole group)."""
-    if G.continuous:
-        return [G.sample() for _ in range(n)]
-    return list(G.generators) + [G.sample() for _ in range(2)]
-
-
-def assert_fibre_equivariant(m, x: GeometricTensor, tol: float = TOL32, n: int = 4) -> None:
-    with torch.no_grad():
-        y = m(x)
-        for g in fibre_elements(m.in_type.gspace.fibergroup, n):
-            assert_close_scaled(m(x.transform_fibers(g)).tensor, y.transform_fibers(g).tensor, tol,
-                                f"{type(m).__name__} on {m.in_type!r} not fibre-equivariant to {g}")
-
-
 def assert_export(m, x: GeometricTensor, tol: float = TOL32) -> None:
     e = m.export()
     assert not any(isinstance(mod, nn.EquivariantModule) for mod in e.modules())
@@ -214,7 +188,7 @@ def test_max_pool_equivariance(name):
     d = t.gspace.dimensionality
     for n, k, s, p, dl, ceil in _configs(name):
         m = MAX_POOLS[d](t, k, s, p, dl, ceil)
-        assert_equivariant(m, rand_input(t, n))
+        assert_equivariant(m, inputs=rand_input(t, n))
 
 
 @pytest.mark.parametrize("name", GS2 + GS3)
@@ -224,7 +198,7 @@ def test_avg_pool_equivariance(name):
         for n, k, s, p, dl, ceil in _configs(name)[: (None if t is general_type(name) else 1)]:
             if dl != 1:
                 continue
-            assert_equivariant(AVG_POOLS[d](t, k, s, p, ceil), rand_input(t, n))
+            assert_equivariant(AVG_POOLS[d](t, k, s, p, ceil), inputs=rand_input(t, n))
 
 
 @pytest.mark.parametrize("name", GS2 + GS3)
@@ -233,8 +207,8 @@ def test_adaptive_pools_equivariance(name):
     d = gs(name).dimensionality
     sizes = [(9, 4), (9, 1), (8, 3)] if d == 2 else [(5, 2), (6, 4)]
     for n, o in sizes:
-        assert_equivariant(ADA_AVG[d](general_type(name), o), rand_input(general_type(name), n))
-        assert_equivariant(ADA_MAX[d](pointwise_type(name), o), rand_input(pointwise_type(name), n))
+        assert_equivariant(ADA_AVG[d](general_type(name), o), inputs=rand_input(general_type(name), n))
+        assert_equivariant(ADA_MAX[d](pointwise_type(name), o), inputs=rand_input(pointwise_type(name), n))
 
 
 @pytest.mark.parametrize("name", GS2 + GS3)
@@ -246,7 +220,7 @@ def test_antialiased_pools_equivariance(name):
             else [(5, 3, 2, 1, 1, 0.6), (6, 2, 2, 0, 1, 0.5)])
     for n, k, s, p, dl, sigma in cfgs:
         assert (n + 4 * p - dl * (k - 1) - 1) % s == 0
-        assert_equivariant(MAX_AA[d](t, k, s, p, dl, sigma=sigma), rand_input(t, n))
+        assert_equivariant(MAX_AA[d](t, k, s, p, dl, sigma=sigma), inputs=rand_input(t, n))
     # average: (n + 2p - filter) % stride == 0; default padding -> (n - 1) % stride == 0
     for tt, cfgs in ((general_type(name), [(9, 0.6, 2, None), (9, 1.0, 1, None), (9, 0.6, 4, None), (6, 0.6, 3, 1)]
                       if d == 2 else [(5, 0.6, 2, None), (5, 0.5, 1, 0)]),
@@ -254,31 +228,31 @@ def test_antialiased_pools_equivariance(name):
         for n, sigma, s, p in cfgs:
             m = AVG_AA[d](tt, sigma, s, p)
             assert (n + 2 * m.padding[0] - m.filter_size) % s == 0
-            assert_equivariant(m, rand_input(tt, n))
+            assert_equivariant(m, inputs=rand_input(tt, n))
 
 
 @pytest.mark.parametrize("name", GS2 + GS3)
 def test_norm_max_pool_equivariance(name):
     t = general_type(name)
     for n, k, s, p, dl, ceil in _configs(name)[:3]:
-        assert_equivariant(NormMaxPool(t, k, s, p, dl, ceil), rand_input(t, n))
+        assert_equivariant(NormMaxPool(t, k, s, p, dl, ceil), inputs=rand_input(t, n))
     t = pointwise_type(name)
     n, k, s, p, dl, ceil = _configs(name)[0]
-    assert_equivariant(NormMaxPool(t, k, s, p, dl, ceil), rand_input(t, n))
+    assert_equivariant(NormMaxPool(t, k, s, p, dl, ceil), inputs=rand_input(t, n))
 
 
 @pytest.mark.parametrize("name", GS2 + GS3)
 def test_fieldwise_pools_equivariance(name):
-    assert_equivariant(NormPool(general_type(name)), rand_input(general_type(name), 7 if name in GS2 else 5))
-    assert_equivariant(GroupPooling(pointwise_type(name)), rand_input(pointwise_type(name), 7 if name in GS2 else 5))
+    assert_equivariant(NormPool(general_type(name)), inputs=rand_input(general_type(name), 7 if name in GS2 else 5))
+    assert_equivariant(GroupPooling(pointwise_type(name)), inputs=rand_input(pointwise_type(name), 7 if name in GS2 else 5))
 
 
 @pytest.mark.parametrize("name", ["d4", "d8", "o2", "o3", "focta"])
 def test_induced_norm_pool_equivariance(name):
     t = induced_type(name)
     m = InducedNormPool(t)
-    assert_equivariant(m, rand_input(t, 7 if name in ("d4", "d8", "o2") else 5))
-    assert_fibre_equivariant(m, rand_input(t, 3, batch=3))
+    assert_equivariant(m, inputs=rand_input(t, 7 if name in ("d4", "d8", "o2") else 5))
+    assert_equivariant(m, inputs=rand_input(t, 3, batch=3), fibers_only=True)
 
 
 def test_asymmetric_windows_break_equivariance():
@@ -286,9 +260,8 @@ def test_asymmetric_windows_break_equivariance():
     t = pointwise_type("c4")
     m = PointwiseMaxPool2D(t, 2, 2)
     x = rand_input(t, 9)
-    g = t.testing_elements[1]
-    err = (m(x.transform(g)).tensor - m(x).transform(g).tensor).abs().max().item()
-    assert err > 0.1
+    r = equivariance_errors(m, inputs=x, elements=[t.testing_elements[1]])[0]
+    assert not r.passed and r.abs_error > 0.1
 
 
 # ------------------------------------------------------------------------------ 2. fibre-only checks
@@ -298,11 +271,11 @@ def test_fibre_equivariance(name):
     d = t.gspace.dimensionality
     x = rand_input(t, 6 if d == 2 else 4)
     for m in (AVG_POOLS[d](t, 2), ADA_AVG[d](t, 2), AVG_AA[d](t, 0.6, 2), NormMaxPool(t, 2), NormPool(t)):
-        assert_fibre_equivariant(m, x)
+        assert_equivariant(m, inputs=x, fibers_only=True)
     tp = pointwise_type(name)
     xp = rand_input(tp, 6 if d == 2 else 4)
     for m in (MAX_POOLS[d](tp, 2), ADA_MAX[d](tp, 2), MAX_AA[d](tp, 2), GroupPooling(tp)):
-        assert_fibre_equivariant(m, xp)
+        assert_equivariant(m, inputs=xp, fibers_only=True)
 
 
 @pytest.mark.parametrize("G", [sg.so3_group(2), sg.o2_group(3), sg.cyclic_group(8), sg.ico_group(),
@@ -314,17 +287,17 @@ def test_no_base_space(G):
     x = t(torch.randn(5, t.size))
     m = NormPool(t)
     assert m(x).shape == (5, 3)
-    assert_fibre_equivariant(m, x)
+    assert_equivariant(m, inputs=x, fibers_only=True)
     if not G.continuous:
         tp = nn.FieldType(s, [s.regular_repr, s.trivial_repr, s.regular_repr])
         xp = tp(torch.randn(5, tp.size))
-        assert_fibre_equivariant(GroupPooling(tp), xp)
+        assert_equivariant(GroupPooling(tp), inputs=xp, fibers_only=True)
         assert_export(GroupPooling(tp), xp)
     if G.name.startswith("O(2)") or G.name.startswith("D"):
         sub = (None, -1) if G.continuous else (None, G.order() // 2)
         H = G.subgroup(sub)[0]
         ti = nn.FieldType(s, [G.induced_representation(sub, H.irrep(1))] * 2)
-        assert_fibre_equivariant(InducedNormPool(ti), ti(torch.randn(4, ti.size)))
+        assert_equivariant(InducedNormPool(ti), inputs=ti(torch.randn(4, ti.size)), fibers_only=True)
 
 
 def test_point_cloud_keeps_coords():
@@ -386,7 +359,7 @@ def test_induced_norm_pool_values_and_subfields():
     # explicit sub-field size (a valid finer structure: C4 irrep(1) blocks are signed permutations)
     m1 = InducedNormPool(t, subfield_size=[1, 1, 1])
     torch.testing.assert_close(m1(x).tensor[:, 0], xt[:, 0:4].abs().amax(1))
-    assert_equivariant(m1, x)
+    assert_equivariant(m1, inputs=x)
     assert induced_subfield_size(gs("so2").irrep(1)) is None
 
 
@@ -431,7 +404,7 @@ def test_float64():
         assert y.tensor.dtype == torch.float64
         assert_close_scaled(m.export()(x.tensor), y.tensor, TOL64, type(m).__name__)
     m = PointwiseAvgPoolAntialiased2D(general_type("so2"), 0.6, 2).double()
-    assert_equivariant(m, rand_input(general_type("so2"), 9, dtype=torch.float64), TOL64)
+    assert_equivariant(m, inputs=rand_input(general_type("so2"), 9, dtype=torch.float64), rtol=TOL64)
 
 
 def test_state_order_pickle_deepcopy():

@@ -20,11 +20,12 @@ from steerable.nn import FieldType, GeometricTensor
 from steerable.nn._dropout import FieldDropout, PointwiseDropout
 from steerable.nn._linear import Linear
 from steerable.nn._module import EquivariantModule
-from steerable.nn._structure import (
+from steerable.nn import (
     BranchingModule, DisentangleModule, IdentityModule, MaskModule, MergeModule, MultipleModule,
     ReshuffleModule, RestrictionModule, SequentialModule,
 )
 from steerable.nn._upsampling import R2Upsampling, R3Upsampling
+from steerable.testing import assert_equivariant, random_elements
 
 _CACHE: dict = {}
 
@@ -65,21 +66,6 @@ def rand(ftype: FieldType, spatial: int = 7, batch: int = 2, dtype=torch.float32
     return ftype(torch.randn(batch, ftype.size, *(spatial,) * d, dtype=dtype))
 
 
-def assert_equivariant(module, x: GeometricTensor, elements=None, fibers_only=False):
-    """max |f(g·x) - g·f(x)| ≤ 1e-5·max(1, |g·f(x)|max)."""
-    elements = list(x.type.testing_elements) if elements is None else elements
-    with torch.no_grad():
-        y = module(x)
-        for g in elements:
-            if fibers_only:
-                a, b = module(x.transform_fibers(g)).tensor, y.transform_fibers(g).tensor
-            else:
-                a, b = module(x.transform(g)).tensor, y.transform(g).tensor
-            scale = max(1.0, b.abs().max().item())
-            err = (a - b).abs().max().item()
-            assert err <= 1e-5 * scale, (g, err, scale)
-
-
 def assert_export(module, x: GeometricTensor, atol=1e-5):
     ex = module.export()
     assert not any(isinstance(m, EquivariantModule) for m in ex.modules())
@@ -112,11 +98,7 @@ def test_sequential_conv_restriction_identity_upsampling_exports():
     assert len(net) == 4 and net[0] is conv and list(net)[1] is res
     # subgroup equivariance of the whole chain (C4 elements act through the inclusion)
     _, inclusion, _ = gs.restrict((None, 4))
-    with torch.no_grad():
-        y = net(x)
-        for h in res.out_type.testing_elements:
-            a, b = net(x.transform(inclusion(h))).tensor, y.transform(h).tensor
-            assert (a - b).abs().max() <= 1e-5 * max(1.0, b.abs().max().item())
+    assert_equivariant(net, inputs=x, elements=res.out_type.testing_elements, in_element=inclusion)
 
 
 @pytest.mark.parametrize("name", ["C4", "D4", "SO2", "octa"])
@@ -130,7 +112,7 @@ def test_sequential_equivariance_float64_pickle(name):
     assert [n for n, _ in net.named_children()] == ["conv", "id", "up", "mask"]
     x = rand(t, 5 if gs.dimensionality == 2 else 3)
     net.eval()
-    assert_equivariant(net, x)
+    assert_equivariant(net, inputs=x)
     assert_export(net, x)
     y = net(x).tensor
     for c in roundtrip(net):
@@ -179,7 +161,7 @@ def test_sequential_of_linear_layers_on_R0():
     t1 = FieldType(gs, [G.irrep(1)] * 3 + [G.irrep(0)] * 2)
     net = SequentialModule(Linear(t0, t1), DisentangleModule(t1), Linear(t1, t0))
     x = t0(torch.randn(6, t0.size))
-    assert_equivariant(net, x, [G.sample() for _ in range(3)])
+    assert_equivariant(net, inputs=x, elements=random_elements(G, 3))
     ex = assert_export(net, x)
     assert [type(m) for m in ex] == [torch.nn.Linear] * 3
 
@@ -291,7 +273,7 @@ def test_multiple_module(reshuffle):
     assert m.out_type == FieldType(gs, list(ta) + list(tb) + list(tc))
     x = rand(t, 7)
     m.check_equivariance(spatial=7)
-    assert_equivariant(m, x)
+    assert_equivariant(m, inputs=x)
     for mode in (True, False):
         m.train(mode)
         assert_export(m, x)
@@ -335,7 +317,7 @@ def test_multiple_module_on_R0_with_linear():
     mods = [(Linear(br.out_type["v"], FieldType(gs, [G.irrep(1)] * 3)), "v"), (Linear(br.out_type["s"], br.out_type["s"]), "s")]
     m = MultipleModule(t, labels, mods)
     x = t(torch.randn(5, t.size))
-    assert_equivariant(m, x, [G.sample() for _ in range(3)])
+    assert_equivariant(m, inputs=x, elements=random_elements(G, 3))
     assert_export(m, x)
 
 
@@ -352,9 +334,9 @@ def test_reshuffle(name):
     for i, f in enumerate(perm):
         torch.testing.assert_close(y.tensor[:, m.out_type.fields_start[i] : m.out_type.fields_end[i]],
                                    x.tensor[:, t.fields_start[f] : t.fields_end[f]])
-    assert_equivariant(m, x)
+    assert_equivariant(m, inputs=x)
     if gs.fibergroup.continuous:
-        assert_equivariant(m, x, [gs.fibergroup.sample() for _ in range(3)], fibers_only=True)
+        assert_equivariant(m, inputs=x, elements=random_elements(gs.fibergroup, 3), fibers_only=True)
     assert_export(m, x)
     assert m.evaluate_output_shape(x.shape) == tuple(x.shape)
     for c in roundtrip(m):
@@ -396,7 +378,7 @@ def test_identity(name):
     m = IdentityModule(t)
     x = rand(t, 3)
     assert m(x) is x
-    assert_equivariant(m, x)
+    assert_equivariant(m, inputs=x)
     assert isinstance(assert_export(m, x), torch.nn.Identity)
     assert m.evaluate_output_shape(x.shape) == tuple(x.shape)
     with pytest.raises(TypeError, match="in_type"):
@@ -416,13 +398,13 @@ def test_disentangle(name):
     m = DisentangleModule(t)
     assert len(m.out_type) > len(t) and m.out_type.size == t.size
     # the change of basis intertwines the representations exactly
-    M = m.change_of_basis.double().numpy()
-    for g in [G.sample() for _ in range(3)]:
-        np.testing.assert_allclose(M @ t.fiber_representation(g), m.out_type.fiber_representation(g) @ M, atol=1e-5)
+    M = m.change_of_basis.double()
+    assert_equivariant(lambda v: v @ M.T, inputs=torch.eye(t.size, dtype=torch.float64), in_type=t.fiber_representation,
+                       out_type=m.out_type.fiber_representation, elements=random_elements(G, 3), atol=1e-5, rtol=0)
     x = rand(t, 5)
-    assert_equivariant(m, x)
+    assert_equivariant(m, inputs=x)
     if G.continuous:
-        assert_equivariant(m, x, [G.sample() for _ in range(3)], fibers_only=True)
+        assert_equivariant(m, inputs=x, elements=random_elements(G, 3), fibers_only=True)
     ex = assert_export(m, x)
     assert type(ex) in (torch.nn.Linear, torch.nn.Conv2d, torch.nn.Conv3d)
     for c in roundtrip(m):
@@ -445,11 +427,11 @@ def test_disentangle_dense_change_of_basis_path():
     assert [r.size for r in m.out_type] == [4, 2, 1, 1, 2, 2]
     assert m._is_permutation and not torch.equal(m._index, torch.arange(t.size))
     x = rand(t, 5)
-    assert_equivariant(m, x)
+    assert_equivariant(m, inputs=x)
     y = m(x).tensor
     m._is_permutation = False  # force the dense path: same function
     torch.testing.assert_close(m(x).tensor, y)
-    assert_equivariant(m, x)
+    assert_equivariant(m, inputs=x)
 
 
 # ====================================================================== Mask
@@ -462,9 +444,9 @@ def test_mask_module(name, S):
     x = rand(t, S)
     y = m(x)
     m.check_equivariance()
-    assert_equivariant(m, x)
+    assert_equivariant(m, inputs=x)
     if gs.fibergroup.continuous:
-        assert_equivariant(m, x, [gs.fibergroup.sample() for _ in range(2)], fibers_only=True)
+        assert_equivariant(m, inputs=x, elements=random_elements(gs.fibergroup, 2), fibers_only=True)
     assert_export(m, x)
     assert list(m.state_dict().keys()) == []
     for c in roundtrip(m):
@@ -524,7 +506,7 @@ def test_field_dropout(name):
     # eval mode: identity, equivariant, exported as nn.Identity
     m.eval()
     assert m(x) is x
-    assert_equivariant(m, rand(t, 5))
+    assert_equivariant(m, inputs=rand(t, 5))
     assert isinstance(assert_export(m, x), torch.nn.Identity)
     for c in roundtrip(m):
         assert c.p == p and c.in_type == t
@@ -565,7 +547,7 @@ def test_pointwise_dropout():
     assert 0.4 < frac < 0.6
     m.eval()
     assert m(x) is x
-    assert_equivariant(m, rand(t, 5))
+    assert_equivariant(m, inputs=rand(t, 5))
     assert isinstance(assert_export(m, x), torch.nn.Identity)
     pickle.loads(pickle.dumps(m))
     with pytest.raises(ValueError, match="pointwise"):
@@ -594,9 +576,9 @@ def test_r2_upsampling(name, kw, n):
     x = rand(t, n)
     y = m(x)
     assert tuple(y.shape) == m.evaluate_output_shape(x.shape)
-    assert_equivariant(m, x)
+    assert_equivariant(m, inputs=x)
     if gs.fibergroup.continuous:
-        assert_equivariant(m, x, [gs.fibergroup.sample() for _ in range(2)], fibers_only=True)
+        assert_equivariant(m, inputs=x, elements=random_elements(gs.fibergroup, 2), fibers_only=True)
     ex = assert_export(m, x)
     assert type(ex) is torch.nn.Upsample
     for c in roundtrip(m):
@@ -615,7 +597,7 @@ def test_r3_upsampling(name, kw, n):
     x = rand(t, n)
     y = m(x)
     assert tuple(y.shape) == m.evaluate_output_shape(x.shape)
-    assert_equivariant(m, x)
+    assert_equivariant(m, inputs=x)
     assert_export(m, x)
     pickle.loads(pickle.dumps(m))
 

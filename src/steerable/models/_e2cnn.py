@@ -25,11 +25,10 @@ from typing import Sequence
 import torch
 
 from steerable import gspaces
-from steerable.nn import FieldType, GeometricTensor, InnerBatchNorm, R2Conv, ReLU
-from steerable.nn._module import EquivariantModule
-from steerable.nn._structure import RestrictionModule, SequentialModule
-from steerable.nn.pooling._group import GroupPooling, MaxPoolChannels
-from steerable.nn.pooling._pointwise import PointwiseMaxPool2D
+from steerable.nn import (
+    EquivariantModule, FieldType, GeometricTensor, GroupPooling, InnerBatchNorm, MaxPoolChannels, PointwiseMaxPool2D,
+    R2Conv, ReLU, RestrictionModule, SequentialModule,
+)
 
 from ._width import MNIST_CHANNELS, MNIST_KERNELS, _check_positive_int, _check_width, regular_fields_for
 

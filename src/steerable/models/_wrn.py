@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from steerable.nn import FieldType, InnerBatchNorm, R2Conv, ReLU
-from steerable.nn._dropout import FieldDropout
-from steerable.nn._structure import SequentialModule
+from steerable.nn import FieldDropout, FieldType, InnerBatchNorm, R2Conv, ReLU, SequentialModule
 
 from ._e2cnn import (
     EquivariantResidual, InvariantClassifier, _check_dropout, _check_input_size, _parse_group, _regular,

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._constants import ExactConstants
+
 
 def _same(saved: list, params: list) -> bool:
     for a, b in zip(saved, params):
@@ -16,15 +18,14 @@ def _same(saved: list, params: list) -> bool:
     return True
 
 
-class ExpansionCacheMixin:
+class ExpansionCacheMixin(ExactConstants):
     """Mix into an ``EquivariantModule`` that defines ``expand_parameters()``.
 
     - ``_expanded()``: the expansion; in eval mode without grad it is cached and reused while the
       parameters named in ``_cache_params`` (``_cache_tensors()``) hold the same values (compared by value, since edits
       through ``.data`` do not bump version counters). The cache is never in the state_dict.
-    - ``register_exact_buffer(name, array, dtype)``: a non-persistent buffer keeping its float64
-      source, re-cast from it whenever the module changes dtype (``.double()`` gives values exact
-      to float64, not widened float32).
+    - ``register_exact_buffer(name, array, dtype)``: ``ExactConstants.register_constant`` (a
+      non-persistent buffer rebuilt from its float64 master whenever the module changes dtype).
     """
 
     _cache_params: tuple = ("weights", "bias")
@@ -44,9 +45,7 @@ class ExpansionCacheMixin:
         return [getattr(self, n, None) for n in self._cache_params]
 
     def register_exact_buffer(self, name: str, array: np.ndarray, dtype: torch.dtype) -> None:
-        src = np.array(array, dtype=np.float64)
-        self.__dict__.setdefault("_exact_sources", {})[name] = src
-        self.register_buffer(name, torch.as_tensor(src, dtype=dtype), persistent=False)
+        self.register_constant(name, array, dtype)
 
     def train(self, mode: bool = True):
         self._cache = None
@@ -54,13 +53,7 @@ class ExpansionCacheMixin:
 
     def _apply(self, fn, *args, **kwargs):
         self._cache = None
-        before = {n: b.dtype for n, b in self._buffers.items() if b is not None}
-        out = super()._apply(fn, *args, **kwargs)
-        for name, src in self.__dict__.get("_exact_sources", {}).items():
-            buf = self._buffers.get(name)
-            if buf is not None and buf.is_floating_point() and buf.dtype != before.get(name):
-                self._buffers[name] = torch.as_tensor(src, dtype=buf.dtype, device=buf.device)
-        return out
+        return super()._apply(fn, *args, **kwargs)
 
     def __getstate__(self):
         state = dict(super().__getstate__())

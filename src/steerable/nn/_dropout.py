@@ -5,23 +5,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from steerable._validation import check_bool, check_unit_interval
+
 from ._field_type import FieldType
 from ._geometric_tensor import GeometricTensor
 from ._module import EquivariantModule
+from ._validation import check_field_type
 
 __all__ = ["FieldDropout", "PointwiseDropout"]
 
 
 def _check_args(in_type, p, inplace) -> float:
-    if not isinstance(in_type, FieldType):
-        raise TypeError(f"in_type: expected a FieldType, got {type(in_type).__name__}")
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"p: expected a probability (float), got {type(p).__name__}")
-    if not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"p: expected a dropout probability in [0, 1], got {p!r}")
-    if not isinstance(inplace, bool):
-        raise TypeError(f"inplace: expected a bool, got {type(inplace).__name__}")
-    return float(p)
+    check_field_type(in_type)
+    p = check_unit_interval(p, "p", what="a dropout probability in [0, 1]")
+    check_bool(inplace, "inplace")
+    return p
 
 
 class FieldDropout(EquivariantModule):

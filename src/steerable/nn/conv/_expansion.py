@@ -16,6 +16,7 @@ filter — one ``index_copy``. Same weights, same filter (to float rounding).
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from functools import partial
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -23,10 +24,11 @@ import torch
 
 from steerable.kernels import IrrepsPairBasis
 
+from .._constants import ExactConstants
 from .._field_type import FieldType
 
 
-class BlockBasisExpansion(torch.nn.Module):
+class BlockBasisExpansion(ExactConstants, torch.nn.Module):
     """Maps weights (…, dimension) to filters (…, C_out, C_in, N) sampled at ``points``.
 
     ``attributes`` describes every weight (the irreps pair, the output/input slots and the basis
@@ -49,7 +51,6 @@ class BlockBasisExpansion(torch.nn.Module):
         self.recompute = bool(recompute)
         self._points = np.asarray(points, dtype=np.float64)
         self._pair_bases: dict = {}
-        self._float64_sources: dict = {}  # small float64 matrices, re-cast exactly on .to(dtype)
         self._dense_specs: dict = {}  # folded bases: name -> (out repr, in repr, irreps pairs, D)
         dtype = dtype or torch.get_default_dtype()
         gs = in_type.gspace
@@ -88,8 +89,8 @@ class BlockBasisExpansion(torch.nn.Module):
                 name = f"basis_{len(self._types)}"
                 self._pair_bases[name] = pb
                 if not self.recompute:  # recompute: sampled at every forward, no basis in memory
-                    basis = torch.as_tensor(pb.sample(points), dtype=dtype)  # (nb, do, di, N)
-                    self.register_buffer(name, basis, persistent=False)
+                    # (nb, do, di, N), re-sampled in float64 whenever the dtype changes
+                    self.register_constant(name, partial(pb.sample, self._points), dtype)
                 rows = np.concatenate([np.arange(sl[2], sl[2] + do) for sl in o_slots])
                 cols = np.concatenate([np.arange(sl[2], sl[2] + di) for sl in i_slots])
                 rows_all.append(np.repeat(rows, len(cols)))
@@ -184,7 +185,7 @@ class BlockBasisExpansion(torch.nn.Module):
             self._dense_specs.clear()
             return None
         for name, *_rest in plan:
-            self.register_buffer(name, torch.as_tensor(self._dense_source(name), dtype=dtype), persistent=False)
+            self.register_constant(name, partial(self._dense_source, name), dtype)
         perm = np.concatenate(perm) if perm else np.zeros(0, dtype=np.int64)
         if not np.array_equal(np.sort(perm), np.arange(self._dim)):  # pragma: no cover - internal invariant
             raise RuntimeError("BlockBasisExpansion: the folded plan does not cover every weight once")
@@ -227,32 +228,11 @@ class BlockBasisExpansion(torch.nn.Module):
             fields = [f for f, r in enumerate(ftype.representations) if r == rep]
             idx = np.stack([np.arange(ftype.fields_start[f], ftype.fields_end[f]) for f in fields])
             qname, iname = f"{prefix}_{k}", f"{prefix}_{k}_idx"
-            self._float64_sources[qname] = np.array(q, dtype=np.float64)
-            self.register_buffer(qname, torch.tensor(np.array(q), dtype=dtype), persistent=False)
+            self.register_constant(qname, q, dtype)
             self.register_buffer(iname, torch.as_tensor(idx, dtype=torch.long), persistent=False)
             uniform = len(fields) == len(ftype)
             groups.append((qname, iname, uniform, len(fields), rep.size))
         return groups
-
-    def _apply(self, fn, *args, **kwargs):
-        """After ``.to()/.double()/...``: re-sample the bases and re-cast the changes of basis
-        from float64 at the new dtype, so a float32-built layer converted to float64 is exact to
-        float64 precision (not float32 values widened)."""
-        before = {n: b.dtype for n, b in self._buffers.items() if b is not None}
-        out = super()._apply(fn, *args, **kwargs)
-        for name, buf in list(self._buffers.items()):
-            if buf is None or not buf.is_floating_point() or buf.dtype == before.get(name):
-                continue
-            if name in self._pair_bases:
-                src = self._pair_bases[name].sample(self._points)
-            elif name in self._dense_specs:
-                src = self._dense_source(name)
-            elif name in self._float64_sources:
-                src = self._float64_sources[name]
-            else:
-                continue
-            self._buffers[name] = torch.as_tensor(src, dtype=buf.dtype, device=buf.device)
-        return out
 
     # -- escnn's BasisManager interface --------------------------------------------------------
     @property
@@ -261,8 +241,29 @@ class BlockBasisExpansion(torch.nn.Module):
         return _Dimension(self._dim)
 
     @property
+    def structure(self):
+        """Every weight's field, irrep copy, harmonic, ring and intertwiner, and the irrep-block
+        layout of the filter, as tensors (:class:`steerable.kernels.BasisStructure`); cached.
+
+        >>> from steerable import gspaces, nn
+        >>> gs = gspaces.flipRot2dOnR2(4)
+        >>> t = nn.FieldType(gs, [gs.regular_repr])
+        >>> be = nn.R2Conv(t, t, 3).basisexpansion
+        >>> s = be.structure
+        >>> len(s) == be.dimension, [s.irreps[c] for c in s.in_irrep[:2].tolist()]
+        (True, [(0, 0), (0, 0)])
+        """
+        cached = self.__dict__.get("_structure_cache")
+        if cached is None:
+            from ._layer_structure import block_expansion_structure
+
+            cached = self.__dict__["_structure_cache"] = block_expansion_structure(self)
+        return cached
+
+    @property
     def blocks(self) -> list[BasisBlock]:
-        """The per-block structure: one :class:`BasisBlock` per irreps-pair type, in weight order."""
+        """The per-block structure: one :class:`BasisBlock` per irreps-pair type, in weight order
+        (per-weight tensors: :attr:`structure`)."""
         out, p = [], 0
         for (name, n_o, n_i, nb, do, di), (iid, oid), (os_, is_) in zip(self._types, self._type_ids, self._type_slots):
             els = self._pair_bases[name].elements

@@ -10,13 +10,14 @@ import torch
 
 from steerable.kernels._basis import VANISHING_TOL
 
+from .._constants import ExactConstants
 from .._field_type import FieldType
 from ._expansion import _block_order, _Dimension
 
 __all__ = ["RepBasisExpansion"]
 
 
-class RepBasisExpansion(torch.nn.Module):
+class RepBasisExpansion(ExactConstants, torch.nn.Module):
     """Samples ``basis_generator(in_repr, out_repr)`` (a kernel basis: ``sample(points (S, d)) →
     (S, dim, out, in)``, ``len()``, attribute dicts by iteration) on ``points`` for every distinct
     pair of field representations (pairs whose generator raises
@@ -41,7 +42,9 @@ class RepBasisExpansion(torch.nn.Module):
         self.in_size = self._input_size = in_type.size
         self.out_size = self._output_size = out_type.size
         self._types, self._type_ids, self._type_radii, self._type_fields, self._attrs = [], [], [], [], {}
-        self._float64_sources: dict = {}
+        self._local_structures: dict = {}  # name -> (the pair's basis structure, kept elements)
+        self._out_starts = [int(x) for x in out_type.fields_start]
+        self._in_starts = [int(x) for x in in_type.fields_start]
         ins = list(OrderedDict.fromkeys(self._in_reprs))
         outs = list(OrderedDict.fromkeys(self._out_reprs))
         pts = torch.as_tensor(self._points, dtype=torch.float64)
@@ -70,12 +73,14 @@ class RepBasisExpansion(torch.nn.Module):
                     keep &= (s ** 2).sum(axis=(1, 2, 3)) / ro.size >= VANISHING_TOL
                 if not keep.any():
                     continue
+                from ._layer_structure import local_rep_structure
+
+                local = local_rep_structure(basis, ri, ro, attrs)
                 s = np.ascontiguousarray(s[keep])
                 attrs = [a for a, k in zip(attrs, keep) if k]
                 nb = s.shape[0]
                 name = f"basis_{len(self._types)}"
-                self._float64_sources[name] = s
-                self.register_buffer(name, torch.as_tensor(s, dtype=dtype), persistent=False)
+                self.register_constant(name, s, dtype)
                 rows = np.concatenate([np.arange(out_type.fields_start[f], out_type.fields_end[f]) for f in o_fields])
                 cols = np.concatenate([np.arange(in_type.fields_start[f], in_type.fields_end[f]) for f in i_fields])
                 t = (name, len(o_fields), len(i_fields), nb, ro.size, ri.size)
@@ -86,6 +91,7 @@ class RepBasisExpansion(torch.nn.Module):
                 self._type_radii.append([float(a.get("radius", 0.0)) for a in attrs])
                 self._type_fields.append((o_fields, i_fields))
                 self._attrs[name] = attrs
+                self._local_structures[name] = (local, keep)
                 offset += len(o_fields) * len(i_fields) * nb
         self._dim = offset
         n_vals = sum(len(r) for r in rows_all)
@@ -99,15 +105,6 @@ class RepBasisExpansion(torch.nn.Module):
         # where each block entry goes: placing by index_copy (its backward is a gather, not a scatter-add)
         self.register_buffer("_place", torch.as_tensor(r * self.in_size + c), persistent=False)
 
-    def _apply(self, fn, *args, **kwargs):
-        before = {n: b.dtype for n, b in self._buffers.items() if b is not None}
-        out = super()._apply(fn, *args, **kwargs)
-        for name, src in self._float64_sources.items():
-            buf = self._buffers.get(name)
-            if buf is not None and buf.dtype != before.get(name):
-                self._buffers[name] = torch.as_tensor(src, dtype=buf.dtype, device=buf.device)
-        return out
-
     @property
     def dimension(self) -> _Dimension:
         """The number of weights (an int; ``dimension()`` also works, as in escnn)."""
@@ -115,6 +112,18 @@ class RepBasisExpansion(torch.nn.Module):
 
     def basis_tensor(self, name: str, like: torch.Tensor | None = None) -> torch.Tensor:
         return getattr(self, name)
+
+    @property
+    def structure(self):
+        """Every weight's field, irrep copy, harmonic, ring and intertwiner and the irrep-block
+        layout, as tensors (:class:`steerable.kernels.BasisStructure`): read from each pair's
+        basis (its ``structure``, or its attribute dicts); cached."""
+        cached = self.__dict__.get("_structure_cache")
+        if cached is None:
+            from ._layer_structure import rep_expansion_structure
+
+            cached = self.__dict__["_structure_cache"] = rep_expansion_structure(self)
+        return cached
 
     def get_basis_info(self) -> Iterator[dict]:
         idx = 0

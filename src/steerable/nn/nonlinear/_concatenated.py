@@ -1,7 +1,7 @@
 """Concatenated nonlinearity: every channel c becomes the pair (f(c), f(-c)) (e.g. CReLU)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -11,7 +11,8 @@ from steerable.group import Representation, change_basis, directsum
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule
-from ._pointwise import _as_batched, _check_field_type, _require_support, _same_layout_shape, _unbatch
+from .._validation import check_field_type, require_nonlinearity
+from ._pointwise import _as_batched, _same_layout_shape, _unbatch
 
 __all__ = ["ConcatenatedNonLinearity"]
 
@@ -119,10 +120,10 @@ class ConcatenatedNonLinearity(EquivariantModule):
 
     def __init__(self, in_type: FieldType, function: str = "c_relu"):
         super().__init__()
-        _check_field_type(in_type)
+        check_field_type(in_type)
         if not isinstance(function, str) or function not in _C_FUNCTIONS:
             raise ValueError(f"function: expected one of {sorted(_C_FUNCTIONS)}, got {function!r}")
-        _require_support(in_type, "concatenated", "ConcatenatedNonLinearity",
+        require_nonlinearity(in_type, "concatenated", "ConcatenatedNonLinearity",
                          hint=" (permutation representations: regular, quotient, trivial)")
         out_reps: dict = {}
         for i, r in enumerate(in_type.representations):

@@ -28,15 +28,18 @@ layer holds between forward and backward is that of its input instead of N/D tim
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from steerable._validation import check_int
 from steerable.group import GroupElement, IrreducibleRepresentation, Representation, sampling_matrix
 from steerable.group._quotient_fourier import invariant_vectors, quotient_sampling_matrix
 
+from .._constants import ExactConstants
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule
@@ -155,14 +158,6 @@ def _fourier_apply(t: torch.Tensor, A: torch.Tensor, A_inv: torch.Tensor, channe
 # ------------------------------------------------------------------------------------------
 # construction helpers
 # ------------------------------------------------------------------------------------------
-def _check_channels(channels: Any) -> int:
-    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)):
-        raise TypeError(f"channels: expected a positive integer, got {type(channels).__name__}")
-    if int(channels) <= 0:
-        raise ValueError(f"channels: expected a positive integer, got {channels}")
-    return int(channels)
-
-
 def _check_function(function: Any) -> str | Callable:
     if isinstance(function, str):
         if function not in FUNCTIONS:
@@ -250,9 +245,9 @@ def _build_matrices(sample: Callable[[list, list], np.ndarray], G, in_ids: list,
 # ------------------------------------------------------------------------------------------
 # modules
 # ------------------------------------------------------------------------------------------
-class _FourierBase(EquivariantModule):
-    """Shared machinery: ``A``/``A_inv`` as non-persistent buffers (rebuilt from float64 when the
-    module is converted to float64), the forward pass and export."""
+class _FourierBase(ExactConstants, EquivariantModule):
+    """Shared machinery: ``A``/``A_inv`` as constants (non-persistent buffers rebuilt from their
+    float64 masters on every dtype change), the forward pass and export."""
 
     def _setup(self, gspace, channels: int, rho_in: Representation, rho_out: Representation,
                A: np.ndarray, A_inv: np.ndarray, function, inplace: bool, grid: list) -> None:
@@ -265,25 +260,23 @@ class _FourierBase(EquivariantModule):
         self.function = function
         self.inplace = bool(inplace)
         self.grid = list(grid)
-        self._A_np = A
-        self._A_inv_np = A_inv
-        dt = torch.get_default_dtype()
-        self.register_buffer("A", torch.tensor(A, dtype=dt), persistent=False)
-        self.register_buffer("A_inv", torch.tensor(A_inv, dtype=dt), persistent=False)
+        self.register_constant("A", A)
+        self.register_constant("A_inv", A_inv)
+
+    @property
+    def _A_np(self) -> np.ndarray:
+        """The float64 master of ``A``."""
+        return self.constant_master("A")
+
+    @property
+    def _A_inv_np(self) -> np.ndarray:
+        """The float64 master of ``A_inv``."""
+        return self.constant_master("A_inv")
 
     @property
     def Ainv(self) -> torch.Tensor:
         """escnn's name for ``A_inv`` (samples on the grid → Fourier coefficients)."""
         return self.A_inv
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        with torch.no_grad():  # keep float64 buffers exact rather than upcast float32 values
-            for name, arr in (("A", self._A_np), ("A_inv", self._A_inv_np)):
-                buf = getattr(self, name)
-                if buf.dtype == torch.float64:
-                    buf.copy_(torch.from_numpy(arr))
-        return self
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         """Sample each field on the grid, apply the function, project back (see the class)."""
@@ -291,8 +284,8 @@ class _FourierBase(EquivariantModule):
         t = x.tensor
         A, A_inv = self.A, self.A_inv
         if A.dtype != t.dtype:  # e.g. float64 input to a float32 module: rebuild from float64
-            A = torch.as_tensor(self._A_np, dtype=t.dtype, device=t.device)
-            A_inv = torch.as_tensor(self._A_inv_np, dtype=t.dtype, device=t.device)
+            A = torch.as_tensor(self.constant_master("A"), dtype=t.dtype, device=t.device)
+            A_inv = torch.as_tensor(self.constant_master("A_inv"), dtype=t.dtype, device=t.device)
         out = _fourier_apply(t, A, A_inv, self.channels, self.function)
         return GeometricTensor(out, self.out_type, x.coords)
 
@@ -349,7 +342,7 @@ class FourierPointwise(_FourierBase):
 
         if not isinstance(gspace, GSpace):
             raise TypeError(f"gspace: expected a steerable GSpace, got {type(gspace).__name__}")
-        channels = _check_channels(channels)
+        channels = check_int(channels, "channels", minimum=1, what="a positive integer")
         function = _check_function(function)
         G = gspace.fibergroup
         in_ids = _irrep_ids(G, irreps, "irreps")
@@ -425,7 +418,7 @@ class QuotientFourierPointwise(_FourierBase):
 
         if not isinstance(gspace, GSpace):
             raise TypeError(f"gspace: expected a steerable GSpace, got {type(gspace).__name__}")
-        channels = _check_channels(channels)
+        channels = check_int(channels, "channels", minimum=1, what="a positive integer")
         function = _check_function(function)
         G = gspace.fibergroup
         G._subgroup_data(subgroup_id)  # ValueError naming subgroup_id

@@ -10,17 +10,19 @@ already in size order, e.g. all of one size.)
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
+from steerable._validation import check_bool
 from steerable.group import directsum
 
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule, _ignored_kwargs
-from ._pointwise import _as_batched, _check_bool, _check_field_type, _same_layout_shape, _unbatch
+from .._validation import check_field_type
+from ._pointwise import _as_batched, _same_layout_shape, _unbatch
 
 __all__ = ["GatedNonLinearity1", "GatedNonLinearity2", "GatedNonLinearityUniform", "InducedGatedNonLinearity1",
            "GATES_ID", "GATED_ID"]
@@ -235,9 +237,9 @@ class GatedNonLinearity1(_GatedBase):
     def __init__(self, in_type: FieldType, gates: Sequence[str] | None = None, drop_gates: bool = True, **kwargs):
         super().__init__()
         _ignored_kwargs(type(self).__name__, kwargs)
-        _check_field_type(in_type)
+        check_field_type(in_type)
         labels = _parse_labels(in_type, gates)
-        self.drop_gates = _check_bool(drop_gates, "drop_gates")
+        self.drop_gates = check_bool(drop_gates, "drop_gates")
         gate_fields = [i for i, lab in enumerate(labels) if lab == GATES_ID]
         gated_fields = [i for i, lab in enumerate(labels) if lab == GATED_ID]
         _check_scalar_gates(in_type, gate_fields, type(self).__name__, "in_type")
@@ -278,9 +280,9 @@ class InducedGatedNonLinearity1(_GatedBase):
     def __init__(self, in_type: FieldType, gates: Sequence[str] | None = None, drop_gates: bool = True, **kwargs):
         super().__init__()
         _ignored_kwargs(type(self).__name__, kwargs)
-        _check_field_type(in_type)
+        check_field_type(in_type)
         labels = _parse_labels(in_type, gates)
-        self.drop_gates = _check_bool(drop_gates, "drop_gates")
+        self.drop_gates = check_bool(drop_gates, "drop_gates")
         gate_fields = [i for i, lab in enumerate(labels) if lab == GATES_ID]
         gated_fields = [i for i, lab in enumerate(labels) if lab == GATED_ID]
         _check_gated(in_type, gated_fields, type(self).__name__, "in_type")
@@ -353,8 +355,8 @@ class GatedNonLinearity2(EquivariantModule):
             raise TypeError(
                 f"in_type: expected a pair (gates_type, gated_type) of FieldTypes, got {type(in_type).__name__}"
             )
-        gtype = _check_field_type(in_type[0], "in_type[0]")
-        xtype = _check_field_type(in_type[1], "in_type[1]")
+        gtype = check_field_type(in_type[0], "in_type[0]")
+        xtype = check_field_type(in_type[1], "in_type[1]")
         if gtype.gspace != xtype.gspace:
             raise ValueError("in_type: the gates and the gated fields must live on the same gspace")
         if len(gtype) != len(xtype):
@@ -416,7 +418,7 @@ class GatedNonLinearity2(EquivariantModule):
 
 
 class _PlainUniformGate(torch.nn.Module):
-    def __init__(self, source: "GatedNonLinearityUniform"):
+    def __init__(self, source: GatedNonLinearityUniform):
         super().__init__()
         self.gate = source.gate
         self.n_fields, self.in_size, self.n_gates = source._n_fields, source._in_size, source._n_gates
@@ -460,7 +462,7 @@ class GatedNonLinearityUniform(EquivariantModule):
 
     def __init__(self, in_type: FieldType, gate: Callable[[torch.Tensor], torch.Tensor] = torch.sigmoid):
         super().__init__()
-        _check_field_type(in_type)
+        check_field_type(in_type)
         if not callable(gate):
             raise TypeError(f"gate: expected a callable, got {type(gate).__name__}")
         reps = in_type.representations

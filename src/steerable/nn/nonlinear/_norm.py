@@ -13,18 +13,20 @@ Zero norms are safe: blocks with ‖x_B‖ ≤ eps give 0, with finite (zero) gr
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from steerable._validation import check_bool
 from steerable.group import Representation
 
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule
-from ._pointwise import _as_batched, _check_bool, _check_field_type, _require_support, _same_layout_shape, _unbatch
+from .._validation import check_field_type, require_nonlinearity, require_orthogonal
+from ._pointwise import _as_batched, _same_layout_shape, _unbatch
 
 __all__ = ["NormNonLinearity", "InducedNormNonLinearity"]
 
@@ -44,11 +46,6 @@ _NORM_FUNCTIONS = {
 
 
 # ------------------------------------------------------------------------------ structure
-def _is_orthogonal(rep: Representation) -> bool:
-    q = np.asarray(rep.change_of_basis)
-    return bool(np.allclose(q.T @ q, np.eye(rep.size), atol=1e-8))
-
-
 def _test_matrices(rep: Representation) -> np.ndarray:
     """ρ at the group's generators (finite groups) or at its fixed generic elements (continuous
     groups; they generate a dense subgroup), together with their inverses."""
@@ -207,7 +204,7 @@ class _NormBase(EquivariantModule):
     def _setup(self, in_type: FieldType, function: str, bias: bool, blocks) -> None:
         if not isinstance(function, str) or function not in _NORM_FUNCTIONS:
             raise ValueError(f"function: expected one of {sorted(_NORM_FUNCTIONS)}, got {function!r}")
-        bias = _check_bool(bias, "bias")
+        bias = check_bool(bias, "bias")
         if function == "squash" and bias:
             raise ValueError("bias: the 'squash' norm nonlinearity takes no bias; pass bias=False")
         self.in_type = in_type
@@ -234,15 +231,6 @@ class _NormBase(EquivariantModule):
         return f"{self.in_type!r}, function={self.function}, bias={self.log_bias is not None}"
 
 
-def _check_orthogonal(in_type: FieldType, module: str) -> None:
-    for i, r in enumerate(in_type.representations):
-        if not _is_orthogonal(r):
-            raise ValueError(
-                f"in_type: {module} needs orthogonal representations (norms must be invariant); field {i} "
-                f"of {in_type!r} has representation {r!r} with a non-orthogonal change of basis"
-            )
-
-
 class NormNonLinearity(_NormBase):
     """Norm nonlinearity: each field x is mapped to ``f(‖x‖ - b) · x / ‖x‖``.
 
@@ -266,9 +254,9 @@ class NormNonLinearity(_NormBase):
 
     def __init__(self, in_type: FieldType, function: str = "n_relu", bias: bool = True):
         super().__init__()
-        _check_field_type(in_type)
-        _require_support(in_type, "norm", "NormNonLinearity")
-        _check_orthogonal(in_type, "NormNonLinearity")
+        check_field_type(in_type)
+        require_nonlinearity(in_type, "norm", "NormNonLinearity")
+        require_orthogonal(in_type, "NormNonLinearity", why="norms must be invariant")
         blocks = [(f, list(range(int(s), int(e)))) for f, (s, e) in enumerate(zip(in_type.fields_start, in_type.fields_end))]
         self._setup(in_type, function, bias, blocks)
 
@@ -304,9 +292,9 @@ class InducedNormNonLinearity(_NormBase):
 
     def __init__(self, in_type: FieldType, function: str = "n_relu", bias: bool = True):
         super().__init__()
-        _check_field_type(in_type)
-        _require_support(in_type, "norm", "InducedNormNonLinearity")
-        _check_orthogonal(in_type, "InducedNormNonLinearity")
+        check_field_type(in_type)
+        require_nonlinearity(in_type, "norm", "InducedNormNonLinearity")
+        require_orthogonal(in_type, "InducedNormNonLinearity", why="norms must be invariant")
         cache: dict = {}
         blocks = []
         for f, r in enumerate(in_type.representations):

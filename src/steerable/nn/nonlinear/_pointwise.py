@@ -4,61 +4,28 @@ A pointwise function commutes with ρ(g) exactly when every ρ(g) is a permutati
 modules accept only fields whose representation supports ``'pointwise'`` (regular, quotient and
 trivial representations of finite groups; trivial representations of any group).
 
-This file also holds the small helpers the other nonlinearity files share (argument checks,
-channel-axis handling, output shapes).
+This file also holds the small helpers the other nonlinearity files share (channel-axis
+handling, output shapes); argument checks are in ``steerable._validation`` and
+``steerable.nn._validation``.
 """
 from __future__ import annotations
 
-from numbers import Real
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
+
+from steerable._validation import check_bool, check_real
 
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule
+from .._validation import check_field_type, require_nonlinearity
 
 __all__ = ["PointwiseNonLinearity", "ReLU", "ELU", "LeakyReLU"]
 
 
 # ------------------------------------------------------------------------------ shared helpers
-def _check_field_type(ftype, arg: str = "in_type") -> FieldType:
-    if not isinstance(ftype, FieldType):
-        raise TypeError(f"{arg}: expected a FieldType, got {type(ftype).__name__}")
-    return ftype
-
-
-def _check_bool(value, arg: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{arg}: expected a bool, got {type(value).__name__}")
-    return bool(value)
-
-
-def _check_real(value, arg: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{arg}: expected a real number, got {type(value).__name__}")
-    v = float(value)
-    if not np.isfinite(v):
-        raise ValueError(f"{arg}: expected a finite number, got {value!r}")
-    return v
-
-
-def _require_support(ftype: FieldType, nonlinearity: str, module: str, arg: str = "in_type",
-                     hint: str = "") -> None:
-    """ValueError naming ``arg`` when some field's representation lacks ``nonlinearity``."""
-    bad = [(i, r) for i, r in enumerate(ftype.representations) if nonlinearity not in r.supported_nonlinearities]
-    if bad:
-        i, r = bad[0]
-        more = f" (and {len(bad) - 1} more fields)" if len(bad) > 1 else ""
-        raise ValueError(
-            f"{arg}: {module} needs every field to support the {nonlinearity!r} nonlinearity{hint}; "
-            f"field {i} of {ftype!r} has representation {r!r}, which supports "
-            f"{sorted(r.supported_nonlinearities)}{more}"
-        )
-
-
 def _as_batched(t: torch.Tensor) -> tuple[torch.Tensor, bool]:
     """Channels on axis 1: a single vector (C,) of a field on R^0 becomes (1, C)."""
     if t.dim() == 1:
@@ -84,25 +51,6 @@ def _same_layout_shape(module: EquivariantModule, input_shape: Sequence[int], in
             f"got {shape}"
         )
     return (shape[0], out_size) + shape[2:]
-
-
-class _ExactBuffers:
-    """Mixin for modules with float buffers computed in float64 (bases, directions): after a
-    dtype/device change (``.double()``, ``.to(...)``) they are rebuilt from the float64 masters, so
-    a float64 module is exact even when it was built in float32."""
-
-    def _register_exact_buffer(self, name: str, array: np.ndarray) -> None:
-        masters = self.__dict__.setdefault("_exact_masters", {})
-        masters[name] = np.array(array, dtype=np.float64)  # a private, writable copy
-        self.register_buffer(name, torch.as_tensor(masters[name], dtype=torch.get_default_dtype()), persistent=False)
-
-    def _apply(self, fn, *args, **kwargs):
-        out = super()._apply(fn, *args, **kwargs)
-        for name, master in self.__dict__.get("_exact_masters", {}).items():
-            b = self._buffers.get(name)
-            if b is not None and b.is_floating_point():
-                self._buffers[name] = torch.as_tensor(master).to(device=b.device, dtype=b.dtype)
-        return out
 
 
 def _leaky_relu(t: torch.Tensor) -> torch.Tensor:
@@ -152,7 +100,7 @@ class PointwiseNonLinearity(EquivariantModule):
 
     def __init__(self, in_type: FieldType, function: str | Callable[[torch.Tensor], torch.Tensor] = "p_relu"):
         super().__init__()
-        _check_field_type(in_type)
+        check_field_type(in_type)
         if isinstance(function, str):
             if function not in _FUNCTIONS:
                 raise ValueError(f"function: expected one of {sorted(_FUNCTIONS)} or a callable, got {function!r}")
@@ -164,7 +112,7 @@ class PointwiseNonLinearity(EquivariantModule):
         self.function = function
 
     def _validate(self, in_type: FieldType) -> None:
-        _require_support(in_type, "pointwise", type(self).__name__,
+        require_nonlinearity(in_type, "pointwise", type(self).__name__,
                          hint=" (permutation representations: regular, quotient, trivial)")
 
     def _act(self, t: torch.Tensor) -> torch.Tensor:
@@ -211,7 +159,7 @@ class ReLU(PointwiseNonLinearity):
     """
 
     def __init__(self, in_type: FieldType, inplace: bool = False):
-        self.inplace = _check_bool(inplace, "inplace")
+        self.inplace = check_bool(inplace, "inplace")
         super().__init__(in_type, "p_relu")
 
     def _act(self, t: torch.Tensor) -> torch.Tensor:
@@ -238,8 +186,8 @@ class ELU(PointwiseNonLinearity):
     """
 
     def __init__(self, in_type: FieldType, alpha: float = 1.0, inplace: bool = False):
-        self.alpha = _check_real(alpha, "alpha")
-        self.inplace = _check_bool(inplace, "inplace")
+        self.alpha = check_real(alpha, "alpha")
+        self.inplace = check_bool(inplace, "inplace")
         super().__init__(in_type, "p_elu")
 
     def _act(self, t: torch.Tensor) -> torch.Tensor:
@@ -266,8 +214,8 @@ class LeakyReLU(PointwiseNonLinearity):
     """
 
     def __init__(self, in_type: FieldType, negative_slope: float = 0.01, inplace: bool = False):
-        self.negative_slope = _check_real(negative_slope, "negative_slope")
-        self.inplace = _check_bool(inplace, "inplace")
+        self.negative_slope = check_real(negative_slope, "negative_slope")
+        self.inplace = check_bool(inplace, "inplace")
         super().__init__(in_type, "p_leaky_relu")
 
     def _act(self, t: torch.Tensor) -> torch.Tensor:

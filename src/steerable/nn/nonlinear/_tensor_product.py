@@ -13,17 +13,20 @@ cheap for large fields (no D² × D² matrices).
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+from steerable._validation import check_bool
 from steerable.group import Representation, homomorphism_space
 
+from .._constants import ExactConstants
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule
-from ._pointwise import _ExactBuffers, _as_batched, _check_bool, _check_field_type, _same_layout_shape, _unbatch
+from .._validation import check_field_type
+from ._pointwise import _as_batched, _same_layout_shape, _unbatch
 
 __all__ = ["TensorProductModule", "symmetric_quadratic_basis"]
 
@@ -149,7 +152,7 @@ class _PlainTensorProduct(torch.nn.Module):
     """Plain-torch quadratic layer (export): per group of fields, ``z = Q⁻¹x``, the products
     ``z_l z_r`` and a dense per-field matrix."""
 
-    def __init__(self, source: "TensorProductModule"):
+    def __init__(self, source: TensorProductModule):
         super().__init__()
         self._group_dims = list(source._group_dims)
         self._in_identity, self._out_identity = source._in_identity, source._out_identity
@@ -169,7 +172,7 @@ class _PlainTensorProduct(torch.nn.Module):
         return _tp_forward(self, x, [getattr(self, f"matrix{g}") for g in range(len(self._group_dims))])
 
 
-class TensorProductModule(_ExactBuffers, EquivariantModule):
+class TensorProductModule(ExactConstants, EquivariantModule):
     """Equivariant quadratic layer: field c of the output is ``W_c (x_c ⊗ x_c)``.
 
     ``in_type`` and ``out_type`` have the same number of fields; output field c depends only on
@@ -199,9 +202,9 @@ class TensorProductModule(_ExactBuffers, EquivariantModule):
 
     def __init__(self, in_type: FieldType, out_type: FieldType, initialize: bool = True):
         super().__init__()
-        _check_field_type(in_type, "in_type")
-        _check_field_type(out_type, "out_type")
-        initialize = _check_bool(initialize, "initialize")
+        check_field_type(in_type, "in_type")
+        check_field_type(out_type, "out_type")
+        initialize = check_bool(initialize, "initialize")
         if in_type.gspace != out_type.gspace:
             raise ValueError("out_type: in_type and out_type must live on the same gspace")
         if len(in_type) != len(out_type):
@@ -240,7 +243,7 @@ class TensorProductModule(_ExactBuffers, EquivariantModule):
             types, flats, stds = [], [], []
             for t_idx, (key, (basis, inst)) in enumerate(lay.types.items()):
                 k = basis.shape[0]
-                self._register_exact_buffer(f"_basis{g}_{t_idx}", basis)
+                self.register_constant(f"_basis{g}_{t_idx}", basis)
                 flats.append(np.stack(inst))  # (n_inst, do*P)
                 types.append((offset, len(inst), k))
                 offset += n * len(inst) * k
@@ -255,9 +258,9 @@ class TensorProductModule(_ExactBuffers, EquivariantModule):
             self.register_buffer(f"_left{g}", torch.as_tensor(lay.left, dtype=torch.long), persistent=False)
             self.register_buffer(f"_right{g}", torch.as_tensor(lay.right, dtype=torch.long), persistent=False)
             if not np.allclose(ri.change_of_basis, np.eye(ri.size), atol=1e-12):
-                self._register_exact_buffer(f"_qinv{g}", np.asarray(ri.change_of_basis_inv))
+                self.register_constant(f"_qinv{g}", np.asarray(ri.change_of_basis_inv))
             if not np.allclose(ro.change_of_basis, np.eye(ro.size), atol=1e-12):
-                self._register_exact_buffer(f"_qout{g}", np.asarray(ro.change_of_basis))
+                self.register_constant(f"_qout{g}", np.asarray(ro.change_of_basis))
             self._n_features.append(lay.n_features)
             in_positions.append(in_type.channel_indices(fields).numpy())
             out_positions.append(out_type.channel_indices(fields).numpy())
@@ -286,7 +289,7 @@ class TensorProductModule(_ExactBuffers, EquivariantModule):
                     w.mul_(torch.as_tensor(std, dtype=w.dtype, device=w.device).view(1, n_inst, 1))
 
     @classmethod
-    def construct(cls, gspace, channels: int, in_repr, out_repr, initialize: bool = True) -> "TensorProductModule":
+    def construct(cls, gspace, channels: int, in_repr, out_repr, initialize: bool = True) -> TensorProductModule:
         """escnn's alternative constructor: ``channels`` copies of ``in_repr`` → ``channels``
         copies of ``out_repr`` on ``gspace``.
 
@@ -304,7 +307,7 @@ class TensorProductModule(_ExactBuffers, EquivariantModule):
                    initialize=initialize)
 
     @property
-    def basisexpansion(self) -> "_TensorProductExpansion":
+    def basisexpansion(self) -> _TensorProductExpansion:
         """The map from ``weights`` to the per-field matrices (escnn's attribute):
         ``basisexpansion.dimension()`` is the number of weights, ``basisexpansion(w)`` the
         matrices of :meth:`expand_parameters` for the weights ``w``."""

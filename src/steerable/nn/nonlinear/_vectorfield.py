@@ -2,15 +2,17 @@
 angle is the rotation of the strongest response and whose length is that response."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+from .._constants import ExactConstants
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule, _ignored_kwargs
-from ._pointwise import _ExactBuffers, _as_batched, _check_field_type, _require_support, _same_layout_shape, _unbatch
+from .._validation import check_field_type, require_nonlinearity
+from ._pointwise import _as_batched, _same_layout_shape, _unbatch
 
 __all__ = ["VectorFieldNonLinearity"]
 
@@ -38,7 +40,7 @@ class _PlainVectorField(torch.nn.Module):
         return _vectorfield_forward(x, self.n_fields, self.directions)
 
 
-class VectorFieldNonLinearity(_ExactBuffers, EquivariantModule):
+class VectorFieldNonLinearity(ExactConstants, EquivariantModule):
     """Regular fields of the cyclic group C_N → vector fields (the frequency-1 irrep).
 
     For each field with responses f_0 … f_{N-1} (channel k belongs to the rotation by 2πk/N), the
@@ -63,8 +65,8 @@ class VectorFieldNonLinearity(_ExactBuffers, EquivariantModule):
     def __init__(self, in_type: FieldType, **kwargs):
         super().__init__()
         _ignored_kwargs("VectorFieldNonLinearity", kwargs)
-        _check_field_type(in_type)
-        _require_support(in_type, "vectorfield", "VectorFieldNonLinearity",
+        check_field_type(in_type)
+        require_nonlinearity(in_type, "vectorfield", "VectorFieldNonLinearity",
                          hint=" (regular representations of cyclic groups C_N)")
         G = in_type.gspace.fibergroup
         reg = G.regular_representation
@@ -86,7 +88,7 @@ class VectorFieldNonLinearity(_ExactBuffers, EquivariantModule):
         self.in_type = in_type
         self.out_type = FieldType(in_type.gspace, [psi] * len(in_type))
         self._n_fields = len(in_type)
-        self._register_exact_buffer("_directions", directions)
+        self.register_constant("_directions", directions)
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         self._check_input(x)

@@ -5,12 +5,13 @@ import warnings
 
 import torch
 
+from steerable._validation import check_bool, check_positive
+
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
-from ._batchnorm import (
-    _NormBase, _bview, _check_bool, _check_eps, _check_in_type, _field_index, _field_matrix,
-    _require_orthogonal, _trivial_maps,
-)
+from .._validation import check_field_type, require_orthogonal
+from ._base import _NormBase
+from ._fields import _ORTHO_HINT, _ORTHO_WHY, _bview, _field_index, _field_matrix, _trivial_maps
 
 __all__ = ["FieldNorm"]
 
@@ -77,12 +78,12 @@ class FieldNorm(_NormBase):
 
     def __init__(self, in_type: FieldType, eps: float = 1e-5, affine: bool = True):
         super().__init__()
-        _check_in_type(in_type, "FieldNorm")
-        _require_orthogonal(in_type, "FieldNorm")
+        check_field_type(in_type, owner="FieldNorm")
+        require_orthogonal(in_type, "FieldNorm", why=_ORTHO_WHY, hint=_ORTHO_HINT)
         self.in_type = in_type
         self.out_type = in_type
-        self.eps = _check_eps(eps)
-        self.affine = _check_bool(affine, "affine")
+        self.eps = check_positive(eps, "eps")
+        self.affine = check_bool(affine, "affine")
         trivial = [f for f, r in enumerate(in_type.representations) if r.is_trivial()]
         if trivial:
             warnings.warn(
@@ -99,9 +100,9 @@ class FieldNorm(_NormBase):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         self.register_buffer("_fidx", torch.as_tensor(fidx, dtype=torch.long), persistent=False)
-        self._const("_avg", _field_matrix(in_type, True))
-        self._const("_t_in", t_in)
-        self._const("_t_out", t_out)
+        self.register_constant("_avg", _field_matrix(in_type, True))
+        self.register_constant("_t_in", t_in)
+        self.register_constant("_t_out", t_out)
 
     def reset_running_stats(self) -> None:
         """Nothing to reset: FieldNorm keeps no running statistics (for code written for the batch

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import torch
 
+from steerable._validation import check_bool, check_positive, check_unit_interval
+
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
-from ._batchnorm import (
-    _NormBase, _bview, _check_bool, _check_eps, _check_in_type, _check_momentum, _export_diagonal, _field_index,
-    _field_matrix, _require_orthogonal, _trivial_maps,
-)
+from .._validation import check_field_type, require_orthogonal
+from ._base import _NormBase
+from ._field_batchnorm import _export_diagonal
+from ._fields import _ORTHO_HINT, _ORTHO_WHY, _bview, _field_index, _field_matrix, _trivial_maps
 
 __all__ = ["LayerNorm", "InstanceNorm"]
 
@@ -65,12 +67,12 @@ class _PerFieldAffine(_NormBase):
 
     def _build(self, in_type: FieldType, eps, affine) -> None:
         name = type(self).__name__
-        _check_in_type(in_type, name)
-        _require_orthogonal(in_type, name)
+        check_field_type(in_type, owner=name)
+        require_orthogonal(in_type, name, why=_ORTHO_WHY, hint=_ORTHO_HINT)
         self.in_type = in_type
         self.out_type = in_type
-        self.eps = _check_eps(eps)
-        self.affine = _check_bool(affine, "affine")
+        self.eps = check_positive(eps, "eps")
+        self.affine = check_bool(affine, "affine")
         fidx, sizes = _field_index(in_type)
         t_in, t_out, _ = _trivial_maps(in_type)
         self._nfields, self._ntriv = len(sizes), t_in.shape[0]
@@ -81,8 +83,8 @@ class _PerFieldAffine(_NormBase):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         self.register_buffer("_fidx", torch.as_tensor(fidx, dtype=torch.long), persistent=False)
-        self._const("_t_in", t_in)
-        self._const("_t_out", t_out)
+        self.register_constant("_t_in", t_in)
+        self.register_constant("_t_out", t_out)
 
     def reset_parameters(self) -> None:
         if self.affine:
@@ -127,8 +129,8 @@ class LayerNorm(_PerFieldAffine):
     def __init__(self, in_type: FieldType, eps: float = 1e-5, affine: bool = True):
         super().__init__()
         self._build(in_type, eps, affine)
-        self._const("_a", self._consts["_t_in"].sum(0))
-        self._const("_u", self._consts["_t_out"].sum(1))
+        self.register_constant("_a", self.constant_master("_t_in").sum(0))
+        self.register_constant("_u", self.constant_master("_t_out").sum(1))
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         t = self._check_forward(x)
@@ -210,16 +212,16 @@ class InstanceNorm(_PerFieldAffine):
     def __init__(self, in_type: FieldType, eps: float = 1e-5, affine: bool = True, track_running_stats: bool = False,
                  momentum: float | None = 0.1):
         super().__init__()
-        _check_in_type(in_type, "InstanceNorm")
+        check_field_type(in_type, owner="InstanceNorm")
         if in_type.gspace.dimensionality == 0:
             raise ValueError(
                 f"in_type: InstanceNorm normalises over the base space, but {in_type!r} lives on no_base_space "
                 "(use LayerNorm or FieldNorm)"
             )
         self._build(in_type, eps, affine)
-        self.track_running_stats = _check_bool(track_running_stats, "track_running_stats")
-        self.momentum = _check_momentum(momentum)
-        self._const("_fsum", _field_matrix(in_type, True))  # per-channel mean within each field
+        self.track_running_stats = check_bool(track_running_stats, "track_running_stats")
+        self.momentum = check_unit_interval(momentum, "momentum", allow_none=True)
+        self.register_constant("_fsum", _field_matrix(in_type, True))  # per-channel mean within each field
         if self.track_running_stats:
             self.register_buffer("running_mean", torch.zeros(self._ntriv) if self._ntriv else None)
             self.register_buffer("running_var", torch.ones(self._nfields))

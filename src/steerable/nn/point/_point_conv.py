@@ -36,6 +36,7 @@ from steerable.nn.conv._expansion import BlockBasisExpansion
 from steerable.nn.conv._rep_expansion import RepBasisExpansion
 from steerable.nn.conv._params import point_basis_params
 from steerable.nn.conv._rdconv import _setup_parameters, kernel_points
+from steerable.nn.conv._source import KernelSource, KernelSourceMixin
 
 __all__ = ["R2PointConv", "R3PointConv", "PointBasisExpansion", "RepBasisSampler", "point_conv_rings",
            "reference_offsets"]
@@ -78,25 +79,6 @@ def reference_offsets(rings: Sequence[float], d: int) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # the basis expansion
 # ----------------------------------------------------------------------------------------------
-def _float64_masters(module: torch.nn.Module) -> dict:
-    """float64 numpy copies of a module's own floating-point buffers (built exactly in float64)."""
-    return {n: b.detach().cpu().numpy().copy() for n, b in module._buffers.items()
-            if b is not None and b.is_floating_point()}
-
-
-def _apply_with_masters(module: torch.nn.Module, apply, fn, *args, **kwargs):
-    """``nn.Module._apply``, then every buffer whose dtype changed is rebuilt from its float64
-    master: ``.float().double()`` (or building in float32, then ``.double()``) gives bases exact to
-    float64, not float32 values widened."""
-    before = {n: b.dtype for n, b in module._buffers.items() if b is not None}
-    out = apply(fn, *args, **kwargs)
-    for n, m in module.__dict__.get("_masters", {}).items():
-        b = module._buffers.get(n)
-        if b is not None and b.is_floating_point() and b.dtype != before.get(n):
-            module._buffers[n] = torch.as_tensor(m, dtype=b.dtype, device=b.device)
-    return out
-
-
 class RepBasisSampler(RepBasisExpansion):
     """The point convolutions' sampler of user-supplied kernel bases (one per pair of field
     representations, from ``_build_kernel_basis``): ``forward(weights (G, dim), offsets (E, d))``
@@ -168,7 +150,7 @@ class PointBasisExpansion(BlockBasisExpansion):
         if reference_points is None:
             reference_points = reference_offsets(rings, d)
         # recompute=True: the parent keeps the pair bases and samples nothing; we hold coefficients.
-        # Everything is built in float64 and kept as float64 masters (see ``_apply``).
+        # Everything is built in float64 as constants with float64 masters (``register_constant``).
         super().__init__(in_type, out_type, reference_points, rings, sigmas, cutoff, None, basis_filter,
                          dtype=torch.float64, recompute=True)
         target = dtype or torch.get_default_dtype()
@@ -180,17 +162,12 @@ class PointBasisExpansion(BlockBasisExpansion):
         for k, (name, *_rest) in enumerate(self._types):
             a = pair_basis_coefficients(self._pair_bases[name], self.J)
             cname = f"coef_{k}"
-            self.register_buffer(cname, torch.as_tensor(a, dtype=dtype), persistent=False)
+            self.register_constant(cname, a, dtype)
             self._coef_names[name] = cname
-        self.register_buffer("ring_radii", torch.tensor([float(r) for r in rings], dtype=dtype), persistent=False)
-        self.register_buffer("ring_sigmas", torch.tensor([float(s) for s in sigmas], dtype=dtype), persistent=False)
-        self.register_buffer("reference_points", torch.as_tensor(np.asarray(reference_points, dtype=np.float64),
-                                                                 dtype=dtype), persistent=False)
-        self._masters = _float64_masters(self)
+        self.register_constant("ring_radii", [float(r) for r in rings], dtype)
+        self.register_constant("ring_sigmas", [float(s) for s in sigmas], dtype)
+        self.register_constant("reference_points", np.asarray(reference_points, dtype=np.float64), dtype)
         self.to(target)
-
-    def _apply(self, fn, *args, **kwargs):
-        return _apply_with_masters(self, super()._apply, fn, *args, **kwargs)
 
     def features(self, offsets: torch.Tensor) -> torch.Tensor:
         """Φ(offsets): (N, R·M) in the buffers' dtype."""
@@ -321,14 +298,19 @@ class ExportedPointConv(torch.nn.Module):
 # ----------------------------------------------------------------------------------------------
 # the modules
 # ----------------------------------------------------------------------------------------------
-class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
+class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
+    """The point convolutions' shared machinery (escnn's ``_RdPointConv``; see :class:`R2PointConv`).
+    ``kernel_source`` (keyword / attribute, as the grid convolutions') is called
+    ``source(conv, offsets)`` for the filter on the edge offsets; sources that re-weight the basis
+    (``effective_weights``) keep the per-edge fast path and ``export()``."""
+
     _d = 2
 
     def __init__(self, in_type: FieldType, out_type: FieldType, groups: int = 1, bias: bool = True,
                  sigma: float | Sequence[float] | None = None, width: float | None = None,
                  n_rings: int | None = None, frequencies_cutoff: float | Callable[[float], float] | None = None,
                  rings: Sequence[float] | None = None, basis_filter: Callable[[dict], bool] | None = None,
-                 recompute: bool = False, initialize: bool = True):
+                 recompute: bool = False, initialize: bool = True, kernel_source: KernelSource | None = None):
         super().__init__()
         d = self._d
         for arg, t in (("in_type", in_type), ("out_type", out_type)):
@@ -378,6 +360,7 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
             from steerable.nn.init import generalized_he_init
 
             generalized_he_init(self.weights.data, self.basisexpansion)
+        self.kernel_source = kernel_source
 
     # -- extension point ---------------------------------------------------------------------
     def _build_kernel_basis(self, in_repr, out_repr):
@@ -407,14 +390,24 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
         if isinstance(self.basisexpansion, RepBasisSampler):
             raise TypeError("expand_parameters: a point convolution with its own _build_kernel_basis has no "
                             "feature coefficients; use expand_filter(points)")
-        c = self.basisexpansion.coefficients(self.weights.reshape(self.groups, -1))
+        w = self.kernel_source.effective_weights(self)
+        if w is None:
+            raise TypeError(f"expand_parameters: the kernel source {type(self.kernel_source).__name__} is not a "
+                            "re-weighting of the basis (no effective_weights), so the layer has no feature "
+                            "coefficients; use expand_filter(points)")
+        c = self.basisexpansion.coefficients(w)
         return c, self.expand_bias()
+
+    def _fast_path(self) -> bool:
+        """Whether the filter is the basis' coefficients times the ring × harmonic features."""
+        return not isinstance(self.basisexpansion, RepBasisSampler) and \
+            type(self.kernel_source).effective_weights is not KernelSource.effective_weights
 
     def expand_filter(self, points: torch.Tensor) -> torch.Tensor:
         """The filter (N, C_out, C_in) at the offsets ``points`` (N, d) (block diagonal over groups)."""
         if not isinstance(points, torch.Tensor) or points.dim() != 2 or points.shape[1] != self._d:
             raise ValueError(f"points: expected a tensor of shape (N, {self._d})")
-        f = self.basisexpansion(self.weights.reshape(self.groups, -1), points)  # (G, cog, cig, N)
+        f = self.kernel_source(self, points)  # (G, cog, cig, N)
         g, cog, cig, n = f.shape
         f = f.permute(3, 0, 1, 2)
         if g == 1:
@@ -450,8 +443,8 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
             raise TypeError(f"x: the input has dtype {x.tensor.dtype} but the module's weights are "
                             f"{self.weights.dtype}")
         e = self.basisexpansion
-        if isinstance(e, RepBasisSampler):
-            k = e(self.weights.reshape(self.groups, -1), delta)  # (G, Co_g, Ci_g, E)
+        if not self._fast_path():
+            k = self.kernel_source(self, delta)  # (G, Co_g, Ci_g, E)
             g, cog, cig, _ = k.shape
             xj = x.tensor.index_select(0, src).reshape(-1, g, cig)
             msg = torch.einsum("goie,egi->ego", k, xj).reshape(-1, g * cog)
@@ -470,7 +463,12 @@ class _RdPointConv(ExpansionCacheMixin, EquivariantModule):
 
     def export(self) -> torch.nn.Module:
         """An :class:`ExportedPointConv` (plain tensors, torch ops) computing the same function of
-        ``(x.tensor, x.coords, edge_index[, edge_delta])``."""
+        ``(x.tensor, x.coords, edge_index[, edge_delta])`` (for the analytic basis, possibly
+        re-weighted by the kernel source)."""
+        if not self._fast_path():
+            raise TypeError(f"export: {type(self).__name__} exports its basis coefficients; with its own "
+                            "_build_kernel_basis or a kernel source that is not a re-weighting of the basis "
+                            "(no effective_weights) the kernel is only defined through the module: use it directly")
         with torch.no_grad():
             c, b = self.expand_parameters()
         e = self.basisexpansion
@@ -529,7 +527,10 @@ class R2PointConv(_RdPointConv):
     splits the fields into equal groups (escnn does not support it yet). Bias on the trivial
     components only. ``recompute`` is accepted for escnn compatibility: the kernels are always
     evaluated on the current offsets, from a basis built once. He initialisation samples the basis
-    on fixed reference offsets (:func:`reference_offsets`).
+    on fixed reference offsets (:func:`reference_offsets`). ``kernel_source`` (keyword only, also
+    the assignable attribute): a :class:`steerable.nn.KernelSource` called ``source(conv, offsets)``
+    for the filter on the edge offsets (None: the basis expansion of ``weights``);
+    ``basisexpansion.structure`` describes every weight (:class:`steerable.kernels.BasisStructure`).
 
     >>> import torch
     >>> from steerable import gspaces, nn
@@ -547,9 +548,10 @@ class R2PointConv(_RdPointConv):
     _d = 2
 
     def __init__(self, in_type, out_type, groups=1, bias=True, sigma=None, width=None, n_rings=None,
-                 frequencies_cutoff=None, rings=None, basis_filter=None, recompute=False, initialize=True):
+                 frequencies_cutoff=None, rings=None, basis_filter=None, recompute=False, initialize=True, *,
+                 kernel_source: KernelSource | None = None):
         super().__init__(in_type, out_type, groups, bias, sigma, width, n_rings, frequencies_cutoff, rings,
-                         basis_filter, recompute, initialize)
+                         basis_filter, recompute, initialize, kernel_source)
 
 
 class R3PointConv(_RdPointConv):
@@ -570,6 +572,7 @@ class R3PointConv(_RdPointConv):
     _d = 3
 
     def __init__(self, in_type, out_type, groups=1, bias=True, sigma=None, width=None, n_rings=None,
-                 frequencies_cutoff=None, rings=None, basis_filter=None, recompute=False, initialize=True):
+                 frequencies_cutoff=None, rings=None, basis_filter=None, recompute=False, initialize=True, *,
+                 kernel_source: KernelSource | None = None):
         super().__init__(in_type, out_type, groups, bias, sigma, width, n_rings, frequencies_cutoff, rings,
-                         basis_filter, recompute, initialize)
+                         basis_filter, recompute, initialize, kernel_source)

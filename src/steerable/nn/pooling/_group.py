@@ -8,7 +8,8 @@ import torch.fx
 
 from .._field_type import FieldType
 from .._module import _ignored_kwargs
-from ._norm import _build_reduction, _check_field_type, _FieldwisePool
+from .._validation import check_field_type
+from ._norm import _build_reduction, _FieldwisePool
 
 __all__ = ["GroupPooling", "MaxPoolChannels"]
 
@@ -35,7 +36,7 @@ class GroupPooling(_FieldwisePool):
 
     def __init__(self, in_type: FieldType, **kwargs):
         super().__init__()
-        _check_field_type(in_type, "GroupPooling")
+        check_field_type(in_type, owner="GroupPooling")
         _ignored_kwargs("GroupPooling", kwargs)
         seen: dict = {}
         for i, r in enumerate(in_type.representations):

@@ -18,12 +18,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from steerable._validation import check_bool, check_int_tuple
 from steerable.group import Representation
 
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule, _ignored_kwargs
-from ._pointwise import _check_bool, _check_padding, _int_tuple, _pool_out_size
+from .._validation import check_base_dimension, check_field_type, require_orthogonal
+from ._window import _check_padding, _pool_out_size
 
 __all__ = ["NormMaxPool", "NormPool", "InducedNormPool"]
 
@@ -45,28 +47,6 @@ def _test_matrices(rep: Representation) -> np.ndarray:
 def _is_orthogonal(mats: np.ndarray) -> bool:
     eye = np.eye(mats.shape[1])
     return bool(np.allclose(mats @ np.transpose(mats, (0, 2, 1)), eye, atol=_TOL))
-
-
-def _check_field_type(in_type, owner: str, need_base: bool = False) -> None:
-    if not isinstance(in_type, FieldType):
-        raise TypeError(f"in_type: {owner} expects a FieldType, got {type(in_type).__name__}")
-    if need_base and in_type.gspace.dimensionality not in (2, 3):
-        raise ValueError(
-            f"in_type: {owner} pools over R^2 or R^3, got {in_type!r} on R^{in_type.gspace.dimensionality}"
-        )
-
-
-def _check_orthogonal(in_type: FieldType, owner: str) -> None:
-    seen: dict = {}
-    for i, r in enumerate(in_type.representations):
-        ok = seen.get(r)
-        if ok is None:
-            ok = seen[r] = _is_orthogonal(_test_matrices(r))
-        if not ok:
-            raise ValueError(
-                f"in_type: {owner} needs norm-preserving (orthogonal) representations; field {i} of "
-                f"{in_type!r} has {r!r}, whose matrices are not orthogonal (its change of basis is not)"
-            )
 
 
 def _is_block_monomial(mats: np.ndarray, s: int) -> bool:
@@ -235,9 +215,9 @@ class NormPool(_FieldwisePool):
 
     def __init__(self, in_type: FieldType, **kwargs):
         super().__init__()
-        _check_field_type(in_type, "NormPool")
+        check_field_type(in_type, owner="NormPool")
         _ignored_kwargs("NormPool", kwargs)
-        _check_orthogonal(in_type, "NormPool")
+        require_orthogonal(in_type, "NormPool", why="field norms must be invariant")
         self._finish(in_type, _build_reduction(in_type, [(1, r.size) for r in in_type.representations], "norm"))
 
 
@@ -269,7 +249,7 @@ class InducedNormPool(_FieldwisePool):
 
     def __init__(self, in_type: FieldType, *, subfield_size: int | Sequence[int] | None = None, **kwargs):
         super().__init__()
-        _check_field_type(in_type, "InducedNormPool")
+        check_field_type(in_type, owner="InducedNormPool")
         _ignored_kwargs("InducedNormPool", kwargs)
         reps = in_type.representations
         if subfield_size is None:
@@ -346,7 +326,7 @@ class NormMaxPool(EquivariantModule):
 
     Any orthogonal representation; the arguments are those of ``torch.nn.MaxPool2d``. Exactly
     equivariant to the grid's symmetries under the window condition of
-    :class:`~steerable.nn.pooling._pointwise.PointwiseMaxPool2D` (e.g. kernel 3, stride 2,
+    :class:`~steerable.nn.PointwiseMaxPool2D` (e.g. kernel 3, stride 2,
     padding 1 on odd sizes), and to every fibre transformation (up to ties of norms).
 
     >>> import torch
@@ -362,17 +342,18 @@ class NormMaxPool(EquivariantModule):
 
     def __init__(self, in_type: FieldType, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
         super().__init__()
-        _check_field_type(in_type, "NormMaxPool", need_base=True)
-        _check_orthogonal(in_type, "NormMaxPool")
+        check_field_type(in_type, owner="NormMaxPool")
+        check_base_dimension(in_type, (2, 3), "NormMaxPool")
+        require_orthogonal(in_type, "NormMaxPool", why="field norms must be invariant")
         d = in_type.gspace.dimensionality
         self._d = d
         self.d = d
         self.in_type = self.out_type = in_type
-        self.kernel_size = _int_tuple(kernel_size, d, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else _int_tuple(stride, d, "stride", 1)
-        self.padding = _int_tuple(padding, d, "padding", 0)
-        self.dilation = _int_tuple(dilation, d, "dilation", 1)
-        self.ceil_mode = _check_bool(ceil_mode, "ceil_mode")
+        self.kernel_size = check_int_tuple(kernel_size, "kernel_size", d, 1)
+        self.stride = self.kernel_size if stride is None else check_int_tuple(stride, "stride", d, 1)
+        self.padding = check_int_tuple(padding, "padding", d, 0)
+        self.dilation = check_int_tuple(dilation, "dilation", d, 1)
+        self.ceil_mode = check_bool(ceil_mode, "ceil_mode")
         _check_padding(self.padding, self.kernel_size)
         fields = np.repeat(np.arange(len(in_type)), [r.size for r in in_type.representations])
         self.register_buffer("field_of_channel", torch.as_tensor(fields, dtype=torch.long), persistent=False)
