@@ -16,8 +16,9 @@ filter — one ``index_copy``. Same weights, same filter (to float rounding).
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from functools import partial
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -34,6 +35,13 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
     ``attributes`` describes every weight (the irreps pair, the output/input slots and the basis
     element it multiplies: radius, harmonic frequency, intertwiner index).
     """
+
+    _gather: torch.Tensor
+    _place: torch.Tensor
+    _dense_perm: torch.Tensor
+    _dense_place: torch.Tensor
+    # the folded plan: ([(basis name, n out fields, n in fields, D, d_out, d_in)], identity perm, direct)
+    _dense: tuple[list[tuple[str, int, int, int, int, int]], bool, bool] | None
 
     def __init__(self, in_type: FieldType, out_type: FieldType, points: np.ndarray, rings, sigmas,
                  cutoff, maximum_offset=None, basis_filter=None, dtype: torch.dtype | None = None,
@@ -134,12 +142,15 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
                 seen[iid] += 1
         types = {}  # (iid, oid) -> (weight offset, n_o, n_i, nb, basis name)
         p = 0
-        for (name, n_o, n_i, nb, do, di), ids in zip(self._types, self._type_ids):
+        for (name, n_o, n_i, nb, _do, _di), ids in zip(self._types, self._type_ids):
             types[ids] = (p, n_o, n_i, nb, name)
             p += n_o * n_i * nb
         ins = list(OrderedDict.fromkeys(self._in_reprs))
         outs = list(OrderedDict.fromkeys(self._out_reprs))
-        plan, perm, blocks, dense_cost, block_cost = [], [], [], 0, 0
+        plan: list[tuple[str, int, int, int, int, int]] = []
+        perm_parts: list[np.ndarray] = []
+        blocks: list[np.ndarray] = []
+        dense_cost, block_cost = 0, 0
         for ro in outs:
             o_fields = [f for f, r in enumerate(self._out_reprs) if r == ro]
             for ri in ins:
@@ -173,7 +184,7 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
                             start = p0 + (io * n_i + ii) * nb
                             idx[x, y, d : d + nb] = np.arange(start, start + nb)
                             d += nb
-                perm.append(idx.reshape(-1))
+                perm_parts.append(idx.reshape(-1))
                 name = f"dense_{len(plan)}"
                 self._dense_specs[name] = (ro, ri, local, D)
                 plan.append((name, nfo, nfi, D, ro.size, ri.size))
@@ -186,7 +197,7 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
             return None
         for name, *_rest in plan:
             self.register_constant(name, partial(self._dense_source, name), dtype)
-        perm = np.concatenate(perm) if perm else np.zeros(0, dtype=np.int64)
+        perm = np.concatenate(perm_parts) if perm_parts else np.zeros(0, dtype=np.int64)
         if not np.array_equal(np.sort(perm), np.arange(self._dim)):  # pragma: no cover - internal invariant
             raise RuntimeError("BlockBasisExpansion: the folded plan does not cover every weight once")
         identity = bool(np.array_equal(perm, np.arange(self._dim)))
@@ -265,7 +276,7 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
         """The per-block structure: one :class:`BasisBlock` per irreps-pair type, in weight order
         (per-weight tensors: :attr:`structure`)."""
         out, p = [], 0
-        for (name, n_o, n_i, nb, do, di), (iid, oid), (os_, is_) in zip(self._types, self._type_ids, self._type_slots):
+        for (name, n_o, n_i, nb, _do, _di), (iid, oid), (os_, is_) in zip(self._types, self._type_ids, self._type_slots):
             els = self._pair_bases[name].elements
             n = n_o * n_i * nb
             out.append(BasisBlock(name, iid, oid, slice(p, p + n), n_o, n_i, nb,
@@ -282,7 +293,7 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
         steerable's ``'frequency'``, ``'harmonic'``, ``'inner'``, ``'in_field'``, ``'out_field'``)."""
         idx = 0
         d = self._points.shape[1] if self._points.ndim == 2 else 0
-        for (name, n_o, n_i, nb, do, di), (os_, is_) in zip(self._types, self._type_slots):
+        for (name, _n_o, _n_i, _nb, do, di), (os_, is_) in zip(self._types, self._type_slots):
             pb = self._pair_bases[name]
             base = [_element_attrs(pb, e, do, di, d) for e in pb.elements]
             for so in os_:
@@ -346,14 +357,16 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
         if weights.dim() != 2 or weights.shape[1] != self._dim:
             raise ValueError(f"weights: expected shape ({self._dim},) or (G, {self._dim}), got {tuple(weights.shape)}")
         if self._dense is not None:
-            return self._assemble_dense(weights)
+            return self._assemble_dense(weights, self._dense)
         return self.assemble(weights, lambda name: self.basis_tensor(name, weights), self.n_points)
 
-    def _assemble_dense(self, weights: torch.Tensor) -> torch.Tensor:
-        """The folded path: per pair of field representations one GEMM in the fields' own bases,
-        one permute into (C_out, C_in, S), and (unless one pair covers the filter) one
-        ``index_copy`` placing the blocks (whose backward is a gather)."""
-        plan, identity, direct = self._dense
+    def _assemble_dense(self, weights: torch.Tensor,
+                        dense: tuple[list[tuple[str, int, int, int, int, int]], bool, bool]) -> torch.Tensor:
+        """The folded path (``dense``: the plan ``_build_dense`` made): per pair of field
+        representations one GEMM in the fields' own bases, one permute into (C_out, C_in, S), and
+        (unless one pair covers the filter) one ``index_copy`` placing the blocks (whose backward
+        is a gather)."""
+        plan, identity, direct = dense
         g, n = weights.shape[0], self.S
         w_all = weights if identity else weights.index_select(1, self._dense_perm)
         vals, p = [], 0

@@ -29,6 +29,7 @@ import torch
 
 from steerable._validation import check_bool, check_positive, check_unit_interval
 
+from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from ._base import _NormBase
 from ._fields import _bview
@@ -66,6 +67,23 @@ class _FieldBatchNorm(_NormBase):
         y = x' · (w / sqrt(v + eps))[group] + T_out b
     """
 
+    in_type: FieldType
+    out_type: FieldType
+    eps: float
+    momentum: float | None
+    affine: bool
+    track_running_stats: bool
+    weight: torch.nn.Parameter | None  # None iff not affine
+    bias: torch.nn.Parameter | None  # None if not affine or no trivial component
+    running_mean: torch.Tensor | None  # None if not tracking or no trivial component
+    running_var: torch.Tensor | None  # None iff not tracking
+    num_batches_tracked: torch.Tensor | None  # None iff not tracking
+    _fidx: torch.Tensor
+    _avg: torch.Tensor
+    _t_in: torch.Tensor
+    _t_out: torch.Tensor
+    _mult: torch.Tensor
+
     def _setup(self, in_type, eps, momentum, affine, track_running_stats, fidx, avg, t_in, t_out, mult):
         self.in_type = in_type
         self.out_type = in_type
@@ -96,19 +114,20 @@ class _FieldBatchNorm(_NormBase):
         self.register_constant("_mult", mult)
 
     def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            if self.running_mean is not None:
-                self.running_mean.zero_()
+        if self.running_mean is not None:
+            self.running_mean.zero_()
+        if self.running_var is not None:
             self.running_var.fill_(1.0)
+        if self.num_batches_tracked is not None:
             self.num_batches_tracked.zero_()
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            with torch.no_grad():
+        with torch.no_grad():
+            if self.weight is not None:
                 self.weight.fill_(1.0)
-                if self.bias is not None:
-                    self.bias.zero_()
+            if self.bias is not None:
+                self.bias.zero_()
 
     # working basis (GNormBatchNorm overrides: the irrep basis)
     def _to_basis(self, t: torch.Tensor) -> torch.Tensor:
@@ -119,7 +138,7 @@ class _FieldBatchNorm(_NormBase):
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         t = self._check_forward(x)
-        if not self.training and self.track_running_stats and type(self)._to_basis is _FieldBatchNorm._to_basis:
+        if not self.training and self.running_var is not None and type(self)._to_basis is _FieldBatchNorm._to_basis:
             # eval mode: the per-channel affine map, computed exactly as the exported BatchNorm does
             mean_c, var_c, weight_c, bias_c = self._eval_affine()
             out = torch.nn.functional.batch_norm(t, mean_c, var_c, weight_c, bias_c, False, 0.0, self.eps)
@@ -129,7 +148,8 @@ class _FieldBatchNorm(_NormBase):
         dims = [0] + list(range(2, nd))
         n = z.numel() // z.shape[1]
         K = self._ntriv
-        if self.training or not self.track_running_stats:
+        m: torch.Tensor | None = None
+        if self.training or self.running_var is None:
             if self.training and n <= 1:
                 raise ValueError(
                     f"input: {type(self).__name__} needs more than one value per channel in training "
@@ -139,22 +159,25 @@ class _FieldBatchNorm(_NormBase):
                 m = self._t_in @ z.mean(dims)
                 z = z - _bview(self._t_out @ m, nd)
             var = self._avg @ (z * z).mean(dims)
-            if self.training and self.track_running_stats:
-                self._update_running(m if K else None, var, n)
+            if self.training and self.running_var is not None:
+                self._update_running(m, var, n)
         else:
-            if K:
+            if self.running_mean is not None:
                 z = z - _bview(self._t_out @ self.running_mean, nd)
             var = self.running_var
-        w = self.weight if self.affine else torch.ones_like(var)
+        w = self.weight if self.weight is not None else torch.ones_like(var)
         scale = (w * torch.rsqrt(var + self.eps))[self._fidx]
         out = z * _bview(scale, nd)
-        if self.affine and K:
+        if self.bias is not None:
             out = out + _bview(self._t_out @ self.bias, nd)
         return GeometricTensor(self._from_basis(out), self.out_type, x.coords)
 
     @torch.no_grad()
-    def _update_running(self, m, var, n: int) -> None:
+    def _update_running(self, m: torch.Tensor | None, var: torch.Tensor, n: int) -> None:
+        if self.running_var is None or self.num_batches_tracked is None:
+            return
         self.num_batches_tracked.add_(1)
+        f: float | torch.Tensor
         if self.momentum is None:
             f = 1.0 / self.num_batches_tracked.to(var.dtype)
         else:
@@ -162,17 +185,20 @@ class _FieldBatchNorm(_NormBase):
         nn_ = self._mult * n
         unbiased = var.detach() * nn_ / (nn_ - 1).clamp(min=1)
         self.running_var.lerp_(unbiased.to(self.running_var.dtype), f)
-        if m is not None:
+        if m is not None and self.running_mean is not None:
             self.running_mean.lerp_(m.detach().to(self.running_mean.dtype), f)
 
     # -- export ------------------------------------------------------------------------------
-    def _eval_affine(self) -> tuple:
+    def _eval_affine(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-channel eval-mode statistics in the working basis: (mean, var, weight, bias)."""
         var = self.running_var
-        mean_c = (self._t_out @ self.running_mean) if self._ntriv else torch.zeros_like(self._fidx, dtype=var.dtype)
-        w = self.weight.detach() if self.affine else torch.ones_like(var)
+        if var is None:
+            raise TypeError(f"{type(self).__name__} with track_running_stats=False has no running statistics")
+        rm = self.running_mean
+        mean_c = (self._t_out @ rm) if rm is not None else torch.zeros_like(self._fidx, dtype=var.dtype)
+        w = self.weight.detach() if self.weight is not None else torch.ones_like(var)
         weight_c = w[self._fidx]
-        bias_c = (self._t_out @ self.bias.detach()) if (self.affine and self._ntriv) else torch.zeros_like(mean_c)
+        bias_c = (self._t_out @ self.bias.detach()) if self.bias is not None else torch.zeros_like(mean_c)
         return mean_c, var[self._fidx], weight_c, bias_c
 
     def export(self) -> torch.nn.Module:
