@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -111,6 +111,12 @@ def check_positive(value: Any, name: str, what: str = "a positive float") -> flo
     return v
 
 
+@overload
+def check_unit_interval(value: Any, name: str, *, allow_none: Literal[False] = False, closed_right: bool = True,
+                        what: str | None = None) -> float: ...
+@overload
+def check_unit_interval(value: Any, name: str, *, allow_none: bool, closed_right: bool = True,
+                        what: str | None = None) -> float | None: ...
 def check_unit_interval(value: Any, name: str, *, allow_none: bool = False, closed_right: bool = True,
                         what: str | None = None) -> float | None:
     """``value`` as a float in ``[0, 1]`` (``[0, 1)`` when ``closed_right=False``); ``None``

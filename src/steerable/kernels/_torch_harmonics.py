@@ -113,7 +113,8 @@ def harmonics_torch(d: int, J: int, points) -> list[torch.Tensor]:
     return list(torch.split(_harmonics_cat(d, J, pts), harmonic_dims(d, J), dim=1))
 
 
-def radial_harmonic_features(d: int, rings: Sequence[float], sigmas: Sequence[float], J: int, points) -> torch.Tensor:
+def radial_harmonic_features(d: int, rings: Sequence[float] | torch.Tensor, sigmas: Sequence[float] | torch.Tensor,
+                             J: int, points) -> torch.Tensor:
     """``Φ[n, r·M + m] = exp(-(|x_n| - r)² / 2σ_r²) · Y_m(x̂_n)``: shape (N, R·M), M = Σ_{j ≤ J} dim Y_j.
 
     ``rings``/``sigmas`` may be sequences or 1-d tensors.

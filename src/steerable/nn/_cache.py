@@ -1,7 +1,8 @@
 """Shared machinery of modules whose forward uses tensors expanded from their parameters."""
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 import torch
 
 from ._constants import ExactConstants
@@ -24,11 +25,15 @@ class ExpansionCacheMixin(ExactConstants):
     - ``_expanded()``: the expansion; in eval mode without grad it is cached and reused while the
       parameters named in ``_cache_params`` (``_cache_tensors()``) hold the same values (compared by value, since edits
       through ``.data`` do not bump version counters). The cache is never in the state_dict.
-    - ``register_exact_buffer(name, array, dtype)``: ``ExactConstants.register_constant`` (a
+    - constants (bases, bias expansions) come from ``ExactConstants.register_constant`` (a
       non-persistent buffer rebuilt from its float64 master whenever the module changes dtype).
     """
 
-    _cache_params: tuple = ("weights", "bias")
+    _cache_params: tuple[str, ...] = ("weights", "bias")
+    _cache: tuple | None
+
+    if TYPE_CHECKING:  # defined by the module the mixin goes into
+        def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]: ...
 
     def _expanded(self):
         if self.training or torch.compiler.is_compiling() or torch.is_grad_enabled():
@@ -43,9 +48,6 @@ class ExpansionCacheMixin(ExactConstants):
     def _cache_tensors(self) -> list:
         """The tensors the cached expansion depends on (compared by value before reuse)."""
         return [getattr(self, n, None) for n in self._cache_params]
-
-    def register_exact_buffer(self, name: str, array: np.ndarray, dtype: torch.dtype) -> None:
-        self.register_constant(name, array, dtype)
 
     def train(self, mode: bool = True):
         self._cache = None

@@ -15,11 +15,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 
 __all__ = ["ExactConstants"]
 
-Source = np.ndarray | Callable[[], Any]
+Source = np.ndarray | Callable[[], Any]  # a kept master: a float64 array, or a function recomputing it
+SourceLike = npt.ArrayLike | torch.Tensor | Callable[[], Any]  # what register_constant accepts
 
 
 def _float64(value: Any, name: str) -> np.ndarray:
@@ -61,7 +63,7 @@ class ExactConstants(_MixinBase):
     (True, [])
     """
 
-    def register_constant(self, name: str, source: Source, dtype: torch.dtype | None = None) -> None:
+    def register_constant(self, name: str, source: SourceLike, dtype: torch.dtype | None = None) -> None:
         """Register the non-persistent buffer ``name`` = ``source`` (see the class)."""
         if not isinstance(name, str) or not name:
             raise TypeError(f"name: expected a non-empty str, got {name!r}")

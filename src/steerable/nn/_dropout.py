@@ -44,6 +44,8 @@ class FieldDropout(EquivariantModule):
     192.0
     """
 
+    _field_of_channel: torch.Tensor
+
     def __init__(self, in_type: FieldType, p: float = 0.5, inplace: bool = False):
         super().__init__()
         self.p = _check_args(in_type, p, inplace)

@@ -180,11 +180,12 @@ class GeometricTensor:
         """Whether both tensors live on the same points (both grids, or equal ``coords``)."""
         if not isinstance(other, GeometricTensor):
             raise TypeError(f"other: expected a GeometricTensor, got {type_name(other)}")
-        if self.coords is other.coords:
+        a, b = self.coords, other.coords
+        if a is b:
             return True
-        if (self.coords is None) != (other.coords is None):
+        if a is None or b is None:
             return False
-        return self.coords.shape == other.coords.shape and bool(torch.allclose(self.coords, other.coords))
+        return a.shape == b.shape and bool(torch.allclose(a, b))
 
     def is_compatible(self, other: "GeometricTensor") -> bool:
         """Whether ``self`` and ``other`` can be added: same field type and same coords."""

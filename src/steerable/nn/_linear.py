@@ -72,6 +72,12 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
     >>> _ = lin.check_equivariance()
     """
 
+    weights: torch.nn.Parameter
+    bias: torch.nn.Parameter | None
+    bias_expansion: torch.Tensor
+    _inv_in: torch.Tensor
+    _inv_out: torch.Tensor
+
     def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True, basisexpansion: str = "blocks",
                  recompute: bool = False, initialize: bool = True):
         super().__init__()
@@ -111,7 +117,7 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
                 if k == 0:
                     row.append(None)
                     continue
-                self.register_exact_buffer(f"_basis_{slot}", basis, dtype)
+                self.register_constant(f"_basis_{slot}", basis, dtype)
                 n = n_out[a] * n_in[b] * k
                 row.append((slot, offset, n_out[a], n_in[b], k))
                 offset += n
@@ -131,11 +137,11 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
         self.weights = torch.nn.Parameter(torch.zeros(offset, dtype=dtype))
         bias_cols = _trivial_bias_basis(out_type)
         if bias and bias_cols.shape[1] > 0:
-            self.register_exact_buffer("bias_expansion", bias_cols, dtype)
+            self.register_constant("bias_expansion", bias_cols, dtype)
             self.bias = torch.nn.Parameter(torch.zeros(bias_cols.shape[1], dtype=dtype))
         else:
             self.bias = None
-        self._cache: tuple | None = None
+        self._cache = None
         self.space = in_type.gspace
         self._init_std = self._he_std()
         object.__setattr__(self, "_basismanager", LinearBasisManager(self))
@@ -248,12 +254,14 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
             raise ValueError(f"input_shape: expected (B, {self.in_type.size}, ...) or ({self.in_type.size},), got {shape}")
         return shape[:ax] + (self.out_type.size,) + shape[ax + 1 :]
 
-    def check_equivariance(self, atol: float = 1e-5, rtol: float = 1e-5, x: torch.Tensor | None = None,
-                           spatial: int = 9, batch: int = 8):
+    def check_equivariance(self, atol: float = 1e-5, rtol: float = 1e-5, assertion: bool = True,
+                           verbose: bool = False, device: str = "cpu", *, x: torch.Tensor | None = None,
+                           spatial: int | None = None, batch: int = 8) -> list:
         """As the base method, on ``(batch, C)`` vectors (``spatial`` is ignored)."""
         if x is None:
             x = torch.randn(batch, self.in_type.size, dtype=self._param_dtype())
-        return super().check_equivariance(atol=atol, rtol=rtol, x=x)
+        return super().check_equivariance(atol=atol, rtol=rtol, assertion=assertion, verbose=verbose,
+                                          device=device, x=x)
 
     def export(self) -> torch.nn.Linear:
         """The equivalent ``torch.nn.Linear`` (weights copied; acts on the last axis), in eval mode;

@@ -60,7 +60,7 @@ class _RdUpsampling(EquivariantModule):
                     "multiple of the input size (otherwise the rounding is not symmetric); pass "
                     f"scale_factor or mode={self._modes[1]!r} for exact equivariance", stacklevel=3,
                 )
-            sz = (size,) * d if isinstance(size, (int, np.integer)) and not isinstance(size, bool) else tuple(size)
+            sz = (size,) * d if isinstance(size, (int, np.integer)) else tuple(size)  # a bool fails the check below
             if len(sz) != d or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sz):
                 raise ValueError(f"size: expected a positive integer or {d} positive integers, got {size!r}")
             size = tuple(int(s) for s in sz)
@@ -93,6 +93,7 @@ class _RdUpsampling(EquivariantModule):
             raise ValueError(f"input_shape: expected (B, {self.in_type.size}, *{d} spatial), got {shape}")
         if self.size is not None:
             return shape[:2] + self.size
+        assert self.scale_factor is not None  # __init__ sets exactly one of size and scale_factor
         return shape[:2] + tuple(int(math.floor(n * self.scale_factor)) for n in shape[2:])
 
     def _grid_output_size(self, n: int) -> int | None:
@@ -101,6 +102,7 @@ class _RdUpsampling(EquivariantModule):
             return m
         if self.size is not None:
             return m if all(s % n == 0 for s in self.size) else None
+        assert self.scale_factor is not None  # __init__ sets exactly one of size and scale_factor
         return m if float(self.scale_factor).is_integer() else None
 
     def export(self) -> torch.nn.Upsample:

@@ -26,6 +26,8 @@ class AnalyticKernelBasis(KernelBasis):
     (24, (7, 24, 4, 4), 0.0)
     """
 
+    _numpy_basis: _NumpyBasis
+
     def __init__(self, gspace, in_repr, out_repr, rings, sigmas, cutoff, maximum_offset=None, basis_filter=None):
         basis = _NumpyBasis(gspace, in_repr, out_repr, rings, list(sigmas), cutoff, maximum_offset, basis_filter)
         super().__init__(len(basis), (out_repr.size, in_repr.size))

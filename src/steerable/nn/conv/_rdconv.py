@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Literal, cast
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from ._rep_expansion import RepBasisExpansion
 from ._source import KernelSource, KernelSourceMixin
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 
 
 def _tuple(x, d: int, name: str) -> tuple:
@@ -140,6 +142,11 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         torch.Size([1, 8, 5, 5])
     """
 
+    weights: torch.nn.Parameter
+    bias: torch.nn.Parameter | None
+    bias_expansion: torch.Tensor
+    _basisexpansion: BlockBasisExpansion | RepBasisExpansion
+
     _d = 2
     _transposed = False
 
@@ -217,7 +224,7 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
                                                       maximum_offset, basis_filter, recompute=self.recompute,
                                                       drop_vanishing=drop, pair_basis=pair_basis)
         _setup_parameters(self, sub_in, sub_out, out_type, groups, bias, stacklevel=3)
-        self._cache: tuple | None = None
+        self._cache = None
         if initialize:
             from ..init import generalized_he_init
 
@@ -306,17 +313,21 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         with torch.no_grad():
             f, b = self.expand_parameters()
         d = self._d
-        kw = dict(kernel_size=self.kernel_size, stride=self._stride, padding=self._padding, dilation=self._dilation,
-                  groups=self.groups, bias=b is not None, dtype=f.dtype, device=f.device)
+        m: torch.nn.modules.conv._ConvNd
         if self._transposed:
-            cls = torch.nn.ConvTranspose2d if d == 2 else torch.nn.ConvTranspose3d
-            m = cls(self.in_type.size, self.out_type.size, output_padding=self._output_padding, **kw)
+            tcls = torch.nn.ConvTranspose2d if d == 2 else torch.nn.ConvTranspose3d
+            m = tcls(self.in_type.size, self.out_type.size, self.kernel_size, stride=self._stride,
+                     padding=self._padding, output_padding=self._output_padding, groups=self.groups,
+                     bias=b is not None, dilation=self._dilation, dtype=f.dtype, device=f.device)
         else:
-            cls = torch.nn.Conv2d if d == 2 else torch.nn.Conv3d
-            m = cls(self.in_type.size, self.out_type.size, padding_mode=self.padding_mode, **kw)
+            ccls = torch.nn.Conv2d if d == 2 else torch.nn.Conv3d
+            # padding_mode was checked against _PADDING_MODES in __init__
+            m = ccls(self.in_type.size, self.out_type.size, self.kernel_size, stride=self._stride,
+                     padding=self._padding, dilation=self._dilation, groups=self.groups, bias=b is not None,
+                     padding_mode=cast(_PaddingMode, self.padding_mode), dtype=f.dtype, device=f.device)
         with torch.no_grad():
             m.weight.copy_(f)
-            if b is not None:
+            if b is not None and m.bias is not None:
                 m.bias.copy_(b)
         self.eval()  # as escnn: exporting sets the layer to eval mode (its filter is then cached)
         return m.eval()
@@ -339,7 +350,7 @@ def _setup_parameters(module, sub_in: FieldType, sub_out: FieldType, out_type: F
     module.weights = torch.nn.Parameter(torch.zeros(groups * dim))
     bias_cols = _trivial_bias_basis(out_type)
     if bias and bias_cols.shape[1] > 0:
-        module.register_exact_buffer("bias_expansion", bias_cols, torch.get_default_dtype())
+        module.register_constant("bias_expansion", bias_cols, torch.get_default_dtype())
         module.bias = torch.nn.Parameter(torch.zeros(bias_cols.shape[1]))
     else:
         module.bias = None
@@ -531,6 +542,8 @@ class R3ConvTransposed(_RdConv):
         torch.Size([1, 4, 7, 7, 7])
     """)
 
+    check_equivariance_: Callable[..., list]  # escnn's alias, set below the class
+
     _d = 3
     _transposed = True
 
@@ -544,7 +557,7 @@ class R3ConvTransposed(_RdConv):
 
 
 for _cls in (R2Conv, R3Conv, R2ConvTransposed, R3ConvTransposed):
-    _cls.__doc__ += _BASIS_DOC
+    _cls.__doc__ = (_cls.__doc__ or "") + _BASIS_DOC
 R3ConvTransposed.check_equivariance_ = R3ConvTransposed.check_equivariance
 
 _SAMPLES = ("ico", "dodeca", "icosidodeca")

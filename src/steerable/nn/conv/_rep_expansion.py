@@ -28,6 +28,10 @@ class RepBasisExpansion(ExactConstants, torch.nn.Module):
     ``(out occurrence, in occurrence, element)``.
     """
 
+    _types: list[tuple[str, int, int, int, int, int]]  # (buffer name, n_out, n_in, n_basis, d_out, d_in)
+    _gather: torch.Tensor
+    _place: torch.Tensor
+
     def __init__(self, in_type: FieldType, out_type: FieldType, basis_generator: Callable, points: np.ndarray,
                  basis_filter: Callable[[dict], bool] | None = None, drop_vanishing: bool = True,
                  recompute: bool = False, dtype: torch.dtype | None = None):

@@ -23,6 +23,7 @@ convolution bakes whatever the source returns into a plain ``torch.nn.Conv{2,3}d
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -130,6 +131,9 @@ class BlockReweightedKernelSource(BasisKernelSource):
     True
     """
 
+    block_index: torch.Tensor
+    log_scales: torch.nn.Parameter
+
     def __init__(self, basis, by: Sequence[str] = _DEFAULT_BY):
         super().__init__()
         s = _structure_of(basis)
@@ -187,17 +191,26 @@ def _decode(s, field: str, v: float):
     return int(v)
 
 
-class KernelSourceMixin:
+if TYPE_CHECKING:  # a mixin for torch.nn.Module subclasses
+    _MixinBase = torch.nn.Module
+else:
+    _MixinBase = object
+
+
+class KernelSourceMixin(_MixinBase):
     """The ``kernel_source`` attribute of convolutions (mixed into the grid and point
     convolutions): a property backed by the submodule ``_kernel_source`` (None: the default
     :class:`BasisKernelSource`), whose tensors join the eval-mode cache key."""
+
+    _cache: tuple | None
+    _cache_params: tuple[str, ...]
 
     @property
     def kernel_source(self) -> KernelSource:
         """The module producing the filter (default: :class:`BasisKernelSource`); assignable
         (``None`` restores the default)."""
         src = self._modules.get("_kernel_source")
-        return src if src is not None else _DEFAULT_SOURCE
+        return src if isinstance(src, KernelSource) else _DEFAULT_SOURCE  # the setter admits KernelSource or None
 
     @kernel_source.setter
     def kernel_source(self, source) -> None:

@@ -14,9 +14,18 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from typing import Protocol, TypeVar
 
 import numpy as np
 import torch
+
+_M = TypeVar("_M", bound=torch.nn.Module)
+
+
+class _Expandable(Protocol):
+    """A layer whose dense filter / matrix and bias are ``expand_parameters()``."""
+
+    def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]: ...
 
 
 class _Expand(torch.nn.Module):
@@ -29,7 +38,7 @@ class _Expand(torch.nn.Module):
         return self.inner.expand_parameters()[self.index]
 
 
-def float64_copy(module: torch.nn.Module) -> torch.nn.Module:
+def float64_copy(module: _M) -> _M:
     """A float64 copy of ``module`` on the CPU (the original is left untouched)."""
     return copy.deepcopy(module).to("cpu").double()
 
@@ -43,7 +52,7 @@ class _LinearMap:
         self.param = param
         self.n = getattr(module64, param).numel()
         self.zeros = {f"inner.{k}": torch.zeros_like(p) for k, p in module64.named_parameters() if k != param}
-        self._graph = None
+        self._graph: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, w: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -197,14 +206,14 @@ def fit_parameter(module64: torch.nn.Module, param: str, index: int, target: np.
 
 def _components(reach, dims, n) -> list[tuple[list, np.ndarray]]:
     """Blocks joined by parameter entries reaching several of them (union-find)."""
-    col_blocks = []
+    col_blocks: list[list[int]] = []
     for j in range(n):
         sets = [np.flatnonzero(hit[j]) for _, hit in reach]
         if not all(len(x) for x in sets):
             col_blocks.append([])
             continue
         grid = np.stack(np.meshgrid(*sets, indexing="ij"), -1).reshape(-1, len(dims))
-        col_blocks.append(sorted(np.ravel_multi_index(grid.T, dims).tolist()))
+        col_blocks.append(sorted(np.asarray(np.ravel_multi_index(grid.T, dims)).tolist()))
     parent: dict[int, int] = {}
 
     def find(a):
@@ -231,7 +240,7 @@ def _components(reach, dims, n) -> list[tuple[list, np.ndarray]]:
     return [(sorted(blocks), np.asarray(cols)) for blocks, cols in comps.values()]
 
 
-def relative_residual(module64: torch.nn.Module, index: int, target: np.ndarray) -> float:
+def relative_residual(module64: _Expandable, index: int, target: np.ndarray) -> float:
     """||expansion - target|| / ||target|| with the module's current parameters (0 when both vanish)."""
     with torch.no_grad():
         got = module64.expand_parameters()[index]

@@ -143,6 +143,10 @@ class PointBasisExpansion(BlockBasisExpansion):
     torch.Size([1, 4, 4, 5])
     """
 
+    ring_radii: torch.Tensor
+    ring_sigmas: torch.Tensor
+    reference_points: torch.Tensor
+
     def __init__(self, in_type: FieldType, out_type: FieldType, rings: Sequence[float], sigmas: Sequence[float],
                  cutoff: Callable[[float], int], basis_filter: Callable[[dict], bool] | None = None,
                  reference_points: np.ndarray | None = None, dtype: torch.dtype | None = None):
@@ -277,6 +281,11 @@ class ExportedPointConv(torch.nn.Module):
     True
     """
 
+    coefficients: torch.Tensor
+    rings: torch.Tensor
+    sigmas: torch.Tensor
+    bias: torch.Tensor | None
+
     def __init__(self, coefficients: torch.Tensor, rings: torch.Tensor, sigmas: torch.Tensor, d: int, J: int,
                  bias: torch.Tensor | None):
         super().__init__()
@@ -303,6 +312,11 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
     ``kernel_source`` (keyword / attribute, as the grid convolutions') is called
     ``source(conv, offsets)`` for the filter on the edge offsets; sources that re-weight the basis
     (``effective_weights``) keep the per-edge fast path and ``export()``."""
+
+    weights: torch.nn.Parameter
+    bias: torch.nn.Parameter | None
+    bias_expansion: torch.Tensor
+    basisexpansion: PointBasisExpansion | RepBasisSampler
 
     _d = 2
 
@@ -355,7 +369,7 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
             self.basisexpansion = PointBasisExpansion(sub_in, sub_out, self.rings, self.sigmas, cutoff, basis_filter)
         _setup_parameters(self, sub_in, sub_out, out_type, groups, bias, stacklevel=4)
         self._message_mode = "auto"
-        self._cache: tuple | None = None
+        self._cache = None
         if initialize:
             from steerable.nn.init import generalized_he_init
 
@@ -376,7 +390,7 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
 
     # -- parameters --------------------------------------------------------------------------
     @property
-    def basissampler(self) -> PointBasisExpansion:
+    def basissampler(self) -> PointBasisExpansion | RepBasisSampler:
         """escnn's name for the submodule that samples the filters (``basisexpansion``)."""
         return self.basisexpansion
 
@@ -443,7 +457,7 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
             raise TypeError(f"x: the input has dtype {x.tensor.dtype} but the module's weights are "
                             f"{self.weights.dtype}")
         e = self.basisexpansion
-        if not self._fast_path():
+        if not (self._fast_path() and isinstance(e, PointBasisExpansion)):
             k = self.kernel_source(self, delta)  # (G, Co_g, Ci_g, E)
             g, cog, cig, _ = k.shape
             xj = x.tensor.index_select(0, src).reshape(-1, g, cig)
@@ -465,19 +479,24 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         """An :class:`ExportedPointConv` (plain tensors, torch ops) computing the same function of
         ``(x.tensor, x.coords, edge_index[, edge_delta])`` (for the analytic basis, possibly
         re-weighted by the kernel source)."""
-        if not self._fast_path():
+        e = self.basisexpansion
+        if not (self._fast_path() and isinstance(e, PointBasisExpansion)):
             raise TypeError(f"export: {type(self).__name__} exports its basis coefficients; with its own "
                             "_build_kernel_basis or a kernel source that is not a re-weighting of the basis "
                             "(no effective_weights) the kernel is only defined through the module: use it directly")
         with torch.no_grad():
             c, b = self.expand_parameters()
-        e = self.basisexpansion
         return ExportedPointConv(c, e.ring_radii, e.ring_sigmas, e.d, e.J, b).train(self.training)
 
-    def check_equivariance(self, atol: float = 1e-5, rtol: float = 1e-5, x: torch.Tensor | None = None,
-                           n_points: int = 30, n_random: int = 4, seed: int = 0):
+    # the base method's grid arguments (assertion, spatial, batch) make no sense on point clouds: escnn's
+    # point convolutions take their own (x, n_points, n_random, seed)
+    def check_equivariance(self, atol: float = 1e-5, rtol: float = 1e-5,  # type: ignore[override]
+                           x: torch.Tensor | None = None, n_points: int = 30, n_random: int = 4,
+                           seed: int = 0) -> list:
         """``f(g·x) = g·f(x)`` on a random point cloud (radius graph) for the testing elements and
-        ``n_random`` random elements of G; returns ``[(element, max relative error)]``."""
+        ``n_random`` random elements of G; returns ``[(element, max relative error)]`` and raises
+        AssertionError on the first element where ``|f(g·x) − g·f(x)| > atol·max(1, s) + rtol·|g·f(x)|``
+        (``s`` the largest output magnitude). The comparison is :mod:`steerable.testing`'s."""
         was_training = self.training
         self.eval()
         try:
@@ -486,7 +505,11 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         finally:
             self.train(was_training)
 
-    def _equivariance_errors(self, atol, rtol, x, n_points, n_random, seed):
+    def _equivariance_errors(self, atol: float, rtol: float, x: torch.Tensor | None, n_points: int, n_random: int,
+                             seed: int) -> list:
+        from steerable.testing._check import failure_message, run  # testing sits above nn
+        from steerable.testing._compare import escnn_criterion
+
         gen = torch.Generator().manual_seed(seed)
         dt = self._param_dtype()
         scale = max(max(self.rings), 1.0)
@@ -495,21 +518,15 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
             x = torch.randn(n_points, self.in_type.size, generator=gen, dtype=dt)
         dist = torch.cdist(pos, pos)
         edge_index = (dist <= scale * 1.5).nonzero().T.contiguous()
-        gx = GeometricTensor(x, self.in_type, pos)
-        out = self(gx, edge_index)
         G = self.in_type.gspace.fibergroup
         elements = list(self.in_type.testing_elements) + list(G.sample(n_random, seed=seed))
-        errors = []
-        for g in elements:
-            a = self(gx.transform(g), edge_index).tensor
-            bt = out.transform(g).tensor
-            err = (a - bt).abs().max().item()
-            sc = bt.abs().max().item()
-            errors.append((g, err / max(sc, 1e-12)))
-            if not torch.allclose(a, bt, atol=atol * max(1.0, sc), rtol=rtol):
-                raise AssertionError(f"{type(self).__name__} is not equivariant to {g}: max error {err:.3g} "
-                                     f"(output scale {sc:.3g})")
-        return errors
+        criterion = escnn_criterion(atol, rtol)
+        results, _ = run(self, (GeometricTensor(x, self.in_type, pos), edge_index), [(g, g, g) for g in elements],
+                         criterion=criterion, stop_on_failure=True)
+        for r in results:
+            if not r.passed:
+                raise AssertionError(failure_message(type(self).__name__, r, "equivariant", criterion))
+        return [(r.element, r.error) for r in results]
 
     def extra_repr(self) -> str:
         return (f"{self.in_type!r} -> {self.out_type!r}, rings={self.rings}, groups={self.groups}, "
