@@ -27,6 +27,8 @@ torch.Size([2, 10])
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from ._cnn import PlainCNN, matched_plain_cnn
@@ -65,7 +67,7 @@ def build_model(name: str, n_classes: int = 10, width: float = 1.0, in_channels:
     key = name.strip().lower()
     if key not in MODEL_NAMES:
         raise ValueError(f"name: unknown model {name!r}; expected one of {MODEL_NAMES}")
-    common = dict(n_classes=n_classes, width=width, in_channels=in_channels)
+    common: dict[str, Any] = dict(n_classes=n_classes, width=width, in_channels=in_channels)
     if key == "cnn":
         return matched_plain_cnn(**common, **kwargs)
     if key in ("c8", "c16", "d16"):

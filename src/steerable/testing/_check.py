@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from steerable._validation import check_bool, check_int, check_real, describe, is_int
 from steerable.group import GroupElement, Representation
 from steerable.gspaces import GSpace
 from steerable.nn import FieldType, GeometricTensor
@@ -96,33 +97,27 @@ def run(f: Callable, inputs: Any, pairs: list[tuple[Any, Any, Any]], *, in_spec:
 
 
 # ------------------------------------------------------------------------------ arguments
-def _check_real(v: Any, argname: str) -> float | None:
+def _check_tolerance(v: Any, argname: str) -> float | None:
+    """A tolerance: None, or a finite real number >= 0."""
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or math.isinf(v):
-        raise ValueError(f"{argname}: expected a finite non-negative number or None, got {v!r}")
-    return float(v)
+    what = "a finite non-negative number or None"
+    x = check_real(v, argname, what=what)
+    if x < 0:
+        raise ValueError(f"{argname}: expected {what}, got {v!r}")
+    return x
 
 
-def _check_int(v: Any, argname: str, low: int, allow_none: bool = False) -> int | None:
-    if v is None and allow_none:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise TypeError(f"{argname}: expected an int{' or None' if allow_none else ''}, got {type(v).__name__}")
-    if v < low:
-        raise ValueError(f"{argname}: expected an int >= {low}, got {v}")
-    return v
+def _check_size(v: Any, argname: str, low: int, expected: str = "an int") -> int:
+    """An int >= ``low``; a value of the wrong type is reported as not ``expected``."""
+    if not is_int(v):
+        raise TypeError(f"{argname}: expected {expected}, got {describe(v)}")
+    return check_int(v, argname, minimum=low, what=f"an int >= {low}")
 
 
 def _check_callable(v: Any, argname: str, what: str) -> None:
     if v is not None and not callable(v):
         raise TypeError(f"{argname}: expected None or a callable {what}, got {type(v).__name__}")
-
-
-def _check_bool(v: Any, argname: str) -> bool:
-    if not isinstance(v, bool):
-        raise TypeError(f"{argname}: expected a bool, got {type(v).__name__}")
-    return v
 
 
 def _name(f: Any) -> str:
@@ -168,12 +163,12 @@ def _prepare(f, in_type, out_type, in_action, out_action, inputs, elements, in_e
     _check_callable(out_action, "out_action", "(output, g) -> g·output")
     _check_callable(in_element, "in_element", "g -> the element acting on the input")
     _check_callable(out_element, "out_element", "g -> the element acting on the output")
-    for v, name in ((fibers_only, "fibers_only"), (permute, "permute"), (eval_mode, "eval_mode"), (no_grad, "no_grad")):
-        _check_bool(v, name)
-    atol, rtol = _check_real(atol, "atol"), _check_real(rtol, "rtol")
-    _check_int(spatial, "spatial", 1, allow_none=True)
-    _check_int(batch, "batch", 1)
-    _check_int(seed, "seed", 0)
+    fibers_only, permute = check_bool(fibers_only, "fibers_only"), check_bool(permute, "permute")
+    eval_mode, no_grad = check_bool(eval_mode, "eval_mode"), check_bool(no_grad, "no_grad")
+    atol, rtol = _check_tolerance(atol, "atol"), _check_tolerance(rtol, "rtol")
+    spatial = None if spatial is None else _check_size(spatial, "spatial", 1, "an int or None")
+    batch = _check_size(batch, "batch", 1)
+    seed = _check_size(seed, "seed", 0)
     module_in = getattr(f, "in_type", None) if isinstance(f, torch.nn.Module) else None
     module_out = getattr(f, "out_type", None) if isinstance(f, torch.nn.Module) else None
     spec_in = in_type if in_type is not None else (module_in if _is_spec_tree(module_in) else MISSING)

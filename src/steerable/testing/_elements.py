@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from steerable._validation import check_int
 from steerable.group import Group, GroupElement
 from steerable.gspaces import GSpace
 from steerable.nn import FieldType
@@ -25,9 +26,7 @@ def _as_group(group: Any, argname: str) -> Group:
 
 
 def _check_count(n: Any, argname: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"{argname}: expected a non-negative int, got {n!r}")
-    return n
+    return check_int(n, argname, minimum=0, what="a non-negative int")
 
 
 def exact_elements(space: GSpace | FieldType) -> list[GroupElement]:
@@ -56,8 +55,7 @@ def random_elements(group: Group | GSpace | FieldType, n: int, seed: int = 0) ->
     """
     G = _as_group(group, "group")
     n = _check_count(n, "n")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    seed = check_int(seed, "seed", what="an int")
     return list(G.sample(n, seed=seed))
 
 

@@ -34,6 +34,9 @@ class BranchingModule(EquivariantModule):
     {'a': 8, 'b': 1}
     """
 
+    # escnn's API: a dict label -> field type where most modules have one type
+    out_type: OrderedDict[str, FieldType]  # type: ignore[assignment]
+
     def __init__(self, in_type: FieldType, labels: Sequence[str], reshuffle: int = 0):
         super().__init__()
         check_field_type(in_type)
@@ -55,7 +58,7 @@ class BranchingModule(EquivariantModule):
             order = sorted(order, key=lambda i: keys[i][: self.reshuffle])
         sorted_labels = [labels[i] for i in order]
         self.labels = labels
-        self.out_type: OrderedDict[str, FieldType] = in_type.index_select(order).group_by_labels(sorted_labels)
+        self.out_type = in_type.index_select(order).group_by_labels(sorted_labels)
         self._labels = list(self.out_type.keys())
         self._slices: list = []
         for j, lab in enumerate(self._labels):
@@ -78,7 +81,8 @@ class BranchingModule(EquivariantModule):
             out[lab] = GeometricTensor(sub, self.out_type[lab], x.coords)
         return out
 
-    def evaluate_output_shape(self, input_shape) -> dict:
+    # escnn's API: the output shapes by label, as the output is a dict
+    def evaluate_output_shape(self, input_shape) -> dict:  # type: ignore[override]
         shape = tuple(int(s) for s in input_shape)
         ax = 1 if len(shape) > 1 else 0
         if not shape or shape[ax] != self.in_type.size:

@@ -31,6 +31,9 @@ class DisentangleModule(EquivariantModule):
     [4, 2]
     """
 
+    change_of_basis: torch.Tensor
+    _index: torch.Tensor
+
     def __init__(self, in_type: FieldType):
         super().__init__()
         check_field_type(in_type)

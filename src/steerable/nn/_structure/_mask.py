@@ -43,6 +43,8 @@ class MaskModule(EquivariantModule):
     (1.0, True)
     """
 
+    mask: torch.Tensor
+
     def __init__(self, in_type: FieldType, S: int, margin: float = 0.0, sigma: float = 2.0):
         super().__init__()
         check_field_type(in_type)

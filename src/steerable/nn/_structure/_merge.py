@@ -11,7 +11,7 @@ from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule
 from .._validation import check_field_type
-from ._shared import _Merge
+from ._shared import _equivariant_children, _Merge
 
 __all__ = ["MergeModule"]
 
@@ -66,6 +66,9 @@ class MergeModule(EquivariantModule):
     5
     """
 
+    # escnn's API: a dict label -> field type where most modules have one type
+    in_type: OrderedDict[str, FieldType]  # type: ignore[assignment]
+
     def __init__(self, modules: Sequence[tuple[EquivariantModule, str | Sequence[str]]]):
         super().__init__()
         pairs = _normalise_modules(modules)
@@ -105,18 +108,19 @@ class MergeModule(EquivariantModule):
 
     def forward(self, x: Mapping[str, GeometricTensor]) -> GeometricTensor:
         self._check_input(x)
-        outs = [m(*[x[lab] for lab in labs]) for m, labs in zip(self._modules.values(), self._labels)]
+        outs = [m(*[x[lab] for lab in labs]) for m, labs in zip(_equivariant_children(self), self._labels)]
         first = outs[0]
         t = torch.cat([o.tensor for o in outs], dim=first._ch_axis)
         return GeometricTensor(t, self.out_type, first.coords)
 
-    def evaluate_output_shape(self, input_shapes: Mapping | None = None, **kwargs) -> tuple:
+    # escnn's API: the input shapes by label (a dict, or keywords) where most modules take one shape
+    def evaluate_output_shape(self, input_shapes: Mapping | None = None, **kwargs) -> tuple:  # type: ignore[override]
         shapes = dict(input_shapes or {}, **kwargs)
-        out = None
-        for m, labs in zip(self._modules.values(), self._labels):
+        out: list[int] = []
+        for i, (m, labs) in enumerate(zip(_equivariant_children(self), self._labels)):
             s = list(m.evaluate_output_shape(*[shapes[lab] for lab in labs]))
             ax = 1 if len(s) > 1 else 0
-            if out is None:
+            if i == 0:
                 out = s
             else:
                 if out[:ax] + out[ax + 1 :] != s[:ax] + s[ax + 1 :]:
@@ -125,9 +129,9 @@ class MergeModule(EquivariantModule):
         return tuple(out)
 
     def _grid_output_size(self, n: int) -> int | None:
-        sizes = {m._grid_output_size(n) for m in self._modules.values()}
+        sizes = {m._grid_output_size(n) for m in _equivariant_children(self)}
         return sizes.pop() if len(sizes) == 1 else None
 
     def export(self) -> torch.nn.Module:
         """A plain module taking the dict ``label -> tensor`` (the sub-modules exported)."""
-        return _Merge([m.export() for m in self._modules.values()], self._labels)
+        return _Merge([m.export() for m in _equivariant_children(self)], self._labels)

@@ -64,7 +64,8 @@ class MultipleModule(EquivariantModule):
     def _grid_output_size(self, n: int) -> int | None:
         return self.merging._grid_output_size(n)
 
-    def check_equivariance(self, atol: float = 2e-6, rtol: float = 1e-5, full_space_action: bool = True,
+    # escnn's signature: full_space_action is the third positional argument
+    def check_equivariance(self, atol: float = 2e-6, rtol: float = 1e-5, full_space_action: bool = True,  # type: ignore[override]
                            assertion: bool = True, verbose: bool = False, device: str = "cpu", *, x=None,
                            spatial: int | None = None, batch: int = 2) -> list:
         """As :meth:`EquivariantModule.check_equivariance` (escnn's defaults). With

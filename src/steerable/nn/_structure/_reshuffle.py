@@ -28,6 +28,8 @@ class ReshuffleModule(EquivariantModule):
     True
     """
 
+    _index: torch.Tensor
+
     def __init__(self, in_type: FieldType, permutation: Sequence[int]):
         super().__init__()
         check_field_type(in_type)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -10,6 +11,7 @@ import torch
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule
+from ._shared import _equivariant_children
 
 __all__ = ["SequentialModule"]
 
@@ -32,10 +34,16 @@ class SequentialModule(EquivariantModule):
     True
     """
 
+    # None while empty; the first module's in_type and the last one's out_type otherwise, which are
+    # dicts or tuples of field types after a BranchingModule or before a MergeModule
+    in_type: Any
+    out_type: Any
+
     def __init__(self, *args: EquivariantModule | OrderedDict[str, EquivariantModule]):
         super().__init__()
         self.in_type = None
         self.out_type = None
+        items: list[tuple[str, Any]]  # add_module checks each module
         if len(args) == 1 and isinstance(args[0], Mapping):
             items = list(args[0].items())
         else:
@@ -48,7 +56,7 @@ class SequentialModule(EquivariantModule):
         self.add_module(str(len(self)), module)
         return self
 
-    def add_module(self, name: str, module: EquivariantModule) -> None:
+    def add_module(self, name: str, module: torch.nn.Module | None) -> None:
         """Append ``module``; its ``in_type`` must be the current ``out_type``."""
         if not isinstance(module, EquivariantModule):
             raise TypeError(f"module: SequentialModule takes EquivariantModules, got {type(module).__name__} ({name!r})")
@@ -66,8 +74,8 @@ class SequentialModule(EquivariantModule):
     def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __iter__(self) -> Iterator[EquivariantModule]:
+        return iter(_equivariant_children(self))
 
     def __getitem__(self, idx):
         """``self[i]``: the i-th module; ``self[a:b]``: a SequentialModule of those modules."""
@@ -78,18 +86,19 @@ class SequentialModule(EquivariantModule):
         n = len(self)
         if not -n <= idx < n:
             raise IndexError(f"idx: {idx} out of range for {n} modules")
-        return list(self._modules.values())[idx]
+        return _equivariant_children(self)[idx]
 
     def _grid_output_size(self, n: int) -> int | None:
-        for m in self._modules.values():
-            n = m._grid_output_size(n)
-            if n is None:
+        for m in _equivariant_children(self):
+            out = m._grid_output_size(n)
+            if out is None:
                 return None
+            n = out
         return n
 
     def forward(self, x: GeometricTensor):
         self._check_input(x)
-        for m in self._modules.values():
+        for m in _equivariant_children(self):
             x = m(x)
         return x
 
@@ -101,10 +110,10 @@ class SequentialModule(EquivariantModule):
 
     def evaluate_output_shape(self, input_shape):
         shape = input_shape
-        for m in self._modules.values():
+        for m in _equivariant_children(self):
             shape = m.evaluate_output_shape(shape)
         return shape
 
     def export(self) -> torch.nn.Sequential:
         """``torch.nn.Sequential`` of the children's ``export()`` (raises TypeError if one has none)."""
-        return torch.nn.Sequential(OrderedDict((n, m.export()) for n, m in self._modules.items()))
+        return torch.nn.Sequential(OrderedDict((n, m.export()) for n, m in zip(self._modules, self)))

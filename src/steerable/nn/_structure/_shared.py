@@ -2,6 +2,8 @@
 shape check of channel-preserving modules, and the plain-torch modules their ``export()`` returns."""
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 
 from .._module import EquivariantModule
@@ -12,11 +14,19 @@ def _channel_axis(t: torch.Tensor) -> int:
     return 1 if t.dim() > 1 else 0
 
 
+def _equivariant_children(module: torch.nn.Module) -> list[EquivariantModule]:
+    """The registered sub-modules of a container whose ``add_module`` admits EquivariantModules
+    only (torch types ``_modules`` as plain, optional modules)."""
+    return cast("list[EquivariantModule]", list(module._modules.values()))
+
+
 # ------------------------------------------------------------------------------------------------
 # plain-torch modules returned by export()
 # ------------------------------------------------------------------------------------------------
 class _ChannelSelect(torch.nn.Module):
     """Plain module: ``x.index_select(channel_axis, index)``."""
+
+    index: torch.Tensor
 
     def __init__(self, index: torch.Tensor):
         super().__init__()
@@ -28,6 +38,8 @@ class _ChannelSelect(torch.nn.Module):
 
 class _Multiply(torch.nn.Module):
     """Plain module: ``x * mask`` (broadcast)."""
+
+    mask: torch.Tensor
 
     def __init__(self, mask: torch.Tensor):
         super().__init__()

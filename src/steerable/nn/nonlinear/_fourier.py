@@ -249,6 +249,10 @@ class _FourierBase(ExactConstants, EquivariantModule):
     """Shared machinery: ``A``/``A_inv`` as constants (non-persistent buffers rebuilt from their
     float64 masters on every dtype change), the forward pass and export."""
 
+    A: torch.Tensor
+    A_inv: torch.Tensor
+    function: str | Callable
+
     def _setup(self, gspace, channels: int, rho_in: Representation, rho_out: Representation,
                A: np.ndarray, A_inv: np.ndarray, function, inplace: bool, grid: list) -> None:
         self.space = gspace
@@ -488,6 +492,10 @@ class FourierPointwiseExport(torch.nn.Module):
     >>> m(torch.tensor([[1., -1., 2., -3., 0., 4.]]))
     tensor([[1., 0., 2., 0., 0., 4.]])
     """
+
+    A: torch.Tensor
+    A_inv: torch.Tensor
+    function: str | Callable
 
     def __init__(self, A: torch.Tensor, A_inv: torch.Tensor, channels: int, function: str | Callable):
         super().__init__()

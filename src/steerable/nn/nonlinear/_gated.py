@@ -41,16 +41,8 @@ def _contiguous_range(idx: np.ndarray) -> tuple[int, int] | None:
 def _select(t: torch.Tensor, rng: tuple[int, int] | None, idx: torch.Tensor | None) -> torch.Tensor:
     if rng is not None:
         return t.narrow(1, rng[0], rng[1] - rng[0])
+    assert idx is not None  # _register_selection sets exactly one of the range and the index
     return t.index_select(1, idx)
-
-
-def _register_selection(module: torch.nn.Module, name: str, idx: np.ndarray) -> None:
-    rng = _contiguous_range(idx)
-    setattr(module, f"_{name}_range", rng)
-    if rng is None:
-        module.register_buffer(f"_{name}_idx", torch.as_tensor(idx, dtype=torch.long), persistent=False)
-    else:
-        setattr(module, f"_{name}_idx", None)
 
 
 class _GateLayout:
@@ -70,57 +62,83 @@ class _GateLayout:
         self.out_perm = None if out_perm is None else np.asarray(out_perm, dtype=np.int64)
 
 
-def _register_layout(module: torch.nn.Module, lay: _GateLayout) -> None:
-    _register_selection(module, "gate", lay.gate_idx)
-    _register_selection(module, "gated", lay.gated_idx)
-    module._bias_identity = bool(np.array_equal(lay.gate_field, np.arange(lay.gate_field.size)))
-    if not module._bias_identity:
-        module.register_buffer("_gate_field", torch.as_tensor(lay.gate_field), persistent=False)
-    module._expand_identity = bool(np.array_equal(lay.gate_of_gated, np.arange(lay.gate_of_gated.size)))
-    if not module._expand_identity:
-        module.register_buffer("_gate_of_gated", torch.as_tensor(lay.gate_of_gated), persistent=False)
-    module._keep_gates = lay.out_perm is not None
-    if module._keep_gates:
-        module.register_buffer("_out_perm", torch.as_tensor(lay.out_perm), persistent=False)
+class _GateModule(torch.nn.Module):
+    """A module holding a gate layout (``_register_layout``) and the gates' ``bias``: what
+    :func:`_gate_forward` reads. Each index tensor is a non-persistent buffer, or None where the
+    flag beside it says the selection is the identity (or a range)."""
 
+    bias: torch.nn.Parameter | None
+    _gate_range: tuple[int, int] | None  # the gate channels as a range, else _gate_idx
+    _gate_idx: torch.Tensor | None
+    _gated_range: tuple[int, int] | None  # the gated channels as a range, else _gated_idx
+    _gated_idx: torch.Tensor | None
+    _bias_identity: bool  # else _gate_field
+    _gate_field: torch.Tensor | None
+    _expand_identity: bool  # else _gate_of_gated
+    _gate_of_gated: torch.Tensor | None
+    _keep_gates: bool  # then _out_perm
+    _out_perm: torch.Tensor | None
 
-def _copy_layout(dst: torch.nn.Module, src: torch.nn.Module) -> None:
-    for attr in ("_gate_range", "_gated_range", "_bias_identity", "_expand_identity", "_keep_gates"):
-        setattr(dst, attr, getattr(src, attr))
-    for name in ("_gate_idx", "_gated_idx", "_gate_field", "_gate_of_gated", "_out_perm"):
-        v = getattr(src, name, None)
-        if isinstance(v, torch.Tensor):
-            dst.register_buffer(name, v.clone())
+    def _register_buffer_or_none(self, name: str, value: np.ndarray | None) -> None:
+        if value is None:
+            setattr(self, name, None)
         else:
-            setattr(dst, name, None)
+            self.register_buffer(name, torch.as_tensor(value), persistent=False)
+
+    def _register_selection(self, name: str, idx: np.ndarray) -> None:
+        rng = _contiguous_range(idx)
+        setattr(self, f"_{name}_range", rng)
+        self._register_buffer_or_none(f"_{name}_idx", idx.astype(np.int64) if rng is None else None)
+
+    def _register_layout(self, lay: _GateLayout) -> None:
+        self._register_selection("gate", lay.gate_idx)
+        self._register_selection("gated", lay.gated_idx)
+        self._bias_identity = bool(np.array_equal(lay.gate_field, np.arange(lay.gate_field.size)))
+        self._register_buffer_or_none("_gate_field", None if self._bias_identity else lay.gate_field)
+        self._expand_identity = bool(np.array_equal(lay.gate_of_gated, np.arange(lay.gate_of_gated.size)))
+        self._register_buffer_or_none("_gate_of_gated", None if self._expand_identity else lay.gate_of_gated)
+        self._keep_gates = lay.out_perm is not None
+        self._register_buffer_or_none("_out_perm", lay.out_perm)
+
+    def _copy_layout(self, src: _GateModule) -> None:
+        for attr in ("_gate_range", "_gated_range", "_bias_identity", "_expand_identity", "_keep_gates"):
+            setattr(self, attr, getattr(src, attr))
+        for name in ("_gate_idx", "_gated_idx", "_gate_field", "_gate_of_gated", "_out_perm"):
+            v = getattr(src, name)
+            if isinstance(v, torch.Tensor):
+                self.register_buffer(name, v.clone())
+            else:
+                setattr(self, name, None)
 
 
-def _gate_forward(module: torch.nn.Module, gates_src: torch.Tensor, gated_src: torch.Tensor,
+def _gate_forward(module: _GateModule, gates_src: torch.Tensor, gated_src: torch.Tensor,
                   bias: torch.Tensor | None, fn: Callable = torch.sigmoid) -> torch.Tensor:
     g = _select(gates_src, module._gate_range, module._gate_idx)
     if bias is not None:
-        b = bias if module._bias_identity else bias.index_select(0, module._gate_field)
+        b = bias if module._gate_field is None else bias.index_select(0, module._gate_field)
         g = g - b.view((1, -1) + (1,) * (g.dim() - 2))
     s = fn(g)
     x = _select(gated_src, module._gated_range, module._gated_idx)
-    out = x * (s if module._expand_identity else s.index_select(1, module._gate_of_gated))
-    if module._keep_gates:
+    out = x * (s if module._gate_of_gated is None else s.index_select(1, module._gate_of_gated))
+    if module._out_perm is not None:
         out = torch.cat([s, out], 1).index_select(1, module._out_perm)
     return out
 
 
-class _PlainGate(torch.nn.Module):
+class _PlainGate(_GateModule):
     """Plain-torch gated nonlinearity (export): ``forward(x)`` for one input, or
     ``forward(gates, x)`` for :class:`GatedNonLinearity2`."""
 
-    def __init__(self, source: torch.nn.Module, two_inputs: bool = False):
+    def __init__(self, source: _GateModule, two_inputs: bool = False):
         super().__init__()
-        _copy_layout(self, source)
+        self._copy_layout(source)
         self.two_inputs = two_inputs
         self.bias = None if source.bias is None else torch.nn.Parameter(source.bias.detach().clone())
 
     def forward(self, x: torch.Tensor, gated: torch.Tensor | None = None) -> torch.Tensor:
         if self.two_inputs:
+            if gated is None:
+                raise TypeError("gated: this export of GatedNonLinearity2 is called as forward(gates, x); x is missing")
             return _gate_forward(self, x, gated, self.bias)
         return _gate_forward(self, x, x, self.bias)
 
@@ -174,12 +192,15 @@ def _single_layout(in_type: FieldType, labels: list[str], drop_gates: bool, sub_
     gate_fields = [i for i, lab in enumerate(labels) if lab == GATES_ID]
     gated_fields = [i for i, lab in enumerate(labels) if lab == GATED_ID]
     st, en = in_type.fields_start, in_type.fields_end
-    gate_idx, gate_field, gate_pos_start = [], [], []
+    gate_idx: list[int] = []
+    gate_field: list[int] = []
+    gate_pos_start: list[int] = []
     for k, f in enumerate(gate_fields):
         gate_pos_start.append(len(gate_idx))
         gate_idx += range(int(st[f]), int(en[f]))
         gate_field += [k] * int(en[f] - st[f])
-    gated_idx, gate_of_gated = [], []
+    gated_idx: list[int] = []
+    gate_of_gated: list[int] = []
     for k, f in enumerate(gated_fields):
         size = int(en[f] - st[f])
         gated_idx += range(int(st[f]), int(en[f]))
@@ -195,7 +216,7 @@ def _single_layout(in_type: FieldType, labels: list[str], drop_gates: bool, sub_
 
 
 # ------------------------------------------------------------------------------ modules
-class _GatedBase(EquivariantModule):
+class _GatedBase(_GateModule, EquivariantModule):
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         self._check_input(x)
         t, sq = _as_batched(x.tensor)
@@ -247,7 +268,7 @@ class GatedNonLinearity1(_GatedBase):
         self.in_type = in_type
         self.out_type = in_type.index_select(gated_fields) if self.drop_gates else in_type
         self.gates = labels
-        _register_layout(self, _single_layout(in_type, labels, self.drop_gates))
+        self._register_layout(_single_layout(in_type, labels, self.drop_gates))
         self.bias = torch.nn.Parameter(torch.zeros(len(gate_fields)))
 
 
@@ -303,7 +324,7 @@ class InducedGatedNonLinearity1(_GatedBase):
         self.in_type = in_type
         self.out_type = in_type.index_select(gated_fields) if self.drop_gates else in_type
         self.gates = labels
-        _register_layout(self, _single_layout(in_type, labels, self.drop_gates, sub_size))
+        self._register_layout(_single_layout(in_type, labels, self.drop_gates, sub_size))
         self.bias = torch.nn.Parameter(torch.zeros(len(gate_fields)))
 
 
@@ -330,7 +351,7 @@ def _induced_pair_check(gate_rep, gated_rep, tol: float = 1e-8):
     return d
 
 
-class GatedNonLinearity2(EquivariantModule):
+class GatedNonLinearity2(_GateModule, EquivariantModule):
     """Gated nonlinearity with the gates and the gated fields in two tensors.
 
     ``in_type = (gates_type, gated_type)``: ``gates_type`` has one 1-dimensional trivial field per
@@ -347,6 +368,9 @@ class GatedNonLinearity2(EquivariantModule):
     >>> gate(tg(torch.randn(1, 2, 3, 3, 3)), tx(torch.randn(1, 8, 3, 3, 3))).shape
     torch.Size([1, 8, 3, 3, 3])
     """
+
+    # escnn's API: a pair of field types where every other module has one
+    in_type: tuple[FieldType, FieldType]  # type: ignore[assignment]
 
     def __init__(self, in_type: tuple[FieldType, FieldType], **kwargs):
         super().__init__()
@@ -372,7 +396,7 @@ class GatedNonLinearity2(EquivariantModule):
             [np.full(int(e - s), k) for k, (s, e) in enumerate(zip(xtype.fields_start, xtype.fields_end))]
         )
         lay = _GateLayout(np.arange(gtype.size), np.arange(gtype.size), np.arange(xtype.size), gate_of_gated)
-        _register_layout(self, lay)
+        self._register_layout(lay)
         self.bias = torch.nn.Parameter(torch.zeros(len(gtype)))
 
     def _check_pair(self, gates, x) -> None:
@@ -418,6 +442,9 @@ class GatedNonLinearity2(EquivariantModule):
 
 
 class _PlainUniformGate(torch.nn.Module):
+    gate: Callable[[torch.Tensor], torch.Tensor]
+    _expand: torch.Tensor
+
     def __init__(self, source: GatedNonLinearityUniform):
         super().__init__()
         self.gate = source.gate
@@ -459,6 +486,10 @@ class GatedNonLinearityUniform(EquivariantModule):
     12
     >>> _ = gate.check_equivariance()
     """
+
+    gate: Callable[[torch.Tensor], torch.Tensor]
+    bias: torch.nn.Parameter
+    _expand: torch.Tensor
 
     def __init__(self, in_type: FieldType, gate: Callable[[torch.Tensor], torch.Tensor] = torch.sigmoid):
         super().__init__()

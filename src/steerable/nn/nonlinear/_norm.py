@@ -141,18 +141,30 @@ class _BlockNormCore:
         )
 
 
-def _register_core(module: torch.nn.Module, core: _BlockNormCore) -> None:
-    module._group_specs = [(s, n) for s, n, _ in core.groups]
-    module._group_gather = [idx is not None for _, _, idx in core.groups]
-    for k, (_, _, idx) in enumerate(core.groups):
-        if idx is not None:
-            module.register_buffer(f"_gather{k}", torch.as_tensor(idx, dtype=torch.long), persistent=False)
-    module.register_buffer("_block_of_channel", torch.as_tensor(core.block_of_channel), persistent=False)
-    module.register_buffer("_field_of_block", torch.as_tensor(core.field_of_block), persistent=False)
-    module._identity_expand = core.identity_expand
+class _BlockNormModule(torch.nn.Module):
+    """A module holding the index buffers of a block norm nonlinearity (``_register_core``) and
+    its ``log_bias``: what :func:`_block_norm_forward` reads."""
+
+    function: str
+    log_bias: torch.nn.Parameter | None
+    _group_specs: list[tuple[int, int]]  # (block size, block count) per group of equal-size blocks
+    _group_gather: list[bool]  # whether group k gathers its channels (buffer ``_gather{k}``)
+    _identity_expand: bool
+    _block_of_channel: torch.Tensor
+    _field_of_block: torch.Tensor
+
+    def _register_core(self, core: _BlockNormCore) -> None:
+        self._group_specs = [(s, n) for s, n, _ in core.groups]
+        self._group_gather = [idx is not None for _, _, idx in core.groups]
+        for k, (_, _, idx) in enumerate(core.groups):
+            if idx is not None:
+                self.register_buffer(f"_gather{k}", torch.as_tensor(idx, dtype=torch.long), persistent=False)
+        self.register_buffer("_block_of_channel", torch.as_tensor(core.block_of_channel), persistent=False)
+        self.register_buffer("_field_of_block", torch.as_tensor(core.field_of_block), persistent=False)
+        self._identity_expand = core.identity_expand
 
 
-def _block_norm_forward(module: torch.nn.Module, t: torch.Tensor, log_bias: torch.Tensor | None,
+def _block_norm_forward(module: _BlockNormModule, t: torch.Tensor, log_bias: torch.Tensor | None,
                         function: str) -> torch.Tensor:
     """The norm nonlinearity on a (B, C, ...) tensor with the index buffers of ``module``."""
     b = t.shape[0]
@@ -176,11 +188,11 @@ def _block_norm_forward(module: torch.nn.Module, t: torch.Tensor, log_bias: torc
     return t * mult.index_select(1, module._block_of_channel)
 
 
-class _PlainBlockNorm(torch.nn.Module):
+class _PlainBlockNorm(_BlockNormModule):
     """Plain-torch norm nonlinearity (export of Norm/InducedNormNonLinearity): plain index
     tensors and a copy of ``log_bias``."""
 
-    def __init__(self, source: torch.nn.Module, function: str):
+    def __init__(self, source: _BlockNormModule, function: str):
         super().__init__()
         self.function = function
         self._group_specs = list(source._group_specs)
@@ -200,7 +212,7 @@ class _PlainBlockNorm(torch.nn.Module):
         return _block_norm_forward(self, x, self.log_bias, self.function)
 
 
-class _NormBase(EquivariantModule):
+class _NormBase(_BlockNormModule, EquivariantModule):
     def _setup(self, in_type: FieldType, function: str, bias: bool, blocks) -> None:
         if not isinstance(function, str) or function not in _NORM_FUNCTIONS:
             raise ValueError(f"function: expected one of {sorted(_NORM_FUNCTIONS)}, got {function!r}")
@@ -210,7 +222,7 @@ class _NormBase(EquivariantModule):
         self.in_type = in_type
         self.out_type = in_type
         self.function = function
-        _register_core(self, _BlockNormCore(blocks, in_type.size))
+        self._register_core(_BlockNormCore(blocks, in_type.size))
         # b = exp(log_bias) > 0 per field, shared by the field's blocks (escnn's parametrisation)
         self.log_bias = torch.nn.Parameter(torch.zeros(len(in_type))) if bias else None
 

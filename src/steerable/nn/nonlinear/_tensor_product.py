@@ -86,7 +86,9 @@ class _PairLayout:
         G = rho_in.group
         slots_in = _slots(rho_in)
         slots_out = _slots(rho_out)
-        left, right, col_off = [], [], []
+        left: list[int] = []
+        right: list[int] = []
+        col_off: list[int] = []
         for a, (ia, oa, da) in enumerate(slots_in):
             for b in range(a, len(slots_in)):
                 ib, ob, db = slots_in[b]
@@ -152,6 +154,8 @@ class _PlainTensorProduct(torch.nn.Module):
     """Plain-torch quadratic layer (export): per group of fields, ``z = Q⁻¹x``, the products
     ``z_l z_r`` and a dense per-field matrix."""
 
+    _out_perm: torch.Tensor  # registered only when the output needs a permutation
+
     def __init__(self, source: TensorProductModule):
         super().__init__()
         self._group_dims = list(source._group_dims)
@@ -199,6 +203,9 @@ class TensorProductModule(ExactConstants, EquivariantModule):
     torch.Size([1, 16, 5, 5])
     >>> _ = tp.check_equivariance()
     """
+
+    weights: torch.nn.Parameter
+    _out_perm: torch.Tensor  # registered only when the output needs a permutation
 
     def __init__(self, in_type: FieldType, out_type: FieldType, initialize: bool = True):
         super().__init__()

@@ -31,6 +31,8 @@ def _vectorfield_forward(t: torch.Tensor, n_fields: int, directions: torch.Tenso
 class _PlainVectorField(torch.nn.Module):
     """Plain-torch vector-field nonlinearity (export)."""
 
+    directions: torch.Tensor
+
     def __init__(self, n_fields: int, directions: torch.Tensor):
         super().__init__()
         self.n_fields = n_fields
@@ -61,6 +63,8 @@ class VectorFieldNonLinearity(ExactConstants, EquivariantModule):
     6
     >>> _ = act.check_equivariance()
     """
+
+    _directions: torch.Tensor
 
     def __init__(self, in_type: FieldType, **kwargs):
         super().__init__()

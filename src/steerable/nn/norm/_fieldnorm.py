@@ -36,6 +36,13 @@ def _field_norm(t: torch.Tensor, t_in: torch.Tensor, t_out: torch.Tensor, avg: t
 class _PlainFieldNorm(torch.nn.Module):
     """Plain-torch FieldNorm (exported): buffers only, no steerable objects."""
 
+    t_in: torch.Tensor
+    t_out: torch.Tensor
+    avg: torch.Tensor
+    fidx: torch.Tensor
+    weight: torch.Tensor | None
+    bias: torch.Tensor | None
+
     def __init__(self, t_in, t_out, avg, fidx, weight, bias_c, eps: float):
         super().__init__()
         self.eps = float(eps)
@@ -76,6 +83,13 @@ class FieldNorm(_NormBase):
     True
     """
 
+    weight: torch.nn.Parameter | None
+    bias: torch.nn.Parameter | None
+    _fidx: torch.Tensor
+    _avg: torch.Tensor
+    _t_in: torch.Tensor
+    _t_out: torch.Tensor
+
     def __init__(self, in_type: FieldType, eps: float = 1e-5, affine: bool = True):
         super().__init__()
         check_field_type(in_type, owner="FieldNorm")
@@ -109,13 +123,13 @@ class FieldNorm(_NormBase):
         norms)."""
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            with torch.no_grad():
+        with torch.no_grad():
+            if self.weight is not None:
                 self.weight.fill_(1.0)
-                if self.bias is not None:
-                    self.bias.zero_()
+            if self.bias is not None:
+                self.bias.zero_()
 
-    def _bias_c(self):
+    def _bias_c(self) -> torch.Tensor | None:
         return self._t_out @ self.bias if self.bias is not None else None
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:

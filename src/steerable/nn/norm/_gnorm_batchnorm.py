@@ -37,13 +37,17 @@ class GNormBatchNorm(_FieldBatchNorm):
     torch.Size([4, 10, 7, 7])
     """
 
+    _cob_keep: torch.Tensor
+    _cob_unperm: torch.Tensor
+
     def __init__(self, in_type: FieldType, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True):
         super().__init__()
         check_field_type(in_type, owner="GNormBatchNorm")
         G = in_type.gspace.fibergroup
         C = in_type.size
         bidx = np.zeros(C, dtype=np.int64)
-        bsizes, triv_pos = [], []
+        bsizes: list[int] = []
+        triv_pos: list[int] = []
         c = 0
         for rep in in_type.representations:
             for i in rep.irreps:
@@ -129,16 +133,11 @@ class GNormBatchNorm(_FieldBatchNorm):
 def _channel_affine(d: int, matrix: torch.Tensor, offset: torch.Tensor) -> torch.nn.Module:
     """``x ↦ M x + c`` on the channel axis: ``Linear`` (d = 0) or a 1×1 ``Conv{2,3}d``."""
     C = matrix.shape[0]
-    kw = dict(device=matrix.device, dtype=matrix.dtype)
+    m: torch.nn.Module
     if d == 0:
-        m = torch.nn.Linear(C, C, **kw)
-        with torch.no_grad():
-            m.weight.copy_(matrix)
-            m.bias.copy_(offset)
-        return m.eval()
-    cls = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}[d]
-    m = cls(C, C, 1, **kw)
-    with torch.no_grad():
-        m.weight.copy_(matrix.reshape(C, C, *(1,) * d))
-        m.bias.copy_(offset)
+        m = torch.nn.Linear(C, C, device=matrix.device, dtype=matrix.dtype)
+    else:
+        cls = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}[d]
+        m = cls(C, C, 1, device=matrix.device, dtype=matrix.dtype)
+    m.load_state_dict({"weight": matrix.reshape(C, C, *(1,) * d), "bias": offset})  # copies, no autograd
     return m.eval()

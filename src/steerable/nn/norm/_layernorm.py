@@ -50,6 +50,11 @@ def _layer_norm(t: torch.Tensor, a: torch.Tensor, u: torch.Tensor, n_triv: int, 
 class _PlainLayerNorm(torch.nn.Module):
     """Plain-torch LayerNorm (exported): buffers only, no steerable objects."""
 
+    a: torch.Tensor
+    u: torch.Tensor
+    weight: torch.Tensor | None
+    bias: torch.Tensor | None
+
     def __init__(self, a, u, n_triv: int, n_fields: int, weight_c, bias_c, eps: float):
         super().__init__()
         self.n_triv, self.n_fields, self.eps = int(n_triv), int(n_fields), float(eps)
@@ -64,6 +69,16 @@ class _PlainLayerNorm(torch.nn.Module):
 
 class _PerFieldAffine(_NormBase):
     """Shared: orthogonality check, trivial maps, per-field weight and trivial bias."""
+
+    eps: float
+    affine: bool
+    weight: torch.nn.Parameter | None  # None iff not affine
+    bias: torch.nn.Parameter | None  # None if not affine or no trivial component
+    _nfields: int
+    _ntriv: int
+    _fidx: torch.Tensor
+    _t_in: torch.Tensor
+    _t_out: torch.Tensor
 
     def _build(self, in_type: FieldType, eps, affine) -> None:
         name = type(self).__name__
@@ -87,16 +102,16 @@ class _PerFieldAffine(_NormBase):
         self.register_constant("_t_out", t_out)
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            with torch.no_grad():
+        with torch.no_grad():
+            if self.weight is not None:
                 self.weight.fill_(1.0)
-                if self.bias is not None:
-                    self.bias.zero_()
+            if self.bias is not None:
+                self.bias.zero_()
 
-    def _weight_c(self):
+    def _weight_c(self) -> torch.Tensor | None:
         return self.weight[self._fidx] if self.weight is not None else None
 
-    def _bias_c(self):
+    def _bias_c(self) -> torch.Tensor | None:
         return self._t_out @ self.bias if self.bias is not None else None
 
 
@@ -125,6 +140,9 @@ class LayerNorm(_PerFieldAffine):
     torch.Size([2, 7, 5, 5])
     >>> _ = ln.check_equivariance()
     """
+
+    _a: torch.Tensor
+    _u: torch.Tensor
 
     def __init__(self, in_type: FieldType, eps: float = 1e-5, affine: bool = True):
         super().__init__()
@@ -169,6 +187,13 @@ def _instance_apply(t, var, fidx, weight, bias_c, eps: float) -> torch.Tensor:
 class _PlainInstanceNorm(torch.nn.Module):
     """Plain-torch InstanceNorm with per-sample statistics (exported): buffers only."""
 
+    t_in: torch.Tensor
+    t_out: torch.Tensor
+    fsum: torch.Tensor
+    fidx: torch.Tensor
+    weight: torch.Tensor | None
+    bias: torch.Tensor | None
+
     def __init__(self, t_in, t_out, fsum, fidx, weight, bias_c, eps: float):
         super().__init__()
         self.eps = float(eps)
@@ -209,6 +234,13 @@ class InstanceNorm(_PerFieldAffine):
     >>> _ = inorm.check_equivariance()
     """
 
+    track_running_stats: bool
+    momentum: float | None
+    running_mean: torch.Tensor | None  # None if not tracking or no trivial component
+    running_var: torch.Tensor | None  # None iff not tracking
+    num_batches_tracked: torch.Tensor | None  # None iff not tracking
+    _fsum: torch.Tensor
+
     def __init__(self, in_type: FieldType, eps: float = 1e-5, affine: bool = True, track_running_stats: bool = False,
                  momentum: float | None = 0.1):
         super().__init__()
@@ -232,26 +264,27 @@ class InstanceNorm(_PerFieldAffine):
             self.register_buffer("num_batches_tracked", None)
 
     def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            if self.running_mean is not None:
-                self.running_mean.zero_()
+        if self.running_mean is not None:
+            self.running_mean.zero_()
+        if self.running_var is not None:
             self.running_var.fill_(1.0)
+        if self.num_batches_tracked is not None:
             self.num_batches_tracked.zero_()
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         t = self._check_forward(x)
         nd = t.dim()
-        if self.training or not self.track_running_stats:
+        if self.training or self.running_var is None:
             npix = t[0, 0].numel()
             if npix <= 1:
                 raise ValueError(
                     f"input: InstanceNorm needs more than one grid point per sample, got input shape {tuple(t.shape)}"
                 )
             m, t, var = _instance_stats(t, self._t_in, self._t_out, self._fsum)
-            if self.training and self.track_running_stats:
+            if self.training:
                 self._update_running(m, var, npix)
         else:
-            if self._ntriv:
+            if self.running_mean is not None:
                 t = t - _bview(self._t_out @ self.running_mean, nd)
             var = self.running_var[None]
         out = _instance_apply(t, var, self._fidx, self.weight, self._bias_c(), self.eps)
@@ -259,11 +292,13 @@ class InstanceNorm(_PerFieldAffine):
 
     @torch.no_grad()
     def _update_running(self, m: torch.Tensor, var: torch.Tensor, npix: int) -> None:
+        if self.running_var is None or self.num_batches_tracked is None:
+            return
         self.num_batches_tracked.add_(1)
-        f = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked.to(var.dtype)
+        f: float | torch.Tensor = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked.to(var.dtype)
         unbiased = var.detach().mean(0) * (npix / (npix - 1))
         self.running_var.lerp_(unbiased.to(self.running_var.dtype), f)
-        if self._ntriv:
+        if self.running_mean is not None:
             self.running_mean.lerp_(m.detach().mean(0).to(self.running_mean.dtype), f)
 
     def export(self) -> torch.nn.Module:
@@ -272,10 +307,11 @@ class InstanceNorm(_PerFieldAffine):
         eval-mode function (running statistics) as a ``torch.nn.BatchNorm{2,3}d`` in eval mode;
         switched to train mode it would not be equivariant."""
         with torch.no_grad():
-            if not self.track_running_stats:
+            if self.running_var is None or self.num_batches_tracked is None:
                 return _PlainInstanceNorm(self._t_in, self._t_out, self._fsum, self._fidx, self.weight,
                                           self._bias_c(), self.eps)
-            mean_c = self._t_out @ self.running_mean if self._ntriv else torch.zeros_like(self._fidx, dtype=self.running_var.dtype)
+            rm = self.running_mean
+            mean_c = self._t_out @ rm if rm is not None else torch.zeros_like(self._fidx, dtype=self.running_var.dtype)
             weight_c = self._weight_c()
             bias_c = self._bias_c()
             if self.affine and bias_c is None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from steerable._validation import is_int
+from steerable._validation import check_int, is_int
 
 from .._field_type import FieldType
 from ._window import (
@@ -25,13 +25,12 @@ class _PointwiseAdaptivePoolND(_PointwisePoolND):
         super().__init__()
         self._setup(in_type)
         d = self._d
-        if is_int(output_size):
-            size = (int(output_size),) * d
-        elif (isinstance(output_size, (tuple, list)) and len(output_size) == d
-              and all(v is None or is_int(v) for v in output_size)):
+        size: tuple[int | None, ...]
+        if (isinstance(output_size, (tuple, list)) and len(output_size) == d
+                and all(v is None or is_int(v) for v in output_size)):
             size = tuple(None if v is None else int(v) for v in output_size)
         else:
-            raise TypeError(f"output_size: expected an int or a tuple of {d} ints (or None), got {output_size!r}")
+            size = (check_int(output_size, "output_size", what=f"an int or a tuple of {d} ints (or None)"),) * d
         if any(v is not None and v < 1 for v in size):
             raise ValueError(f"output_size: expected positive sizes, got {output_size!r}")
         self.output_size = size

@@ -19,6 +19,8 @@ __all__ = ["PointwiseAvgPoolAntialiased", "PointwiseAvgPoolAntialiased2D", "Poin
 
 
 class _PointwiseAvgPoolAntialiasedND(_PointwisePoolND):
+    filter: torch.Tensor
+
     def __init__(self, in_type: FieldType, sigma: float, stride: IntOrTuple | None,
                  padding: IntOrTuple | None = None):
         super().__init__()

@@ -24,6 +24,7 @@ __all__ = ["PointwiseMaxPoolAntialiased", "PointwiseMaxPoolAntialiased2D", "Poin
 # ----------------------------------------------------------------------------- anti-aliased pooling
 class _PointwiseMaxPoolAntialiasedND(_WindowPoolND):
     _pointwise_only = True
+    filter: torch.Tensor
 
     def __init__(self, in_type: FieldType, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                  padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,

@@ -1,6 +1,8 @@
 """PointwiseAvgPool2D / 3D: channel-wise average pooling of any field type (escnn's ``PointwiseAvgPool``)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -27,7 +29,8 @@ class _PointwiseAvgPoolND(_WindowPoolND):
 
     def export(self) -> torch.nn.Module:
         """The equivalent ``torch.nn.AvgPool2d`` / ``AvgPool3d``."""
-        cls = torch.nn.AvgPool2d if self._d == 2 else torch.nn.AvgPool3d
+        # torch's stubs ask for tuples of a fixed length; ours have length self._d, checked at construction
+        cls: Callable[..., torch.nn.Module] = torch.nn.AvgPool2d if self._d == 2 else torch.nn.AvgPool3d
         return cls(self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode)
 
     def extra_repr(self) -> str:

@@ -307,6 +307,8 @@ def _norm_max_pool(t: torch.Tensor, field_of_channel: torch.Tensor, n_fields: in
 class _NormMaxPoolPlain(torch.nn.Module):
     """Plain-torch export of :class:`NormMaxPool` (stores the channel → field index)."""
 
+    field_of_channel: torch.Tensor
+
     def __init__(self, field_of_channel: torch.Tensor, n_fields: int, kernel_size, stride, padding, dilation,
                  ceil_mode: bool):
         super().__init__()
@@ -339,6 +341,8 @@ class NormMaxPool(EquivariantModule):
     torch.Size([1, 12, 5, 5])
     >>> _ = pool.check_equivariance()
     """
+
+    field_of_channel: torch.Tensor
 
     def __init__(self, in_type: FieldType, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
         super().__init__()
