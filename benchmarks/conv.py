@@ -12,6 +12,7 @@ Goals: build < 1 s; train ≤ 1.15× (≤ 1.3× icosahedral regular); eval and e
 
 Run: ``.venv/bin/python benchmarks/conv.py`` (``--quick`` for smaller inputs).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,46 @@ CASES = [
     # name, gspace expr, in/out field expr, kernel, batch, spatial, dim
     ("C8 regular (2D)", "gspaces.rot2dOnR2(8)", "[gs.regular_repr] * 8", 7, 8, 40, 2),
     ("D16 regular (2D)", "gspaces.flipRot2dOnR2(16)", "[gs.regular_repr] * 4", 7, 8, 40, 2),
-    ("SO(2) irreps 0..3 (2D)", "gspaces.rot2dOnR2(-1, maximum_frequency=3)", "[gs.irrep(k) for k in range(4)] * 8", 7, 8, 40, 2),
-    ("O(2) irreps (2D)", "gspaces.flipRot2dOnR2(-1, maximum_frequency=3)", "[gs.irrep(0, 0), gs.irrep(1, 0)] + [gs.irrep(1, k) for k in range(1, 4)] * 8", 7, 8, 40, 2),
-    ("SO(3) irreps 0..2 (3D)", "gspaces.rot3dOnR3(maximum_frequency=2)", "[gs.irrep(l) for l in range(3)] * 8", 5, 2, 20, 3),
-    ("O(3) irreps (3D)", "gspaces.flipRot3dOnR3(maximum_frequency=2)", "[gs.irrep(j, l) for l in range(3) for j in range(2)] * 4", 5, 2, 20, 3),
+    (
+        "SO(2) irreps 0..3 (2D)",
+        "gspaces.rot2dOnR2(-1, maximum_frequency=3)",
+        "[gs.irrep(k) for k in range(4)] * 8",
+        7,
+        8,
+        40,
+        2,
+    ),
+    (
+        "O(2) irreps (2D)",
+        "gspaces.flipRot2dOnR2(-1, maximum_frequency=3)",
+        "[gs.irrep(0, 0), gs.irrep(1, 0)] + [gs.irrep(1, k) for k in range(1, 4)] * 8",
+        7,
+        8,
+        40,
+        2,
+    ),
+    (
+        "SO(3) irreps 0..2 (3D)",
+        "gspaces.rot3dOnR3(maximum_frequency=2)",
+        "[gs.irrep(l) for l in range(3)] * 8",
+        5,
+        2,
+        20,
+        3,
+    ),
+    (
+        "O(3) irreps (3D)",
+        "gspaces.flipRot3dOnR3(maximum_frequency=2)",
+        "[gs.irrep(j, l) for l in range(3) for j in range(2)] * 4",
+        5,
+        2,
+        20,
+        3,
+    ),
     ("ico regular (3D)", "gspaces.icoOnR3()", "[gs.regular_repr] * 2", 5, 2, 20, 3),
 ]
 
-WORKER = r'''
+WORKER = r"""
 import json, sys, time
 import torch
 from steerable import gspaces, nn
@@ -78,13 +111,15 @@ res["build"] = build
 res["channels"] = ft.size
 res["basis"] = conv.basisexpansion.dimension
 print(json.dumps(res))
-'''
+"""
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
     reps = 3 if quick else 7
-    print(f"{'case':<24} {'C':>4} {'basis':>6} {'build s':>8} {'train':>7} {'eval':>6} {'export':>7} {'plain train ms':>15}")
+    print(
+        f"{'case':<24} {'C':>4} {'basis':>6} {'build s':>8} {'train':>7} {'eval':>6} {'export':>7} {'plain train ms':>15}"
+    )
     for name, gs_expr, f_expr, k, B, S, d in CASES:
         if quick:
             S = max(9, S // 2)
@@ -94,8 +129,10 @@ def main() -> None:
             print(f"{name:<24} FAILED: {out.stderr.strip().splitlines()[-1]}")
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{name:<24} {r['channels']:>4} {r['basis']:>6} {r['build']:>8.3f} {r['train']:>6.2f}x {r['eval']:>5.2f}x "
-              f"{r['export']:>6.2f}x {r['plain_train_ms']:>15.1f}")
+        print(
+            f"{name:<24} {r['channels']:>4} {r['basis']:>6} {r['build']:>8.3f} {r['train']:>6.2f}x {r['eval']:>5.2f}x "
+            f"{r['export']:>6.2f}x {r['plain_train_ms']:>15.1f}"
+        )
 
 
 if __name__ == "__main__":

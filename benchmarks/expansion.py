@@ -8,6 +8,7 @@ ratio is steerable ÷ escnn. Run (escnn 1.0.11 needs numpy<2)::
 
     OMP_NUM_THREADS=1 python benchmarks/expansion.py [--reps 10]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,17 +26,29 @@ CASES = [
     ("C8 regular (7)", "gs.rot2dOnR2(8)", "[g.regular_repr] * 8", None, 7, 2),
     ("D16 regular (7)", "gs.flipRot2dOnR2(16)", "[g.regular_repr] * 4", None, 7, 2),
     ("SO(2) irreps (7)", "gs.rot2dOnR2(-1, maximum_frequency=3)", "[g.irrep(k) for k in range(4)] * 8", None, 7, 2),
-    ("O(2) irreps (7)", "gs.flipRot2dOnR2(-1, maximum_frequency=3)",
-     "[g.irrep(0, 0), g.irrep(1, 0)] + [g.irrep(1, k) for k in range(1, 4)] * 8", None, 7, 2),
+    (
+        "O(2) irreps (7)",
+        "gs.flipRot2dOnR2(-1, maximum_frequency=3)",
+        "[g.irrep(0, 0), g.irrep(1, 0)] + [g.irrep(1, k) for k in range(1, 4)] * 8",
+        None,
+        7,
+        2,
+    ),
     ("SO(3) irreps (5)", "gs.rot3dOnR3(maximum_frequency=2)", "[g.irrep(l) for l in range(3)] * 8", None, 5, 3),
-    ("O(3) irreps (5)", "gs.flipRot3dOnR3(maximum_frequency=2)",
-     "[g.irrep(j, l) for l in range(3) for j in range(2)] * 4", None, 5, 3),
+    (
+        "O(3) irreps (5)",
+        "gs.flipRot3dOnR3(maximum_frequency=2)",
+        "[g.irrep(j, l) for l in range(3) for j in range(2)] * 4",
+        None,
+        5,
+        3,
+    ),
     ("ico regular (5)", "gs.icoOnR3()", "[g.regular_repr] * 2", None, 5, 3),
 ]
 
 
 def _step(lib: str, gs_expr: str, fin: str, fout: str | None, k: int, d: int):
-    gs, nn = importlib.import_module(f"{lib}.gspaces"), importlib.import_module(f"{lib}.nn")
+    gs, nn = importlib.import_module(f"{lib}.gspaces"), importlib.import_module(f"{lib}.nn")  # noqa: F841 (gs, nn: names the eval below reads)
     g = eval(gs_expr)
     t_in = nn.FieldType(g, eval(fin, {"g": g}))
     t_out = nn.FieldType(g, eval(fout, {"g": g})) if fout else t_in
@@ -62,7 +75,11 @@ def main(argv=None) -> None:
     except ImportError:
         print("escnn is not installed: timing steerable only")
     print(f"expansion forward+backward, {torch.get_num_threads()} threads")
-    print(f"{'case':<20} " + " ".join(f"{name + ' ms':>13}" for name in libs) + ("  steerable÷escnn" if len(libs) > 1 else ""))
+    print(
+        f"{'case':<20} "
+        + " ".join(f"{name + ' ms':>13}" for name in libs)
+        + ("  steerable÷escnn" if len(libs) > 1 else "")
+    )
     for name, *case in CASES:
         steps = {lib: _step(lib, *case) for lib in libs}
         best = {lib: float("inf") for lib in libs}

@@ -17,6 +17,7 @@ in one process:
 Run: ``.venv/bin/python benchmarks/fourier.py`` (``--quick`` for fewer repetitions,
 ``--threads N`` to set torch's intra-op threads).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from steerable import gspaces  # noqa: E402
-from steerable.nn.nonlinear._fourier import FourierELU, _fourier_apply  # noqa: E402
+from steerable import gspaces
+from steerable.nn.nonlinear._fourier import FourierELU, _fourier_apply
 
 
 def _best_ratio(fns, reps):
@@ -73,8 +74,9 @@ def _peak_bytes(step):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            with profile(activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=True,
-                         with_stack=True) as prof:
+            with profile(
+                activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=True, with_stack=True
+            ) as prof:
                 step()
             with tempfile.TemporaryDirectory() as d:
                 path = os.path.join(d, "timeline.json")
@@ -135,9 +137,21 @@ def run_case(label, gs, L, grid_args, channels, batch, spatial, reps):
     kept_n = _kept_bytes(lambda: _fourier_apply(x, A, Ai, channels, "p_elu", recompute=False), excl)
     peak_o, peak_n = _peak_bytes(ours), _peak_bytes(naive)
     err = _equivariance(m)
-    return dict(label=label, N=len(m.grid), D=m.rho.size, C=m.in_type.size, build=build,
-                step=t_ours / t_plain, naive=t_naive / t_plain, plain_ms=1e3 * t_plain,
-                kept_o=kept_o, kept_n=kept_n, peak_o=peak_o, peak_n=peak_n, err=err)
+    return dict(
+        label=label,
+        N=len(m.grid),
+        D=m.rho.size,
+        C=m.in_type.size,
+        build=build,
+        step=t_ours / t_plain,
+        naive=t_naive / t_plain,
+        plain_ms=1e3 * t_plain,
+        kept_o=kept_o,
+        kept_n=kept_n,
+        peak_o=peak_o,
+        peak_n=peak_n,
+        err=err,
+    )
 
 
 def main() -> None:
@@ -153,24 +167,44 @@ def main() -> None:
     so2 = gspaces.rot2dOnR2(-1, maximum_frequency=3)
     so3 = gspaces.rot3dOnR3(maximum_frequency=2)
     cases = [(f"SO(2) L=3 regular {n}", so2, 3, ("regular", n), 16, 8, 32) for n in (8, 12, 16, 24, 32)]
-    cases += [(f"SO(3) L=1 {' '.join(map(str, a))}", so3, 1, a, 4, 2, 12)
-              for a in [("cube",), ("thomson", 24), ("ico",), ("thomson", 60)]]
-    cases += [(f"SO(3) L=2 {' '.join(map(str, a))}", so3, 2, a, 4, 2, 12)
-              for a in [("thomson", 40), ("thomson", 100), ("thomson", 200), ("thomson_cube", 3),
-                        ("thomson_cube", 4), ("thomson_cube", 8), ("ico",), ("rand", 100), ("rand", 300)]]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; SO(2): 16 fields x 7 (B=8, 32x32); "
-          "SO(3): 4 fields (B=2, 12^3)")
-    hdr = (f"{'case':<26}{'N':>5}{'D':>4}{'C':>5}{'step':>7}{'naive':>7}{'ELU ms':>8}"
-           f"{'kept MB o/n':>14}{'peak MB o/n':>14}{'equiv err':>11}")
+    cases += [
+        (f"SO(3) L=1 {' '.join(map(str, a))}", so3, 1, a, 4, 2, 12)
+        for a in [("cube",), ("thomson", 24), ("ico",), ("thomson", 60)]
+    ]
+    cases += [
+        (f"SO(3) L=2 {' '.join(map(str, a))}", so3, 2, a, 4, 2, 12)
+        for a in [
+            ("thomson", 40),
+            ("thomson", 100),
+            ("thomson", 200),
+            ("thomson_cube", 3),
+            ("thomson_cube", 4),
+            ("thomson_cube", 8),
+            ("ico",),
+            ("rand", 100),
+            ("rand", 300),
+        ]
+    ]
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; SO(2): 16 fields x 7 (B=8, 32x32); "
+        "SO(3): 4 fields (B=2, 12^3)"
+    )
+    hdr = (
+        f"{'case':<26}{'N':>5}{'D':>4}{'C':>5}{'step':>7}{'naive':>7}{'ELU ms':>8}"
+        f"{'kept MB o/n':>14}{'peak MB o/n':>14}{'equiv err':>11}"
+    )
     print(hdr)
     print("-" * len(hdr))
     t_all = time.perf_counter()
     for c in cases:
         r = run_case(*c, reps=reps)
-        mb = 2.0 ** 20
-        print(f"{r['label']:<26}{r['N']:>5}{r['D']:>4}{r['C']:>5}{r['step']:>6.1f}x{r['naive']:>6.1f}x"
-              f"{r['plain_ms']:>8.2f}{r['kept_o'] / mb:>7.1f}/{r['kept_n'] / mb:<6.1f}"
-              f"{r['peak_o'] / mb:>7.1f}/{r['peak_n'] / mb:<6.1f}{r['err']:>11.2e}", flush=True)
+        mb = 2.0**20
+        print(
+            f"{r['label']:<26}{r['N']:>5}{r['D']:>4}{r['C']:>5}{r['step']:>6.1f}x{r['naive']:>6.1f}x"
+            f"{r['plain_ms']:>8.2f}{r['kept_o'] / mb:>7.1f}/{r['kept_n'] / mb:<6.1f}"
+            f"{r['peak_o'] / mb:>7.1f}/{r['peak_n'] / mb:<6.1f}{r['err']:>11.2e}",
+            flush=True,
+        )
     print(f"total {time.perf_counter() - t_all:.0f} s")
 
 

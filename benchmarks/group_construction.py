@@ -7,6 +7,7 @@ escnn's cold-start times measured on this kind of machine (about 9 s for one ico
 
 Run: ``.venv/bin/python benchmarks/group_construction.py``
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -55,7 +56,8 @@ def run(label: str, stmt: str) -> float:
         code = f"import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
     else:
         code = (
-            "import steerable.group as sg\n" + PRELUDE
+            "import steerable.group as sg\n"
+            + PRELUDE
             + f"t = time.perf_counter()\n{stmt}\nprint(time.perf_counter() - t)\n"
         )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

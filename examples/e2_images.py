@@ -1,8 +1,10 @@
 """C8 and D8 steerable CNNs on a random image: equivariance under 90° rotations and flips, and
 invariance after GroupPooling + global pooling.  Run: python examples/e2_images.py [--size 33]"""
+
 import argparse
 
 import torch
+
 from steerable import gspaces, nn
 
 
@@ -16,7 +18,7 @@ def build(gs, fields: int) -> nn.SequentialModule:
         nn.PointwiseAvgPool2D(t_hid, 2),
         nn.R2Conv(t_hid, t_hid, kernel_size=3, padding=1),
         nn.ReLU(t_hid, inplace=True),
-        nn.GroupPooling(t_hid),          # one invariant channel per regular field
+        nn.GroupPooling(t_hid),  # one invariant channel per regular field
     ).eval()
 
 
@@ -33,16 +35,18 @@ def main(argv=None) -> None:
             y = model(x)
             worst = 0.0
             for g in gs.fibergroup.elements:
-                rotation = g.to("int") if name == "C8" else g.to("int")[1]   # D8: (flip, rotation)
+                rotation = g.to("int") if name == "C8" else g.to("int")[1]  # D8: (flip, rotation)
                 if rotation % 2:
-                    continue     # 45° rotations are not symmetries of the pixel grid
+                    continue  # 45° rotations are not symmetries of the pixel grid
                 err = (model(x.transform(g)).tensor - y.transform(g).tensor).abs().max() / y.tensor.abs().max()
                 worst = max(worst, float(err))
             # invariant features: average over the image
             z = y.tensor.mean(dim=(2, 3))
             z90 = model(model.in_type(torch.rot90(x.tensor, 1, dims=(-2, -1)))).tensor.mean(dim=(2, 3))
-        print(f"{name}: {sum(p.numel() for p in model.parameters())} parameters, output {tuple(y.shape)}, "
-              f"equivariance error {worst:.1e}, invariant features change {float((z - z90).abs().max()):.1e}")
+        print(
+            f"{name}: {sum(p.numel() for p in model.parameters())} parameters, output {tuple(y.shape)}, "
+            f"equivariance error {worst:.1e}, invariant features change {float((z - z90).abs().max()):.1e}"
+        )
         assert worst < 1e-4
 
 

@@ -1,5 +1,6 @@
 """An escnn script, unchanged but for its import: the C8-steerable CNN of escnn's tutorial (MaskModule,
 R2Conv, InnerBatchNorm, ReLU, antialiased pooling, GroupPooling). Run: python examples/escnn_port.py"""
+
 import argparse
 
 import torch
@@ -17,22 +18,32 @@ class C8SteerableCNN(torch.nn.Module):
         self.block1 = nn.SequentialModule(
             nn.MaskModule(in_type, 29, margin=1),
             nn.R2Conv(in_type, out_type, kernel_size=7, padding=1, bias=False),
-            nn.InnerBatchNorm(out_type), nn.ReLU(out_type, inplace=True))
+            nn.InnerBatchNorm(out_type),
+            nn.ReLU(out_type, inplace=True),
+        )
         in_type = out_type
         out_type = nn.FieldType(self.r2_act, 16 * [self.r2_act.regular_repr])
         self.block2 = nn.SequentialModule(
             nn.R2Conv(in_type, out_type, kernel_size=5, padding=2, bias=False),
-            nn.InnerBatchNorm(out_type), nn.ReLU(out_type, inplace=True))
+            nn.InnerBatchNorm(out_type),
+            nn.ReLU(out_type, inplace=True),
+        )
         self.pool1 = nn.SequentialModule(nn.PointwiseAvgPoolAntialiased(out_type, sigma=0.66, stride=2))
         in_type = out_type
         out_type = nn.FieldType(self.r2_act, 16 * [self.r2_act.regular_repr])
         self.block3 = nn.SequentialModule(
             nn.R2Conv(in_type, out_type, kernel_size=5, padding=2, bias=False),
-            nn.InnerBatchNorm(out_type), nn.ReLU(out_type, inplace=True))
+            nn.InnerBatchNorm(out_type),
+            nn.ReLU(out_type, inplace=True),
+        )
         self.pool2 = nn.PointwiseAvgPoolAntialiased(out_type, sigma=0.66, stride=1, padding=0)
         self.gpool = nn.GroupPooling(out_type)
-        self.fully_net = torch.nn.Sequential(torch.nn.Linear(self.gpool.out_type.size, 64), torch.nn.BatchNorm1d(64),
-                                             torch.nn.ELU(inplace=True), torch.nn.Linear(64, n_classes))
+        self.fully_net = torch.nn.Sequential(
+            torch.nn.Linear(self.gpool.out_type.size, 64),
+            torch.nn.BatchNorm1d(64),
+            torch.nn.ELU(inplace=True),
+            torch.nn.Linear(64, n_classes),
+        )
 
     def forward(self, input: torch.Tensor):
         x = nn.GeometricTensor(input, self.input_type)

@@ -1,12 +1,14 @@
 """Train the zoo's C8 CNN for a few steps on rotated MNIST, export it to plain torch, save it
 as TorchScript, and quantise it to int8 (FX post-training static quantisation).
 Run: python examples/export_int8.py [--steps 100 --width 0.5]"""
+
 import argparse
 import os
 import tempfile
 import time
 
 import torch
+
 from steerable.data import RotatedMNIST
 from steerable.models import build_model
 from steerable.training import load_saved, max_relative_difference, quantize_int8, save_torchscript
@@ -22,7 +24,7 @@ def main(argv=None) -> None:
     train, test = RotatedMNIST("train"), RotatedMNIST("test")
     model = build_model("c8", width=args.width)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for step in range(args.steps):                       # a very short training run
+    for _step in range(args.steps):  # a very short training run
         idx = torch.randint(len(train), (64,))
         loss = torch.nn.functional.cross_entropy(model(train.images[idx]), train.labels[idx])
         opt.zero_grad()
@@ -31,8 +33,8 @@ def main(argv=None) -> None:
     model.eval()
     x, labels = test.images[: args.test], test.labels[: args.test]
 
-    plain = model.export()                                # plain torch.nn modules, same function
-    q = quantize_int8(plain, train.images[:256])          # calibrated on training images
+    plain = model.export()  # plain torch.nn modules, same function
+    q = quantize_int8(plain, train.images[:256])  # calibrated on training images
     with tempfile.TemporaryDirectory() as folder:
         save_torchscript(q, x[:1], os.path.join(folder, "model_int8.ts"))
         q_loaded = load_saved(os.path.join(folder, "model_int8.ts"))  # needs neither steerable nor source

@@ -1,24 +1,29 @@
 """An SO(3)-equivariant MLP on vectors (no base space): learns the invariant v1·v2 + |v1| of two
 3D vectors; the trained model is invariant to rotations by construction.
 Run: python examples/mlp_no_base_space.py [--steps 300]"""
+
 import argparse
 
 import torch
+
 from steerable import group, gspaces, nn
 
 
 class InvariantMLP(torch.nn.Module):
     def __init__(self, gs, G, hidden: int = 8):
         super().__init__()
-        pair = G.standard_representation + G.standard_representation       # (v1, v2): one 6-dim field
+        pair = G.standard_representation + G.standard_representation  # (v1, v2): one 6-dim field
         self.in_type = nn.FieldType(gs, [pair])
         # (v1, v2) ⊗ (v1, v2) decomposed: its invariants (|v1|², v1·v2, |v2|²) and degree-1/2 parts
-        self.quad = nn.TensorProductModule(self.in_type, nn.FieldType(gs, [G.irrep(0) + G.irrep(0) + G.irrep(0)
-                                                                           + G.irrep(1) + G.irrep(2)]))
-        self.gate = nn.GatedNonLinearity1(nn.FieldType(gs, [G.irrep(0)] * hidden + [G.irrep(1)] * hidden),
-                                          gates=["gate"] * hidden + ["gated"] * hidden)
+        self.quad = nn.TensorProductModule(
+            self.in_type, nn.FieldType(gs, [G.irrep(0) + G.irrep(0) + G.irrep(0) + G.irrep(1) + G.irrep(2)])
+        )
+        self.gate = nn.GatedNonLinearity1(
+            nn.FieldType(gs, [G.irrep(0)] * hidden + [G.irrep(1)] * hidden),
+            gates=["gate"] * hidden + ["gated"] * hidden,
+        )
         self.mix = nn.Linear(self.quad.out_type + self.in_type, self.gate.in_type)
-        self.norm = nn.NormPool(self.gate.out_type)                          # |vector| of each gated field
+        self.norm = nn.NormPool(self.gate.out_type)  # |vector| of each gated field
         self.head = nn.Linear(self.norm.out_type + self.quad.out_type, nn.FieldType(gs, [G.irrep(0)]))
 
     def forward(self, x):

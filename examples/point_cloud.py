@@ -1,9 +1,11 @@
 """An SO(3)-equivariant network on a point cloud (R3PointConv, no torch_geometric): invariant
 scalars and an equivariant vector per point, checked under random rotations.
 Run: python examples/point_cloud.py [--points 200 --radius 1.0]"""
+
 import argparse
 
 import torch
+
 from steerable import gspaces, nn
 
 
@@ -33,12 +35,14 @@ def main(argv=None) -> None:
     with torch.no_grad():
         y = conv2(act(conv1(x, edges)), edges)
         worst = 0.0
-        for g in gs.fibergroup.sample(args.rotations, seed=1):      # Haar-random rotations
-            x_rot = x.transform(g)                                   # rotates coords (and fibres)
-            y_rot = conv2(act(conv1(x_rot, edges)), edges)           # same graph: distances unchanged
+        for g in gs.fibergroup.sample(args.rotations, seed=1):  # Haar-random rotations
+            x_rot = x.transform(g)  # rotates coords (and fibres)
+            y_rot = conv2(act(conv1(x_rot, edges)), edges)  # same graph: distances unchanged
             worst = max(worst, float((y_rot.tensor - y.transform(g).tensor).abs().max() / y.tensor.abs().max()))
-    print(f"{args.points} points, {edges.shape[1]} edges, output {tuple(y.shape)}; "
-          f"largest relative error over {args.rotations} random rotations: {worst:.1e}")
+    print(
+        f"{args.points} points, {edges.shape[1]} edges, output {tuple(y.shape)}; "
+        f"largest relative error over {args.rotations} random rotations: {worst:.1e}"
+    )
     assert worst < 1e-5
 
 

@@ -8,6 +8,7 @@ steps on random data (so weights and running statistics are not their initial va
 to eval, and save the state_dict (in eval mode for some fixtures, in train mode for others, as
 escnn's state_dict keys depend on the mode), a fixed input and escnn's eval output.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -25,7 +26,7 @@ SAVED_IN_TRAIN_MODE = {"c8", "c4_transposed", "tutorial", "octa"}
 
 def _builders():
     if importlib.util.find_spec("pytest") is None:  # the builders' module imports pytest for its tests
-        ident = lambda *a, **k: (lambda f: f)  # noqa: E731
+        ident = lambda *a, **k: lambda f: f
         sys.modules["pytest"] = types.SimpleNamespace(mark=types.SimpleNamespace(parametrize=ident, slow=ident))
     spec = importlib.util.spec_from_file_location("_escnn_fixture_models", TEST)
     mod = importlib.util.module_from_spec(spec)

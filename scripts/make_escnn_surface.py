@@ -6,13 +6,14 @@ Run by hand in a virtual environment where escnn 1.0.11 is installed (not by CI,
 
     python scripts/make_escnn_surface.py
 """
+
 import inspect
 import json
 import types
 from pathlib import Path
 
-import torch
 import escnn.nn.init as init
+import torch
 from escnn import group, gspaces, kernels, nn
 
 TARGET = Path(__file__).resolve().parent.parent / "tests" / "compat" / "escnn_1_0_11_surface.json"
@@ -44,8 +45,7 @@ def members(cls):
 
 def main():
     out = {"escnn_version": "1.0.11", "modules": {}}
-    for modname, mod in [("group", group), ("kernels", kernels), ("gspaces", gspaces), ("nn", nn),
-                         ("nn.init", init)]:
+    for modname, mod in [("group", group), ("kernels", kernels), ("gspaces", gspaces), ("nn", nn), ("nn.init", init)]:
         entries = {}
         for name in mod.__all__:
             obj = getattr(mod, name)

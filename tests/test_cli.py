@@ -1,5 +1,6 @@
 """The ``steerable`` command: the whole pipeline on a tiny model (in-process), one-line errors for
 bad input (subprocesses), ``python -m steerable --help`` and a two-process ``torchrun`` run."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,14 +17,28 @@ import steerable
 from steerable.cli import build_parser, main, resolve_model_name
 from steerable.training import find_free_port, load_checkpoint, model_from_checkpoint
 
-TINY = ["--width", "0.25", "--limit", "96", "--test-limit", "40", "--batch-size", "32", "--device", "cpu",
-        "--quiet", "--threads", "1"]
+TINY = [
+    "--width",
+    "0.25",
+    "--limit",
+    "96",
+    "--test-limit",
+    "40",
+    "--batch-size",
+    "32",
+    "--device",
+    "cpu",
+    "--quiet",
+    "--threads",
+    "1",
+]
 
 
 def _run(*args, timeout=120):
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    return subprocess.run([sys.executable, "-m", "steerable", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "steerable", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +72,10 @@ def test_pipeline(run_dir, tmp_path, capsys):
     assert main(["train", "--out", str(run_dir), "--resume", "--quiet", "--lr", "0.5"]) == 1
     assert "--lr 0.5 differs" in capsys.readouterr().err
 
-    assert main(["evaluate", str(run_dir), "--limit", "24", "--angle-step", "45", "--json",
-                 str(run_dir / "eval.json")]) == 0
+    assert (
+        main(["evaluate", str(run_dir), "--limit", "24", "--angle-step", "45", "--json", str(run_dir / "eval.json")])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "90° rotations" in out and "other angles" in out and "resampling alone" in out
     rep = json.loads((run_dir / "eval.json").read_text())
@@ -118,10 +135,34 @@ def test_torchrun_two_processes(tmp_path):
     out = tmp_path / "ddp"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     r = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
-         "--master_addr", "127.0.0.1", "--master_port", str(find_free_port()),
-         "-m", "steerable", "train", "--model", "cnn", "--epochs", "1", "--out", str(out), *TINY],
-        capture_output=True, text=True, timeout=180, env=env)
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nnodes",
+            "1",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            str(find_free_port()),
+            "-m",
+            "steerable",
+            "train",
+            "--model",
+            "cnn",
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+            *TINY,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "2 process(es)" in r.stdout and r.stdout.count("test accuracy") == 1  # rank 0 reports
     ckpt = load_checkpoint(out)
@@ -158,9 +199,14 @@ def test_debug_before_or_after_the_subcommand(tmp_path, capsys):
 
 
 def test_limits_must_be_positive(capsys):
-    for argv in (["train", "--limit", "0"], ["train", "--test-limit", "0"], ["compare", "--limit", "0"],
-                 ["evaluate", "run", "--limit", "0"], ["export", "run", "--limit", "0"],
-                 ["quantize", "run", "--limit", "-2"]):
+    for argv in (
+        ["train", "--limit", "0"],
+        ["train", "--test-limit", "0"],
+        ["compare", "--limit", "0"],
+        ["evaluate", "run", "--limit", "0"],
+        ["export", "run", "--limit", "0"],
+        ["quantize", "run", "--limit", "-2"],
+    ):
         err = _usage_error(capsys, argv)
         assert ("--limit" in err or "--test-limit" in err) and "expected an integer > 0" in err, err
         assert "leave the option out to use every image" in err
@@ -243,8 +289,23 @@ def test_every_option_has_help():
 
 # ------------------------------------------------------------------------------------- tasks
 
-DIPOLE = ["--hidden", "0", "--n-train", "64", "--n-test", "32", "--epochs", "2", "--batch-size", "16", "--device",
-          "cpu", "--quiet", "--threads", "1"]
+DIPOLE = [
+    "--hidden",
+    "0",
+    "--n-train",
+    "64",
+    "--n-test",
+    "32",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "16",
+    "--device",
+    "cpu",
+    "--quiet",
+    "--threads",
+    "1",
+]
 
 
 def test_tasks_are_listed(capsys):
@@ -287,8 +348,10 @@ def test_task_options_are_checked_against_the_task(tmp_path, capsys):
         (["train", "--task", "dipole", "--limit", "5"], "--limit: not an option of task 'dipole'"),
         (["train", "--fields", "2"], "--fields: not an option of task 'rotated_mnist'"),
         (["train", "--task", "tetris", "--group", "C8"], "--group: names a model of the rotated_mnist task"),
-        (["train", "--task", "dipole", "--n-train", "0", "--out", str(tmp_path / "x")],
-         "--n-train: expected an integer > 0, got 0"),
+        (
+            ["train", "--task", "dipole", "--n-train", "0", "--out", str(tmp_path / "x")],
+            "--n-train: expected an integer > 0, got 0",
+        ),
         (["train", "--task", "tetris", "--model", "c8"], "--model: expected one of octa, cnn"),
     ]:
         assert main(argv) == 1, argv

@@ -8,6 +8,7 @@ doctest examples. Before mkdocstrings renders them as Markdown, this
   (the indented block is Markdown code already);
 - turns reST simple tables (``=====  =====`` rules) into Markdown tables.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,7 @@ def _fence_doctests(text: str) -> str:
             indent = line[: len(line) - len(line.lstrip())]
             block = []
             while i < len(lines) and lines[i].strip():
-                block.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i].lstrip())
+                block.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i].lstrip())
                 i += 1
             if out and out[-1].strip():
                 out.append("")
@@ -74,7 +75,7 @@ def _tables(text: str) -> str:
                     out.append("")
                 out.append("| " + " | ".join(header) + " |")
                 out.append("|" + "---|" * len(cols))
-                out.extend("| " + " | ".join(_cells(row, cols)) + " |" for row in lines[i + 3:end] if row.strip())
+                out.extend("| " + " | ".join(_cells(row, cols)) + " |" for row in lines[i + 3 : end] if row.strip())
                 i = end + 1
                 continue
         out.append(lines[i])
@@ -89,7 +90,7 @@ def rest_to_markdown(text: str) -> str:
     parts = re.split(r"(```[\s\S]*?```)", text)  # leave code untouched
     for k in range(0, len(parts), 2):
         parts[k] = _ROLE.sub(r"``\1``", parts[k])
-        parts[k] = re.sub(r"(?m)(\S)::[ \t]*$", r"\1:", parts[k])   # "text::" + indented block
+        parts[k] = re.sub(r"(?m)(\S)::[ \t]*$", r"\1:", parts[k])  # "text::" + indented block
     return "".join(parts)
 
 

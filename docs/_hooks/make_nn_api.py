@@ -5,6 +5,7 @@ which static analysis cannot follow, so each entry names the defining module.
 Run ``python docs/_hooks/make_nn_api.py`` after adding a public module to ``steerable.nn``;
 tests/docs/test_api_pages.py fails while the page is out of date.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -12,8 +13,10 @@ import os
 import sys
 
 SECTIONS = [  # (title, module prefixes), first match wins
-    ("Field types and geometric tensors", ("steerable.nn._field_type", "steerable.nn._geometric_tensor",
-                                           "steerable.nn._module")),
+    (
+        "Field types and geometric tensors",
+        ("steerable.nn._field_type", "steerable.nn._geometric_tensor", "steerable.nn._module"),
+    ),
     ("Convolutions", ("steerable.nn.conv",)),
     ("Point-cloud convolutions", ("steerable.nn.point",)),
     ("Linear layers", ("steerable.nn._linear",)),
@@ -55,7 +58,7 @@ def render() -> str:
         if not entries:
             continue
         out.append(f"\n## {title}\n")
-        for name, path in sorted(entries, key=lambda e: e[0].lower()):
+        for _name, path in sorted(entries, key=lambda e: e[0].lower()):
             out.append(f"\n::: {path}\n    options:\n      heading_level: 3\n      show_root_full_path: false\n")
     return "".join(out)
 

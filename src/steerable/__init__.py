@@ -6,6 +6,7 @@ Subpackages load lazily so that ``import steerable`` is fast:
 >>> steerable.group.cyclic_group(4).order()
 4
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """``python -m steerable`` (and ``torchrun -m steerable``): the ``steerable`` command."""
+
 import sys
 
 from steerable.cli import main

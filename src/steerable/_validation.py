@@ -9,6 +9,7 @@ Each check returns the value normalised (``bool``, ``int``, ``float``, tuple of 
 >>> check_int_tuple(3, "kernel_size", 2, minimum=1)
 (3, 3)
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,15 @@ from typing import Any, Literal, overload
 import numpy as np
 
 __all__ = [
-    "describe", "is_int", "is_real", "check_bool", "check_int", "check_real", "check_positive",
-    "check_unit_interval", "check_int_tuple",
+    "describe",
+    "is_int",
+    "is_real",
+    "check_bool",
+    "check_int",
+    "check_real",
+    "check_positive",
+    "check_unit_interval",
+    "check_int_tuple",
 ]
 
 _REPR_MAX = 80
@@ -112,13 +120,16 @@ def check_positive(value: Any, name: str, what: str = "a positive float") -> flo
 
 
 @overload
-def check_unit_interval(value: Any, name: str, *, allow_none: Literal[False] = False, closed_right: bool = True,
-                        what: str | None = None) -> float: ...
+def check_unit_interval(
+    value: Any, name: str, *, allow_none: Literal[False] = False, closed_right: bool = True, what: str | None = None
+) -> float: ...
 @overload
-def check_unit_interval(value: Any, name: str, *, allow_none: bool, closed_right: bool = True,
-                        what: str | None = None) -> float | None: ...
-def check_unit_interval(value: Any, name: str, *, allow_none: bool = False, closed_right: bool = True,
-                        what: str | None = None) -> float | None:
+def check_unit_interval(
+    value: Any, name: str, *, allow_none: bool, closed_right: bool = True, what: str | None = None
+) -> float | None: ...
+def check_unit_interval(
+    value: Any, name: str, *, allow_none: bool = False, closed_right: bool = True, what: str | None = None
+) -> float | None:
     """``value`` as a float in ``[0, 1]`` (``[0, 1)`` when ``closed_right=False``); ``None``
     passes through when ``allow_none``.
 
@@ -144,7 +155,9 @@ def check_int_tuple(value: Any, name: str, d: int, minimum: int | None = None) -
     """
     if is_int(value):
         vals = (int(value),) * d
-    elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == d and all(is_int(v) for v in value):
+    elif (
+        isinstance(value, Sequence) and not isinstance(value, str) and len(value) == d and all(is_int(v) for v in value)
+    ):
         vals = tuple(int(v) for v in value)
     else:
         raise TypeError(f"{name}: expected an int or a tuple of {d} ints, got {describe(value)}")

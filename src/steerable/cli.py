@@ -17,6 +17,7 @@ unwritable folder) ends with one line on stderr and exit status 1 (2 for a malfo
 line). ``--debug`` (before or after the subcommand) shows the traceback instead; ``--version``
 prints the version.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ import math
 import os
 import sys
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -33,15 +34,25 @@ EXIT_INTERRUPTED = 130
 
 # --group values (normalised: lower case, no spaces) → model names of steerable.models
 GROUP_ALIASES = {
-    "c8": "c8", "c16": "c16", "d16": "d16", "d16c16": "d16c16", "d16|c16": "d16c16", "d16->c16": "d16c16",
-    "trivial": "cnn", "none": "cnn", "e": "cnn", "{e}": "cnn", "c1": "cnn", "plain": "cnn",
+    "c8": "c8",
+    "c16": "c16",
+    "d16": "d16",
+    "d16c16": "d16c16",
+    "d16|c16": "d16c16",
+    "d16->c16": "d16c16",
+    "trivial": "cnn",
+    "none": "cnn",
+    "e": "cnn",
+    "{e}": "cnn",
+    "c1": "cnn",
+    "plain": "cnn",
 }
 
 
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage block)."""
 
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -74,8 +85,10 @@ def resolve_model_name(model: str | None, group: str | None) -> str | None:
         key = group.strip().lower().replace(" ", "").replace("_", "")
         g = GROUP_ALIASES.get(key)
         if g is None or g not in names:
-            raise UserError(f"--group: unknown group {group!r}; choose from C8, C16, D16, D16C16, trivial "
-                            f"(or name a model with --model)")
+            raise UserError(
+                f"--group: unknown group {group!r}; choose from C8, C16, D16, D16C16, trivial "
+                f"(or name a model with --model)"
+            )
         if m is not None and m != g:
             raise UserError(f"--group {group} means model '{g}', but --model says '{m}'")
         m = g
@@ -111,8 +124,9 @@ def _load(path: str, model: str | None = None, command: str | None = None):
 
     ckpt = load_checkpoint(_checkpoint_path(path))
     if command is not None and _task_of(ckpt) != MNIST_TASK:
-        raise UserError(f"{ckpt['path']} holds a run of task '{_task_of(ckpt)}'; '{command}' reads "
-                        f"{MNIST_TASK} runs only")
+        raise UserError(
+            f"{ckpt['path']} holds a run of task '{_task_of(ckpt)}'; '{command}' reads {MNIST_TASK} runs only"
+        )
     net = model_from_checkpoint(ckpt, expected_model=model)
     return ckpt, net
 
@@ -213,11 +227,26 @@ def _train_config(args, **override):
     from steerable.training import TrainConfig
 
     model = resolve_model_name(args.model, args.group)
-    cfg = dict(model=model, width=args.width, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-               weight_decay=args.weight_decay, seed=args.seed, transform=args.transform, data_seed=args.data_seed,
-               limit=args.limit, test_limit=args.test_limit, out=args.out, resume=args.resume,
-               overwrite=args.overwrite, workers=args.workers, device=args.device, threads=args.threads,
-               progress=not args.quiet)
+    cfg = dict(
+        model=model,
+        width=args.width,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        seed=args.seed,
+        transform=args.transform,
+        data_seed=args.data_seed,
+        limit=args.limit,
+        test_limit=args.test_limit,
+        out=args.out,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        workers=args.workers,
+        device=args.device,
+        threads=args.threads,
+        progress=not args.quiet,
+    )
     cfg.update(override)
     if cfg["out"] is None:
         cfg["out"] = os.path.join("out", f"{cfg['model'] or 'c8'}-seed{cfg['seed'] if cfg['seed'] is not None else 0}")
@@ -252,9 +281,13 @@ def _epoch_printer(total: int | None, quiet: bool):
     def show(row: dict) -> None:
         if quiet:
             return
-        print(f"epoch {row['epoch']:>3}/{total}  train loss {row['train_loss']:.4f} acc {_fmt_pct(row['train_acc'])}"
-              f"  test loss {row['test_loss']:.4f} acc {_fmt_pct(row['test_acc'])}  lr {row['lr']:.2e}"
-              f"  {row['seconds']:.1f} s", flush=True)
+        print(
+            f"epoch {row['epoch']:>3}/{total}  train loss {row['train_loss']:.4f} acc {_fmt_pct(row['train_acc'])}"
+            f"  test loss {row['test_loss']:.4f} acc {_fmt_pct(row['test_acc'])}  lr {row['lr']:.2e}"
+            f"  {row['seconds']:.1f} s",
+            flush=True,
+        )
+
     return show
 
 
@@ -291,8 +324,10 @@ def cmd_train(args) -> int:
     if foreign:
         from steerable.training import get_task
 
-        raise UserError(f"{option_name(foreign[0])}: not an option of task '{MNIST_TASK}'; it takes "
-                        f"{', '.join(option_name(k) for k in get_task(MNIST_TASK).defaults)}")
+        raise UserError(
+            f"{option_name(foreign[0])}: not an option of task '{MNIST_TASK}'; it takes "
+            f"{', '.join(option_name(k) for k in get_task(MNIST_TASK).defaults)}"
+        )
     cfg = _train_config(args)
     t0 = time.perf_counter()
     res = _run_training(cfg, args.quiet)
@@ -305,14 +340,18 @@ def cmd_train(args) -> int:
     group = getattr(res.model, "group_name", "")
     head = f"model {c.model} ({group}, {_count(res.model):,} parameters)"
     if done == 0:
-        print(f"{c.out}: already trained for {res.start_epoch} of {c.epochs} epochs; nothing to do. {head}: "
-              f"test accuracy {_fmt_pct(last.get('test_acc', float('nan')))}")
+        print(
+            f"{c.out}: already trained for {res.start_epoch} of {c.epochs} epochs; nothing to do. {head}: "
+            f"test accuracy {_fmt_pct(last.get('test_acc', float('nan')))}"
+        )
     else:
-        per_epoch = sum(r["seconds"] for r in res.history[res.start_epoch:]) / done
+        per_epoch = sum(r["seconds"] for r in res.history[res.start_epoch :]) / done
         resumed = f" (resumed after epoch {res.start_epoch})" if res.start_epoch else ""
-        print(f"{head}, {res.world_size} process(es): {done} epoch(s){resumed} in {secs:.1f} s "
-              f"({per_epoch:.1f} s/epoch of training + test); test accuracy "
-              f"{_fmt_pct(last.get('test_acc', float('nan')))}")
+        print(
+            f"{head}, {res.world_size} process(es): {done} epoch(s){resumed} in {secs:.1f} s "
+            f"({per_epoch:.1f} s/epoch of training + test); test accuracy "
+            f"{_fmt_pct(last.get('test_acc', float('nan')))}"
+        )
     print(f"checkpoint: {res.checkpoint}  logs: {os.path.join(c.out, 'log.json')}, {os.path.join(c.out, 'log.csv')}")
     return 0
 
@@ -337,20 +376,33 @@ def _train_task(args) -> int:
             print(_epoch_line(row, trainer.epochs), flush=True)
 
     t0 = time.perf_counter()
-    res = fit_task(cls, out=out, resume=args.resume, overwrite=args.overwrite, device=args.device,
-                   workers=args.workers, threads=args.threads, progress=not args.quiet,
-                   callbacks=[LambdaCallback(on_epoch_end=show)], **options)
+    res = fit_task(
+        cls,
+        out=out,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        device=args.device,
+        workers=args.workers,
+        threads=args.threads,
+        progress=not args.quiet,
+        callbacks=[LambdaCallback(on_epoch_end=show)],
+        **options,
+    )
     if res.rank != 0:
         return 0
     secs = time.perf_counter() - t0
     done = len(res.history) - res.start_epoch
     last = {k: v for k, v in res.last.items() if k not in ("epoch", "lr", "seconds") and not k.startswith("train_")}
     scores = ", ".join(f"{k} {_fmt_metric(k, v)}" for k, v in last.items()) or "no evaluation set"
-    head = (f"task {cls.name}: model {res.plan.get('model', type(res.model).__name__)} "
-            f"({getattr(res.model, 'group_name', '') or 'plain'}, {_count(res.model):,} parameters)")
+    head = (
+        f"task {cls.name}: model {res.plan.get('model', type(res.model).__name__)} "
+        f"({getattr(res.model, 'group_name', '') or 'plain'}, {_count(res.model):,} parameters)"
+    )
     if done == 0:
-        print(f"{out}: already trained for {res.start_epoch} of {res.plan['epochs']} epochs; nothing to do. "
-              f"{head}: {scores}")
+        print(
+            f"{out}: already trained for {res.start_epoch} of {res.plan['epochs']} epochs; nothing to do. "
+            f"{head}: {scores}"
+        )
     else:
         resumed = f" (resumed after epoch {res.start_epoch})" if res.start_epoch else ""
         stopped = " (stopped early by a callback)" if res.stopped else ""
@@ -362,45 +414,71 @@ def _train_task(args) -> int:
 # ----------------------------------------------------------------------------------- evaluate
 
 
-def evaluate_checkpoint(path: str, model: str | None = None, limit: int | None = None, angle_step: float = 15.0,
-                        device: str = "cpu", batch_size: int = 250, order: int = 3,
-                        progress: bool = False) -> tuple[dict, dict]:
+def evaluate_checkpoint(
+    path: str,
+    model: str | None = None,
+    limit: int | None = None,
+    angle_step: float = 15.0,
+    device: str = "cpu",
+    batch_size: int = 250,
+    order: int = 3,
+    progress: bool = False,
+) -> tuple[dict, dict]:
     """(checkpoint, report) — the report as written to ``eval.json``."""
     from steerable.training import evaluate_model
     from steerable.training._distributed import resolve_device
 
-    if isinstance(angle_step, bool) or not isinstance(angle_step, (int, float)) or not (
-            angle_step == 0 or 0 < angle_step <= 360):
+    if (
+        isinstance(angle_step, bool)
+        or not isinstance(angle_step, (int, float))
+        or not (angle_step == 0 or 0 < angle_step <= 360)
+    ):
         raise ValueError(f"--angle-step: expected 0 (no other angles) or degrees in (0, 360], got {angle_step!r}")
     ckpt, net = _load(path, model, command="evaluate")
     net.to(resolve_device(device))
     x, y = _test_data(ckpt, limit)
     angles = [a * angle_step for a in range(int(math.ceil(360.0 / angle_step)))] if angle_step > 0 else []
     report = evaluate_model(net, x, y, angles=angles, batch_size=batch_size, order=order, progress=progress)
-    report.update({"checkpoint": ckpt["path"], "model": ckpt["model"], "epoch": int(ckpt["epoch"]),
-                   "transform": ckpt["args"].get("transform"), "angle_step": angle_step, "limit": limit})
+    report.update(
+        {
+            "checkpoint": ckpt["path"],
+            "model": ckpt["model"],
+            "epoch": int(ckpt["epoch"]),
+            "transform": ckpt["args"].get("transform"),
+            "angle_step": angle_step,
+            "limit": limit,
+        }
+    )
     return ckpt, report
 
 
 def print_report(report: dict, verbose: bool = True) -> None:
     m = report["model"]
-    print(f"{m['name']} ({m.get('group_name', '')}, width {m['width']}), epoch {report['epoch']}: "
-          f"test accuracy {_fmt_pct(report['accuracy'])} on {report['n_images']} images")
+    print(
+        f"{m['name']} ({m.get('group_name', '')}, width {m['width']}), epoch {report['epoch']}: "
+        f"test accuracy {_fmt_pct(report['accuracy'])} on {report['n_images']} images"
+    )
     r = report["rot90"]
     accs = "/".join(f"{100 * p['accuracy']:.2f}" for p in r["per_rotation"])
-    print(f"  90° rotations (exact, torch.rot90): relative logit change mean {r['mean_rel']:.2e}, "
-          f"max {r['max_rel']:.2e}; accuracy at 90/180/270°: {accs} %")
+    print(
+        f"  90° rotations (exact, torch.rot90): relative logit change mean {r['mean_rel']:.2e}, "
+        f"max {r['max_rel']:.2e}; accuracy at 90/180/270°: {accs} %"
+    )
     if "arbitrary" in report:
         a = report["arbitrary"]
         interp = {1: "bilinear", 3: "bicubic"}.get(a["interpolation_order"], f"order {a['interpolation_order']}")
-        print(f"  other angles (every {report['angle_step']:g}°, {interp}): relative logit change mean "
-              f"{a['mean_rel']:.3f}, max {a['max_rel']:.3f} (resampling alone: {a['resampling_floor']:.3f}); "
-              f"accuracy mean {_fmt_pct(a['accuracy'])}, worst {_fmt_pct(a['worst_accuracy'])}")
+        print(
+            f"  other angles (every {report['angle_step']:g}°, {interp}): relative logit change mean "
+            f"{a['mean_rel']:.3f}, max {a['max_rel']:.3f} (resampling alone: {a['resampling_floor']:.3f}); "
+            f"accuracy mean {_fmt_pct(a['accuracy'])}, worst {_fmt_pct(a['worst_accuracy'])}"
+        )
         if verbose:
             print("    angle   accuracy   mean rel   max rel")
             for row in report["angles"]:
-                print(f"    {row['degrees']:5.0f}   {100 * row['accuracy']:7.2f}%   {row['mean_rel']:.2e}   "
-                      f"{row['max_rel']:.2e}")
+                print(
+                    f"    {row['degrees']:5.0f}   {100 * row['accuracy']:7.2f}%   {row['mean_rel']:.2e}   "
+                    f"{row['max_rel']:.2e}"
+                )
 
 
 def default_report_name(limit: int | None) -> str:
@@ -420,8 +498,13 @@ def evaluate_task_checkpoint(ckpt: dict) -> dict:
 
     task = build_task(_task_of(ckpt), **ckpt["args"])
     report = task.evaluate(model_from_checkpoint(ckpt))
-    return {"task": task.name, "checkpoint": ckpt["path"], "model": ckpt["model"], "epoch": int(ckpt["epoch"]),
-            **report}
+    return {
+        "task": task.name,
+        "checkpoint": ckpt["path"],
+        "model": ckpt["model"],
+        "epoch": int(ckpt["epoch"]),
+        **report,
+    }
 
 
 def cmd_evaluate(args) -> int:
@@ -435,16 +518,16 @@ def cmd_evaluate(args) -> int:
         ckpt = load_checkpoint(ckpt_path)
         if _task_of(ckpt) != MNIST_TASK:
             report = evaluate_task_checkpoint(ckpt)
-            scores = ", ".join(f"{k} {_fmt_metric(k, v)}" for k, v in report.items()
-                               if isinstance(v, float))
+            scores = ", ".join(f"{k} {_fmt_metric(k, v)}" for k, v in report.items() if isinstance(v, float))
             print(f"task {report['task']}, epoch {report['epoch']}: {scores}")
             from steerable.training._checkpoint import atomic_write_text
 
             atomic_write_text(json.dumps(report, indent=2) + "\n", out)
             print(f"report: {out}")
             return 0
-    _, report = evaluate_checkpoint(ckpt_path, model, args.limit, args.angle_step, args.device, args.batch_size,
-                                    args.order, progress=not args.quiet)
+    _, report = evaluate_checkpoint(
+        ckpt_path, model, args.limit, args.angle_step, args.device, args.batch_size, args.order, progress=not args.quiet
+    )
     print_report(report, verbose=not args.quiet)
     from steerable.training._checkpoint import atomic_write_text
 
@@ -457,8 +540,14 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from steerable.training import (export_model, load_saved, max_relative_difference, rot90_invariance,
-                                    save_module, save_torchscript)
+    from steerable.training import (
+        export_model,
+        load_saved,
+        max_relative_difference,
+        rot90_invariance,
+        save_module,
+        save_torchscript,
+    )
 
     model = resolve_model_name(args.model, None)
     ckpt_path = _checkpoint_path(args.checkpoint)
@@ -472,10 +561,14 @@ def cmd_export(args) -> int:
     x, y = _test_data(ckpt, args.limit)
     plain = export_model(net)
     diff = max_relative_difference(net, plain, x)
-    print(f"exported {ckpt['model']['name']}: {type(plain).__name__} of plain torch modules; "
-          f"max |model - exported| / max |model| = {diff:.2e} on {len(x)} test images")
+    print(
+        f"exported {ckpt['model']['name']}: {type(plain).__name__} of plain torch modules; "
+        f"max |model - exported| / max |model| = {diff:.2e} on {len(x)} test images"
+    )
     inv = rot90_invariance(plain, x, y)
-    print(f"  exported logits under 90° rotations: relative change mean {inv['mean_rel']:.2e}, max {inv['max_rel']:.2e}")
+    print(
+        f"  exported logits under 90° rotations: relative change mean {inv['mean_rel']:.2e}, max {inv['max_rel']:.2e}"
+    )
     tol = args.tolerance
     if not diff <= tol:
         raise UserError(f"the exported module differs from the model by {diff:.2e} (> --tolerance {tol:g}); not saved")
@@ -539,12 +632,18 @@ def cmd_quantize(args) -> int:
     finally:
         if os.path.exists(fsize):
             os.unlink(fsize)
-    print(f"int8 static quantisation ({engine}, FX graph mode) of {ckpt['model']['name']}: calibrated on "
-          f"{len(calib)} training images in {tq:.1f} s")
-    print(f"  test accuracy float {_fmt_pct(acc_f)} -> int8 {_fmt_pct(acc_q)} "
-          f"({100 * (acc_q - acc_f):+.2f} points) on {len(y)} images; forward {t_f:.2f} s -> {t_q:.2f} s")
-    print(f"  saved {out} (TorchScript, {file_size_mb(out):.2f} MB; float weights {mb_f:.2f} MB); "
-          f"reloaded accuracy {_fmt_pct(acc_back)}")
+    print(
+        f"int8 static quantisation ({engine}, FX graph mode) of {ckpt['model']['name']}: calibrated on "
+        f"{len(calib)} training images in {tq:.1f} s"
+    )
+    print(
+        f"  test accuracy float {_fmt_pct(acc_f)} -> int8 {_fmt_pct(acc_q)} "
+        f"({100 * (acc_q - acc_f):+.2f} points) on {len(y)} images; forward {t_f:.2f} s -> {t_q:.2f} s"
+    )
+    print(
+        f"  saved {out} (TorchScript, {file_size_mb(out):.2f} MB; float weights {mb_f:.2f} MB); "
+        f"reloaded accuracy {_fmt_pct(acc_back)}"
+    )
     return 0
 
 
@@ -574,8 +673,12 @@ def cmd_plot(args) -> int:
             raise FileNotFoundError(f"run folder not found: {run}")
         log = _read_json(os.path.join(folder, "log.json"), "training log")
         if log.get("task", MNIST_TASK) != MNIST_TASK:  # another task: its own metrics, history.png
-            others.append((labels[i] if labels else f"{log['task']} ({os.path.basename(os.path.abspath(folder))})",
-                           log["history"]))
+            others.append(
+                (
+                    labels[i] if labels else f"{log['task']} ({os.path.basename(os.path.abspath(folder))})",
+                    log["history"],
+                )
+            )
             continue
         label = labels[i] if labels else f"{log['model']['name']} ({log['model'].get('group_name') or 'plain'})"
         runs.append((label, log["history"]))
@@ -583,8 +686,11 @@ def cmd_plot(args) -> int:
         if os.path.exists(ev):
             reports.append((label, _read_json(ev, "evaluation report")))
         else:
-            print(f"note: {folder} has no eval.json (run 'steerable evaluate {folder}'); "
-                  f"it is left out of the invariance plot", file=sys.stderr)
+            print(
+                f"note: {folder} has no eval.json (run 'steerable evaluate {folder}'); "
+                f"it is left out of the invariance plot",
+                file=sys.stderr,
+            )
     out = args.out if args.out is not None else (os.path.dirname(os.path.abspath(args.runs[0])) or ".")
     acc = os.path.join(out, "accuracy.png")
     inv = os.path.join(out, "invariance.png")
@@ -623,8 +729,10 @@ def cmd_compare(args) -> int:
                 continue
             accs.append(res.history[-1]["test_acc"])
             times.append(sum(r["seconds"] for r in res.history) / len(res.history))
-            print(f"   test accuracy {_fmt_pct(accs[-1])} after {len(res.history)} epochs "
-                  f"({times[-1]:.1f} s/epoch)", flush=True)
+            print(
+                f"   test accuracy {_fmt_pct(accs[-1])} after {len(res.history)} epochs ({times[-1]:.1f} s/epoch)",
+                flush=True,
+            )
             if args.invariance:
                 from steerable.training import rot90_invariance
 
@@ -633,21 +741,35 @@ def cmd_compare(args) -> int:
         if not accs:
             return 0
         a = np.array(accs) * 100
-        rows.append({"model": name, "group": str(getattr(res.model, "group_name", "")),
-                     "parameters": _count(res.model), "seeds": list(args.seeds), "test_acc": accs,
-                     "mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
-                     "seconds_per_epoch": float(np.mean(times)),
-                     "rot90_mean_rel": float(np.mean(inv90)) if inv90 else None})
+        rows.append(
+            {
+                "model": name,
+                "group": str(getattr(res.model, "group_name", "")),
+                "parameters": _count(res.model),
+                "seeds": list(args.seeds),
+                "test_acc": accs,
+                "mean": float(a.mean()),
+                "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
+                "seconds_per_epoch": float(np.mean(times)),
+                "rot90_mean_rel": float(np.mean(inv90)) if inv90 else None,
+            }
+        )
     if not rows:
         return 0
     e = res.config
-    lines = [f"rotated MNIST ({e.transform}), {e.epochs} epochs, batch {e.batch_size}, "
-             f"{len(args.seeds)} seeds; total {time.perf_counter() - t0:.0f} s", "",
-             "| model | group | parameters | test accuracy (%) | s/epoch |" + (" 90° logit change |" if args.invariance else ""),
-             "|---|---|---|---|---|" + ("---|" if args.invariance else "")]
+    lines = [
+        f"rotated MNIST ({e.transform}), {e.epochs} epochs, batch {e.batch_size}, "
+        f"{len(args.seeds)} seeds; total {time.perf_counter() - t0:.0f} s",
+        "",
+        "| model | group | parameters | test accuracy (%) | s/epoch |"
+        + (" 90° logit change |" if args.invariance else ""),
+        "|---|---|---|---|---|" + ("---|" if args.invariance else ""),
+    ]
     for r in rows:
-        line = (f"| {r['model']} | {r['group'] or '-'} | {r['parameters']:,} | {r['mean']:.2f} ± {r['std']:.2f} | "
-                f"{r['seconds_per_epoch']:.1f} |")
+        line = (
+            f"| {r['model']} | {r['group'] or '-'} | {r['parameters']:,} | {r['mean']:.2f} ± {r['std']:.2f} | "
+            f"{r['seconds_per_epoch']:.1f} |"
+        )
         if args.invariance:
             line += f" {r['rot90_mean_rel']:.1e} |"
         lines.append(line)
@@ -667,23 +789,40 @@ def cmd_compare(args) -> int:
 
 def _add_train_options(p: argparse.ArgumentParser, with_model: bool = True) -> None:
     if with_model:
-        p.add_argument("--model", help="model of steerable.models: cnn, c8, c16, d16, d16c16, wrn, mobilenet "
-                                        "(default c8; taken from the checkpoint with --resume); for --task tetris: "
-                                        "octa or cnn")
+        p.add_argument(
+            "--model",
+            help="model of steerable.models: cnn, c8, c16, d16, d16c16, wrn, mobilenet "
+            "(default c8; taken from the checkpoint with --resume); for --task tetris: "
+            "octa or cnn",
+        )
         p.add_argument("--group", help="alias: the group of the model (C8, C16, D16, D16C16, trivial=cnn)")
     p.add_argument("--width", type=_pos_float, help="channel multiplier (default 1.0)")
-    p.add_argument("--epochs", type=_pos_int, help="number of epochs in all (default 10); with --resume, more "
-                                                    "than the run has done extends it")
+    p.add_argument(
+        "--epochs",
+        type=_pos_int,
+        help="number of epochs in all (default 10); with --resume, more than the run has done extends it",
+    )
     p.add_argument("--batch-size", type=_pos_int, help="global batch size, split over processes (default 64)")
     p.add_argument("--lr", type=_pos_float, help="peak learning rate of AdamW, cosine decay per step (default 2e-3)")
     p.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 1e-4)")
-    p.add_argument("--transform", choices=["rotate", "rotate_flip", "none"],
-                   help="data: random rotations, rotations and reflections, or upright digits (default rotate)")
+    p.add_argument(
+        "--transform",
+        choices=["rotate", "rotate_flip", "none"],
+        help="data: random rotations, rotations and reflections, or upright digits (default rotate)",
+    )
     p.add_argument("--data-seed", type=_nonneg_int, help="seed of the data split and angles (default 0)")
-    p.add_argument("--limit", type=_limit, metavar="N",
-                   help="train on N of the 4000 training images, drawn at random with --data-seed (default all)")
-    p.add_argument("--test-limit", type=_limit, metavar="N",
-                   help="test on N of the 1000 test images, drawn at random with --data-seed (default all)")
+    p.add_argument(
+        "--limit",
+        type=_limit,
+        metavar="N",
+        help="train on N of the 4000 training images, drawn at random with --data-seed (default all)",
+    )
+    p.add_argument(
+        "--test-limit",
+        type=_limit,
+        metavar="N",
+        help="test on N of the 1000 test images, drawn at random with --data-seed (default all)",
+    )
     p.add_argument("--workers", type=_nonneg_int, default=0, help="DataLoader worker processes (default 0)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto", help="default: cuda if available")
     p.add_argument("--threads", type=_pos_int, help="torch CPU threads (default: torch's choice)")
@@ -712,6 +851,7 @@ def _typed(default):
     """An argparse type converting to the type of ``default`` (values are checked by the task)."""
     kind = type(default)
     if kind is bool:
+
         def parse_bool(text: str) -> bool:
             t = text.strip().lower()
             if t in ("1", "true", "yes", "on"):
@@ -719,20 +859,25 @@ def _typed(default):
             if t in ("0", "false", "no", "off"):
                 return False
             raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
         return parse_bool
     if kind is int:
+
         def parse_int(text: str) -> int:
             try:
                 return int(text)
             except ValueError:
                 raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
         return parse_int
     if kind is float:
+
         def parse_float(text: str) -> float:
             try:
                 return float(text)
             except ValueError:
                 raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
         return parse_float
     return str
 
@@ -740,12 +885,21 @@ def _typed(default):
 def _add_task_options(p: argparse.ArgumentParser) -> None:
     from steerable.training import task_names
 
-    p.add_argument("--task", default=MNIST_TASK, choices=task_names(), metavar="NAME",
-                   help=f"what to train (default {MNIST_TASK}); 'steerable tasks' lists them")
+    p.add_argument(
+        "--task",
+        default=MNIST_TASK,
+        choices=task_names(),
+        metavar="NAME",
+        help=f"what to train (default {MNIST_TASK}); 'steerable tasks' lists them",
+    )
     p.add_argument("--list-tasks", action="store_true", help="list the tasks with a one-line description, and exit")
     for k, (default, tasks) in _extra_task_options().items():
-        p.add_argument(option_name(k), type=_typed(default), metavar=type(default).__name__.upper(),
-                       help=f"option of task {', '.join(tasks)}")
+        p.add_argument(
+            option_name(k),
+            type=_typed(default),
+            metavar=type(default).__name__.upper(),
+            help=f"option of task {', '.join(tasks)}",
+        )
 
 
 def _version() -> str:
@@ -756,60 +910,96 @@ def _version() -> str:
 
 def _add_debug(p: argparse.ArgumentParser, top: bool = False) -> None:
     # on a subcommand the default is SUPPRESS, so that `steerable --debug train` is not undone
-    p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
-                   help="show tracebacks instead of one-line errors")
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="show tracebacks instead of one-line errors",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="steerable", description="Train, evaluate, export and quantise steerable CNNs on "
-                                                   "rotated MNIST, or train another task (steerable tasks). Run "
-                                                   "under torchrun for DistributedDataParallel.")
+    parser = _Parser(
+        prog="steerable",
+        description="Train, evaluate, export and quantise steerable CNNs on "
+        "rotated MNIST, or train another task (steerable tasks). Run "
+        "under torchrun for DistributedDataParallel.",
+    )
     parser.add_argument("--version", action="version", version=f"steerable {_version()}")
     _add_debug(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("train", help="train a model (resumable; DDP under torchrun)",
-                       description="Train a model of steerable.models on rotated MNIST, or the task --task NAME "
-                                   "('steerable tasks' lists them). Writes OUT/checkpoint.pt after every epoch "
-                                   "(atomically) and OUT/log.json, OUT/log.csv.")
+    p = sub.add_parser(
+        "train",
+        help="train a model (resumable; DDP under torchrun)",
+        description="Train a model of steerable.models on rotated MNIST, or the task --task NAME "
+        "('steerable tasks' lists them). Writes OUT/checkpoint.pt after every epoch "
+        "(atomically) and OUT/log.json, OUT/log.csv.",
+    )
     _add_train_options(p)
     _add_task_options(p)
     p.add_argument("--seed", type=_nonneg_int, help="seed of initialisation and data order (default 0)")
     p.add_argument("--out", help="run folder (default out/MODEL-seedSEED)")
     again = p.add_mutually_exclusive_group()
-    again.add_argument("--resume", action="store_true",
-                       help="continue the run in --out from its last checkpoint (exactly: weights, optimizer, RNG); "
-                            "with a larger --epochs, extend a finished run")
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last checkpoint (exactly: weights, optimizer, RNG); "
+        "with a larger --epochs, extend a finished run",
+    )
     again.add_argument("--overwrite", action="store_true", help="start again even if --out holds a checkpoint")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("tasks", help="list the tasks 'steerable train --task' knows",
-                       description="The tasks of steerable.training (name and one line each); train one with "
-                                   "'steerable train --task NAME'.")
+    p = sub.add_parser(
+        "tasks",
+        help="list the tasks 'steerable train --task' knows",
+        description="The tasks of steerable.training (name and one line each); train one with "
+        "'steerable train --task NAME'.",
+    )
     p.set_defaults(func=cmd_tasks)
 
-    p = sub.add_parser("evaluate", help="test accuracy and invariance of the logits under rotations",
-                       description="Test accuracy, and the relative change of the logits when the input is rotated "
-                                   "by 90°, 180°, 270° (exact) and by every multiple of --angle-step (spline interpolation).")
+    p = sub.add_parser(
+        "evaluate",
+        help="test accuracy and invariance of the logits under rotations",
+        description="Test accuracy, and the relative change of the logits when the input is rotated "
+        "by 90°, 180°, 270° (exact) and by every multiple of --angle-step (spline interpolation).",
+    )
     p.add_argument("checkpoint", help="checkpoint file or run folder")
     p.add_argument("--model", help="refuse a checkpoint of another model")
-    p.add_argument("--angle-step", type=_angle_step, default=15.0, metavar="DEGREES",
-                   help="degrees between tested angles, in (0, 360] (0: only the 90° rotations; default 15)")
-    p.add_argument("--limit", type=_limit, metavar="N",
-                   help="N of the test images (default all; the report then goes to eval-limitN.json, "
-                        "not the run's eval.json)")
-    p.add_argument("--order", type=int, choices=[0, 1, 2, 3, 4, 5], default=3,
-                   help="spline order of the rotation for other angles (1 bilinear, 3 bicubic; default 3)")
+    p.add_argument(
+        "--angle-step",
+        type=_angle_step,
+        default=15.0,
+        metavar="DEGREES",
+        help="degrees between tested angles, in (0, 360] (0: only the 90° rotations; default 15)",
+    )
+    p.add_argument(
+        "--limit",
+        type=_limit,
+        metavar="N",
+        help="N of the test images (default all; the report then goes to eval-limitN.json, not the run's eval.json)",
+    )
+    p.add_argument(
+        "--order",
+        type=int,
+        choices=[0, 1, 2, 3, 4, 5],
+        default=3,
+        help="spline order of the rotation for other angles (1 bilinear, 3 bicubic; default 3)",
+    )
     p.add_argument("--batch-size", type=_pos_int, default=250, help="images per forward pass (default 250)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu", help="default: cpu")
-    p.add_argument("--json", help="report file (default: eval.json beside the checkpoint; eval-limitN.json "
-                                  "with --limit N)")
+    p.add_argument(
+        "--json", help="report file (default: eval.json beside the checkpoint; eval-limitN.json with --limit N)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no per-angle table")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("export", help="save the model as plain torch modules (+ TorchScript), verified",
-                       description="Export to plain torch.nn modules, check they compute the same logits, save "
-                                   "with torch.save and as a TorchScript trace, and check the reloaded files.")
+    p = sub.add_parser(
+        "export",
+        help="save the model as plain torch modules (+ TorchScript), verified",
+        description="Export to plain torch.nn modules, check they compute the same logits, save "
+        "with torch.save and as a TorchScript trace, and check the reloaded files.",
+    )
     p.add_argument("checkpoint", help="checkpoint file or run folder")
     p.add_argument("--model", help="refuse a checkpoint of another model")
     p.add_argument("--out", help="module file (default: model.pt beside the checkpoint)")
@@ -819,9 +1009,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=float, default=1e-5, help="largest relative difference accepted (1e-5)")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("quantize", help="int8 post-training static quantisation (FX graph mode)",
-                       description="Export, quantise to int8 with torch.ao.quantization.quantize_fx (calibrated on "
-                                   "training images), compare test accuracy, save as TorchScript.")
+    p = sub.add_parser(
+        "quantize",
+        help="int8 post-training static quantisation (FX graph mode)",
+        description="Export, quantise to int8 with torch.ao.quantization.quantize_fx (calibrated on "
+        "training images), compare test accuracy, save as TorchScript.",
+    )
     p.add_argument("checkpoint", help="checkpoint file or run folder")
     p.add_argument("--model", help="refuse a checkpoint of another model")
     p.add_argument("--out", help="TorchScript file (default: model_int8.ts beside the checkpoint)")
@@ -830,25 +1023,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", help="quantised engine: x86, fbgemm, qnnpack (default: the first supported)")
     p.set_defaults(func=cmd_quantize)
 
-    p = sub.add_parser("plot", help="accuracy curves and invariance-vs-angle figures (PNG)",
-                       description="OUT/accuracy.png from each rotated-MNIST run's log.json; OUT/invariance.png from "
-                                   "each run's eval.json (written by 'steerable evaluate'); OUT/history.png (every "
-                                   "metric per epoch) from the runs of other tasks.")
+    p = sub.add_parser(
+        "plot",
+        help="accuracy curves and invariance-vs-angle figures (PNG)",
+        description="OUT/accuracy.png from each rotated-MNIST run's log.json; OUT/invariance.png from "
+        "each run's eval.json (written by 'steerable evaluate'); OUT/history.png (every "
+        "metric per epoch) from the runs of other tasks.",
+    )
     p.add_argument("runs", nargs="+", help="run folders")
-    p.add_argument("--out", help="folder of the figures (default: the folder holding the first run, e.g. out/demo "
-                                 "for out/demo/c8; the README's figures: --out docs)")
+    p.add_argument(
+        "--out",
+        help="folder of the figures (default: the folder holding the first run, e.g. out/demo "
+        "for out/demo/c8; the README's figures: --out docs)",
+    )
     p.add_argument("--labels", nargs="+", help="one label per run")
     p.set_defaults(func=cmd_plot)
 
-    p = sub.add_parser("compare", help="train several models over several seeds; mean ± std accuracy",
-                       description="Train each --models × --seeds run into OUT/MODEL-seedS (finished runs are "
-                                   "reused, interrupted ones resumed) and print a markdown table.")
-    p.add_argument("--models", nargs="+", default=["c8", "cnn"], metavar="MODEL",
-                   help="models of steerable.models to train (default: c8 cnn)")
-    p.add_argument("--seeds", nargs="+", type=_nonneg_int, default=[0, 1, 2], metavar="SEED",
-                   help="seeds of initialisation and data order, one run per model and seed (default: 0 1 2)")
-    p.add_argument("--out", default=os.path.join("out", "compare"),
-                   help="folder of the runs (OUT/MODEL-seedS) and of compare.md, compare.json (default out/compare)")
+    p = sub.add_parser(
+        "compare",
+        help="train several models over several seeds; mean ± std accuracy",
+        description="Train each --models × --seeds run into OUT/MODEL-seedS (finished runs are "
+        "reused, interrupted ones resumed) and print a markdown table.",
+    )
+    p.add_argument(
+        "--models",
+        nargs="+",
+        default=["c8", "cnn"],
+        metavar="MODEL",
+        help="models of steerable.models to train (default: c8 cnn)",
+    )
+    p.add_argument(
+        "--seeds",
+        nargs="+",
+        type=_nonneg_int,
+        default=[0, 1, 2],
+        metavar="SEED",
+        help="seeds of initialisation and data order, one run per model and seed (default: 0 1 2)",
+    )
+    p.add_argument(
+        "--out",
+        default=os.path.join("out", "compare"),
+        help="folder of the runs (OUT/MODEL-seedS) and of compare.md, compare.json (default out/compare)",
+    )
     p.add_argument("--invariance", action="store_true", help="also report the 90° logit change")
     _add_train_options(p, with_model=False)
     p.set_defaults(func=cmd_compare, model=None, group=None, seed=None, resume=False, overwrite=False)
@@ -907,8 +1123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # a bug, not bad input: still one line unless --debug
         if args.debug:
             raise
-        print(f"{prog}: internal error: {type(e).__name__}: {_one_line(e)} (run 'steerable --debug {args.command} "
-              f"...' for the traceback)", file=sys.stderr)
+        print(
+            f"{prog}: internal error: {type(e).__name__}: {_one_line(e)} (run 'steerable --debug {args.command} "
+            f"...' for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 

@@ -1,5 +1,6 @@
 """The ```python blocks of a Markdown page, in order (the fence opens a line, unindented or
 indented inside an admonition; ```bash, ```text, ```pycon and others are not run)."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[A-Za-z0-9_+-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
-                    re.S | re.M)
+_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)```(?P<lang>[A-Za-z0-9_+-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.S | re.M
+)
 
 
 def code_blocks(text: str, lang: str = "python") -> list[tuple[int, str]]:
@@ -19,8 +21,10 @@ def code_blocks(text: str, lang: str = "python") -> list[tuple[int, str]]:
         if m.group("lang") != lang:
             continue
         indent = m.group("indent")
-        body = "".join(line[len(indent):] if line.startswith(indent) else line
-                       for line in m.group("body").splitlines(keepends=True))
+        body = "".join(
+            line[len(indent) :] if line.startswith(indent) else line
+            for line in m.group("body").splitlines(keepends=True)
+        )
         line_no = text.count("\n", 0, m.start("body")) + 1
         out.append((line_no, body))
     return out

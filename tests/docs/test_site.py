@@ -2,6 +2,7 @@
 escnn-migration.md, checked only when present), every page of docs/ is in the nav, the
 generated API page of steerable.nn lists steerable.nn.__all__, and the relative links of the
 pages point at files that exist. The site itself is built by scripts/docs.sh."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -16,7 +17,7 @@ NAV_ENTRY = re.compile(r"^\s*-\s*(?:[^:\n]+:\s*)?([\w./-]+\.md)\s*$", re.M)
 
 def _nav_pages() -> list[str]:
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    return NAV_ENTRY.findall(text[text.index("\nnav:"):])
+    return NAV_ENTRY.findall(text[text.index("\nnav:") :])
 
 
 def test_nav_pages_exist():
@@ -31,8 +32,18 @@ def test_every_page_is_in_the_nav():
 
 
 def test_api_pages_cover_the_public_modules():
-    for module in ("group", "group.functional", "gspaces", "kernels", "nn", "nn.init", "testing", "models",
-                   "training", "data"):
+    for module in (
+        "group",
+        "group.functional",
+        "gspaces",
+        "kernels",
+        "nn",
+        "nn.init",
+        "testing",
+        "models",
+        "training",
+        "data",
+    ):
         page = DOCS / "api" / (module.replace(".", "-") + ".md")
         assert f"::: steerable.{module}\n" in page.read_text(encoding="utf-8"), page
 

@@ -1,5 +1,6 @@
 """Every ```python block of the documentation runs: the pages of docs/tutorials/ and the home
 page, each page's blocks in order in one namespace (as a reader would paste them)."""
+
 from __future__ import annotations
 
 import os

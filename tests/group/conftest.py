@@ -1,4 +1,5 @@
 """Shared group fixtures."""
+
 from __future__ import annotations
 
 import pytest

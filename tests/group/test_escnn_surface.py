@@ -1,4 +1,5 @@
 """escnn 1.0.11's ``escnn.group`` surface: class names, members, orders, bases and id forms."""
+
 from __future__ import annotations
 
 import pickle
@@ -8,8 +9,21 @@ import pytest
 
 from steerable import group as sg
 from steerable.group import (
-    SO2, SO3, O2, O3, CyclicGroup, DihedralGroup, DirectProductGroup, DoubleGroup, FullTetrahedral,
-    Group, Icosahedral, IrreducibleRepresentation, Octahedral, Representation, Tetrahedral,
+    O2,
+    O3,
+    SO2,
+    SO3,
+    CyclicGroup,
+    DihedralGroup,
+    DirectProductGroup,
+    DoubleGroup,
+    FullTetrahedral,
+    Group,
+    Icosahedral,
+    IrreducibleRepresentation,
+    Octahedral,
+    Representation,
+    Tetrahedral,
 )
 
 CLASSES = [
@@ -23,8 +37,11 @@ CLASSES = [
     (lambda: Octahedral(), sg.octa_group, Octahedral),
     (lambda: Tetrahedral(), sg.tetra_group, Tetrahedral),
     (lambda: FullTetrahedral(), sg.full_tetra_group, FullTetrahedral),
-    (lambda: DirectProductGroup(sg.cyclic_group(2), sg.cyclic_group(3)),
-     lambda: sg.direct_product(sg.cyclic_group(2), sg.cyclic_group(3)), DirectProductGroup),
+    (
+        lambda: DirectProductGroup(sg.cyclic_group(2), sg.cyclic_group(3)),
+        lambda: sg.direct_product(sg.cyclic_group(2), sg.cyclic_group(3)),
+        DirectProductGroup,
+    ),
     (lambda: DoubleGroup(sg.cyclic_group(3)), lambda: sg.double_group(sg.cyclic_group(3)), DoubleGroup),
 ]
 
@@ -48,8 +65,14 @@ def test_frequencies_are_part_of_the_cache_key():
 
 
 def test_testing_elements_are_escnns():
-    counts = {sg.so2_group(2): 52, sg.o2_group(2): 104, sg.so3_group(1): 60, sg.o3_group(1): 120,
-              sg.dihedral_group(5): 10, sg.ico_group(): 60}
+    counts = {
+        sg.so2_group(2): 52,
+        sg.o2_group(2): 104,
+        sg.so3_group(1): 60,
+        sg.o3_group(1): 120,
+        sg.dihedral_group(5): 10,
+        sg.ico_group(): 60,
+    }
     for G, n in counts.items():
         els = list(G.testing_elements())
         assert len(els) == n and len(set(els)) == n
@@ -57,15 +80,29 @@ def test_testing_elements_are_escnns():
     assert len(list(prod.testing_elements())) == 3 * 52
 
 
-@pytest.mark.parametrize("G", [sg.cyclic_group(6), sg.dihedral_group(6), sg.so2_group(2), sg.o2_group(2),
-                               sg.so3_group(1), sg.o3_group(1), sg.ico_group(), sg.octa_group(),
-                               sg.cylinder_discrete_group(3)], ids=lambda G: G.name)
+@pytest.mark.parametrize(
+    "G",
+    [
+        sg.cyclic_group(6),
+        sg.dihedral_group(6),
+        sg.so2_group(2),
+        sg.o2_group(2),
+        sg.so3_group(1),
+        sg.o3_group(1),
+        sg.ico_group(),
+        sg.octa_group(),
+        sg.cylinder_discrete_group(3),
+    ],
+    ids=lambda G: G.name,
+)
 def test_self_and_trivial_subgroup_ids(G):
     H, incl, restr = G.subgroup(G.subgroup_self_id)
     assert H == G
     T, _, _ = G.subgroup(G.subgroup_trivial_id)
     assert T.order() == 1
-    assert G._process_subgroup_id(G._process_subgroup_id(G.subgroup_self_id)) == G._process_subgroup_id(G.subgroup_self_id)
+    assert G._process_subgroup_id(G._process_subgroup_id(G.subgroup_self_id)) == G._process_subgroup_id(
+        G.subgroup_self_id
+    )
 
 
 def test_parametrizations_round_trip():
@@ -108,8 +145,17 @@ def test_irreps_order_is_escnns():
     assert sg.octa_group().regular_representation.irreps == [(0,)] + [(1,)] * 3 + [(-1,)] * 3 + [(2,)] * 2 + [(3,)]
 
 
-@pytest.mark.parametrize("G", [sg.cyclic_group(5), sg.dihedral_group(4), sg.dihedral_group(3), sg.octa_group(),
-                               sg.full_cylinder_discrete_group(2)], ids=lambda G: G.name)
+@pytest.mark.parametrize(
+    "G",
+    [
+        sg.cyclic_group(5),
+        sg.dihedral_group(4),
+        sg.dihedral_group(3),
+        sg.octa_group(),
+        sg.full_cylinder_discrete_group(2),
+    ],
+    ids=lambda G: G.name,
+)
 def test_regular_basis_is_escnns(G):
     rr = G.regular_representation
     els = G.elements
@@ -123,7 +169,7 @@ def test_regular_basis_is_escnns(G):
         k = seen.get(i, 0)
         seen[i] = k + 1
         expected = np.stack([psi(g)[:, k] for g in els]) * np.sqrt(psi.size / n)
-        np.testing.assert_allclose(q[:, col:col + psi.size], expected, atol=1e-12)
+        np.testing.assert_allclose(q[:, col : col + psi.size], expected, atol=1e-12)
         col += psi.size
     # and it is the permutation e_h -> e_{gh}
     for g in els[:4]:
@@ -176,8 +222,9 @@ def test_representation_members():
     assert G.get_irrep_id(G.irrep(1, 1)) == (1, 1)
     assert G.get_irrep_id("irrep_1,1") == (1, 1) and sg.so3_group(2).get_irrep_id(2) == (2,)
     # escnn's constructor signature (representation / character only restate Q ⊕ψ Q⁻¹; kwargs are attributes)
-    r = Representation(G, "mine", [(1, 1)], np.eye(2), ["norm"], representation=G.irrep(1, 1),
-                       character=G.irrep(1, 1).character, tag=3)
+    r = Representation(
+        G, "mine", [(1, 1)], np.eye(2), ["norm"], representation=G.irrep(1, 1), character=G.irrep(1, 1).character, tag=3
+    )
     assert r.attributes == {"tag": 3} and "norm" in r.supported_nonlinearities
     with pytest.raises(ValueError, match="representation"):
         Representation(G, "bad", [(1, 1)], np.eye(2), representation=lambda g: np.eye(2) * 2)
@@ -185,8 +232,9 @@ def test_representation_members():
 
 def test_custom_irreducible_representation():
     G = sg.cyclic_group(4)
-    psi = IrreducibleRepresentation(G, (9,), "sign", lambda g: np.array([[(-1.0) ** g.value]]), 1, "R",
-                                    ["pointwise"], foo=1)
+    psi = IrreducibleRepresentation(
+        G, (9,), "sign", lambda g: np.array([[(-1.0) ** g.value]]), 1, "R", ["pointwise"], foo=1
+    )
     assert psi(G.element(3)).tolist() == [[-1.0]] and psi.attributes == {"foo": 1}
     with pytest.raises(ValueError, match="endomorphisms"):
         IrreducibleRepresentation(G, (9,), "c", lambda g: np.eye(2), 2, "C", [])
@@ -238,8 +286,15 @@ def test_spectral_and_band_limited_representations():
 def test_sphere_grids_and_subgroup_grids():
     G = sg.so3_group(1)
     z = np.array([0.0, 0.0, 1.0])
-    for type, args, n in (("ico", (), 30), ("cube", (), 6), ("fibonacci", (20,), 20), ("rand", (7, 0), 7),
-                          ("longlat", (4, 3), 12), ("thomson", (10,), 10), ("thomson_cube", (2,), 48)):
+    for type, args, n in (
+        ("ico", (), 30),
+        ("cube", (), 6),
+        ("fibonacci", (20,), 20),
+        ("rand", (7, 0), 7),
+        ("longlat", (4, 3), 12),
+        ("thomson", (10,), 10),
+        ("thomson_cube", (2,), 48),
+    ):
         pts = np.array([g.to("MAT") @ z for g in G.sphere_grid(type, *args)])
         assert pts.shape == (n, 3)
         assert np.min(np.linalg.norm(pts[:, None] - pts[None] + 3 * np.eye(n)[..., None], axis=-1)) > 1e-6
@@ -247,16 +302,26 @@ def test_sphere_grids_and_subgroup_grids():
     np.testing.assert_allclose(np.sort(np.abs(cube).sum(1)), np.ones(6), atol=1e-12)
     O3 = sg.o3_group(1)
     assert len(O3.sphere_grid("cube")) == 6 and len(O3.grid_so3("ico")) == 60
-    assert [g.to("radians") for g in sg.o2_group(2).grid_so2(4)] == [(0, 0.0), (0, np.pi / 2), (0, np.pi), (0, 1.5 * np.pi)]
+    assert [g.to("radians") for g in sg.o2_group(2).grid_so2(4)] == [
+        (0, 0.0),
+        (0, np.pi / 2),
+        (0, np.pi),
+        (0, 1.5 * np.pi),
+    ]
     with pytest.raises(ValueError, match="type"):
         G.sphere_grid("healpix", 10)
 
 
 def test_polyhedra_representations():
     I, O = sg.ico_group(), sg.octa_group()
-    for rep, n in ((I.ico_vertices_representation, 12), (I.ico_faces_representation, 20),
-                   (I.ico_edges_representation, 30), (O.cube_vertices_representation, 8),
-                   (O.cube_faces_representation, 6), (O.cube_edges_representation, 12)):
+    for rep, n in (
+        (I.ico_vertices_representation, 12),
+        (I.ico_faces_representation, 20),
+        (I.ico_edges_representation, 30),
+        (O.cube_vertices_representation, 8),
+        (O.cube_faces_representation, 6),
+        (O.cube_edges_representation, 12),
+    ):
         assert rep.size == n and "pointwise" in rep.supported_nonlinearities
     assert I.ico_vertices_representation is I.ico_vertices_representation
     assert I.ico_vertices_representation.name == "ico_vertices"
@@ -309,8 +374,10 @@ def test_finite_subgroups_with_adjoint():
     I = sg.ico_group()
     C5, inc5, _ = I.subgroup((False, 5))
     q = inc5(C5.element(1)).to("Q")
-    phi = (1 + 5 ** 0.5) / 2
-    np.testing.assert_allclose(q[:3] / np.linalg.norm(q[:3]), np.array([phi, 0, 1]) / np.linalg.norm([phi, 0, 1]), atol=1e-12)
+    phi = (1 + 5**0.5) / 2
+    np.testing.assert_allclose(
+        q[:3] / np.linalg.norm(q[:3]), np.array([phi, 0, 1]) / np.linalg.norm([phi, 0, 1]), atol=1e-12
+    )
 
 
 def test_combine_subgroups():

@@ -1,4 +1,5 @@
 """Fourier transforms on groups: round trips on every grid, equivariance of the coefficients."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The differentiable Fourier transform on groups at arbitrary sample points."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,7 +29,9 @@ def test_sampling_matrix_matches_reference(name):
     assert A.shape == ref.shape == (30, F.fourier_dim(G, irreps))
     torch.testing.assert_close(A.numpy(), ref, atol=1e-10, rtol=0)
     ids = [p_.id for p_ in sg._fourier._irrep_list(G, irreps)][::-1]  # any list / order of irreps
-    torch.testing.assert_close(F.sampling_matrix(G, ids, p).numpy(), sg.sampling_matrix(G, ids, els), atol=1e-10, rtol=0)
+    torch.testing.assert_close(
+        F.sampling_matrix(G, ids, p).numpy(), sg.sampling_matrix(G, ids, els), atol=1e-10, rtol=0
+    )
 
 
 @pytest.mark.parametrize("name", ["SO2", "O2", "SO3", "O3", "octa", "D5", "SO2xSO2"])
@@ -43,8 +46,9 @@ def test_round_trip_and_agreement_with_fourier_transform(name):
     torch.testing.assert_close(s.numpy(), ft.to_samples(x.numpy()), atol=1e-10, rtol=0)
     torch.testing.assert_close(F.fourier(s, G, irreps, p), x, atol=1e-10, rtol=0)
     noisy = s + 0.1 * torch.randn(s.shape, dtype=DT, generator=torch.Generator().manual_seed(4))
-    torch.testing.assert_close(F.fourier(noisy, G, irreps, p).numpy(), ft.from_samples(noisy.numpy()),
-                               atol=1e-10, rtol=0)
+    torch.testing.assert_close(
+        F.fourier(noisy, G, irreps, p).numpy(), ft.from_samples(noisy.numpy()), atol=1e-10, rtol=0
+    )
 
 
 def test_left_regular_action_on_coefficients():
@@ -84,8 +88,9 @@ def test_batched_input_dependent_points():
     A = F.sampling_matrix(G, 2, params)
     assert A.shape == (4, 16, F.fourier_dim(G, 2))
     for i in range(4):
-        torch.testing.assert_close(A[i].numpy(), sg.sampling_matrix(G, 2, F.params_to_elements(G, params[i])),
-                                   atol=1e-10, rtol=0)
+        torch.testing.assert_close(
+            A[i].numpy(), sg.sampling_matrix(G, 2, F.params_to_elements(G, params[i])), atol=1e-10, rtol=0
+        )
     x = torch.randn(4, A.shape[-1], dtype=DT, generator=torch.Generator().manual_seed(13))
     s = F.inverse_fourier(x, G, 2, params)
     assert s.shape == (4, 16)

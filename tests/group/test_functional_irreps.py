@@ -1,4 +1,5 @@
 """Irreps and representations of every group as torch functions of element parameters."""
+
 from __future__ import annotations
 
 import math
@@ -177,16 +178,20 @@ def test_group_package_does_not_import_functional():
     import subprocess
     import sys
 
-    code = ("import sys, steerable.group; "
-            "assert 'steerable.group.functional' not in sys.modules and 'torch' not in sys.modules")
+    code = (
+        "import sys, steerable.group; "
+        "assert 'steerable.group.functional' not in sys.modules and 'torch' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_quotient_induced_and_tensor_representations():
     O, S, D = sg.octa_group(), sg.so3_group(2), sg.dihedral_group(6)
     cases = [
-        (O, O.cube_faces_representation), (O, O.quotient_representation((False, 3))),
-        (S, S.bl_sphere_representation(2)), (S, S.standard_representation.tensor(S.standard_representation)),
+        (O, O.cube_faces_representation),
+        (O, O.quotient_representation((False, 3))),
+        (S, S.bl_sphere_representation(2)),
+        (S, S.standard_representation.tensor(S.standard_representation)),
         (D, D.induced_representation((None, 3), sg.cyclic_group(3).irrep(1))),
     ]
     for G, rho in cases:

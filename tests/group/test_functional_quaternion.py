@@ -1,4 +1,5 @@
 """steerable.group.functional quaternion helpers against the numpy reference (_so3_math)."""
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,9 @@ def _rand_q(n, seed):
 def test_multiply_inverse_canonical_match_reference():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(2, 50, 4))
-    torch.testing.assert_close(F.quat_multiply(torch.tensor(a), torch.tensor(b)).numpy(), sm.quat_multiply(a, b),
-                               atol=1e-14, rtol=0)
+    torch.testing.assert_close(
+        F.quat_multiply(torch.tensor(a), torch.tensor(b)).numpy(), sm.quat_multiply(a, b), atol=1e-14, rtol=0
+    )
     torch.testing.assert_close(F.quat_inverse(torch.tensor(a)).numpy(), sm.quat_inverse(a), atol=0, rtol=0)
     a[:5, 3] = 0.0  # w = 0: the sign is fixed by the first non-zero of x, y, z
     a[:2, 0] = 0.0
@@ -37,7 +39,9 @@ def test_quat_to_matrix_and_back_match_reference():
     torch.testing.assert_close(F.matrix_to_quat(R).numpy(), sm.matrix_to_quat(R.numpy()), atol=1e-12, rtol=0)
     # every Shepperd branch and half-turns: rotations by π about random axes and about x, y, z
     gen = torch.Generator().manual_seed(1)
-    axes = torch.cat([torch.eye(3, dtype=DT), torch.nn.functional.normalize(torch.randn(20, 3, dtype=DT, generator=gen), dim=-1)])
+    axes = torch.cat(
+        [torch.eye(3, dtype=DT), torch.nn.functional.normalize(torch.randn(20, 3, dtype=DT, generator=gen), dim=-1)]
+    )
     for angle in (math.pi, math.pi - 1e-7, 1e-9, 0.0):
         Rh = F.so3_exp(axes * angle)
         q2 = F.matrix_to_quat(Rh)
@@ -66,8 +70,9 @@ def test_axis_angle_round_trip_and_reference():
     torch.testing.assert_close(q.numpy(), sm.axis_angle_to_quat(v.numpy()), atol=1e-13, rtol=0)
     torch.testing.assert_close(F.quat_to_axis_angle(q), v, atol=1e-12, rtol=0)
     half = v / v.norm(dim=-1, keepdim=True) * math.pi  # half-turns: the same rotation as the reference's
-    torch.testing.assert_close(F.quat_canonical(F.axis_angle_to_quat(half)).numpy(),
-                               sm.axis_angle_to_quat(half.numpy()), atol=1e-13, rtol=0)
+    torch.testing.assert_close(
+        F.quat_canonical(F.axis_angle_to_quat(half)).numpy(), sm.axis_angle_to_quat(half.numpy()), atol=1e-13, rtol=0
+    )
     small = torch.tensor([[1e-9, -2e-9, 3e-10], [0.0, 0.0, 0.0], [1e-5, 0.0, 0.0]], dtype=DT)
     torch.testing.assert_close(F.quat_to_axis_angle(F.axis_angle_to_quat(small)), small, atol=1e-18, rtol=1e-12)
     vg = torch.tensor([[0.3, -0.2, 0.1], [1e-5, 2e-5, -1e-5], [0.0, 0.0, 0.0]], dtype=DT, requires_grad=True)

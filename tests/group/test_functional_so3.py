@@ -1,4 +1,5 @@
 """SO(3) utilities of steerable.group.functional: Haar sampling, exp/log, geodesic distance, 6-D."""
+
 from __future__ import annotations
 
 import math
@@ -55,8 +56,9 @@ def test_exp_matches_reference_and_log_inverts_it():
     ref = sm.quat_to_matrix(sm.axis_angle_to_quat(v.numpy()))
     torch.testing.assert_close(R.numpy(), ref, atol=1e-14, rtol=0)
     torch.testing.assert_close(F.so3_log(R), v, atol=1e-12, rtol=0)
-    torch.testing.assert_close(F.so3_log(R).numpy(), sm.quat_to_axis_angle(sm.matrix_to_quat(R.numpy())),
-                               atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        F.so3_log(R).numpy(), sm.quat_to_axis_angle(sm.matrix_to_quat(R.numpy())), atol=1e-12, rtol=0
+    )
 
 
 @pytest.mark.parametrize("angle", [0.0, 1e-12, 1e-7, 1e-3, 0.5, math.pi - 1e-3, math.pi - 1e-9, math.pi])
@@ -72,11 +74,13 @@ def test_exp_log_near_zero_and_pi(angle):
 
 
 def test_exp_log_gradcheck():
-    v = torch.tensor([[0.3, -0.2, 0.5], [1e-4, 2e-5, -3e-5], [0.0, 0.0, 0.0], [1.0, 2.0, -0.5]],
-                     dtype=DT, requires_grad=True)
+    v = torch.tensor(
+        [[0.3, -0.2, 0.5], [1e-4, 2e-5, -3e-5], [0.0, 0.0, 0.0], [1.0, 2.0, -0.5]], dtype=DT, requires_grad=True
+    )
     assert torch.autograd.gradcheck(F.so3_exp, (v,))
-    R = F.so3_exp(torch.tensor([[0.3, -0.2, 0.5], [1e-3, 2e-4, -3e-4], [1.0, 2.0, -0.5], [0.0, 2.9, 0.5]],
-                               dtype=DT)).requires_grad_()
+    R = F.so3_exp(
+        torch.tensor([[0.3, -0.2, 0.5], [1e-3, 2e-4, -3e-4], [1.0, 2.0, -0.5], [0.0, 2.9, 0.5]], dtype=DT)
+    ).requires_grad_()
     assert torch.autograd.gradcheck(F.so3_log, (R,))
     # d/dv log(exp(v)) = I away from the cut locus
     jac = torch.autograd.functional.jacobian(lambda x: F.so3_log(F.so3_exp(x)), v.detach()[0])

@@ -1,4 +1,5 @@
 """Wigner D matrices and spherical harmonics of steerable.group.functional vs the numpy reference."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,8 +49,8 @@ def test_homomorphism_orthogonality_and_harmonics_action(l):
     # Y_l(R x) = D^l(R) Y_l(x)
     x = torch.randn(5, 3, dtype=DT, generator=torch.Generator().manual_seed(3))
     R = F.quat_to_matrix(a)
-    y = F.spherical_harmonics(l, x)[..., l * l:]
-    yr = F.spherical_harmonics(l, x @ R[0].T)[..., l * l:]
+    y = F.spherical_harmonics(l, x)[..., l * l :]
+    yr = F.spherical_harmonics(l, x @ R[0].T)[..., l * l :]
     torch.testing.assert_close(yr, y @ Da[0].T, atol=1e-10, rtol=0)
 
 
@@ -88,8 +89,9 @@ def test_o3_irrep_matches_reference():
 def test_spherical_harmonics_moved_and_reexported():
     assert _torch_harmonics.spherical_harmonics_torch is F.spherical_harmonics
     x = np.random.default_rng(8).normal(size=(30, 3))
-    torch.testing.assert_close(F.spherical_harmonics(6, torch.tensor(x)).numpy(), sm.real_spherical_harmonics(6, x),
-                               atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        F.spherical_harmonics(6, torch.tensor(x)).numpy(), sm.real_spherical_harmonics(6, x), atol=1e-12, rtol=0
+    )
 
 
 def test_errors():

@@ -1,4 +1,5 @@
 """Group axioms, elements, parametrisations, irreps and characters for every group."""
+
 from __future__ import annotations
 
 import pickle
@@ -29,7 +30,7 @@ def test_group_axioms(name, seed):
     assert a @ ~a == e and ~a @ a == e
     assert ~~a == a
     assert (a @ b) ** 1 == a @ b
-    assert a ** 2 == a @ a and a ** -1 == ~a
+    assert a**2 == a @ a and a**-1 == ~a
 
 
 @settings(max_examples=15, deadline=None)
@@ -74,7 +75,7 @@ def test_irreps_are_irreducible_and_distinct(any_group):
 
 def test_finite_irreps_complete(finite_group):
     G = finite_group
-    total = sum(p.size ** 2 / p.sum_of_squares_constituents for p in G.irreps())
+    total = sum(p.size**2 / p.sum_of_squares_constituents for p in G.irreps())
     assert total == pytest.approx(G.order())
     assert len(G.elements) == G.order()
     assert len(set(G.elements)) == G.order()
@@ -108,7 +109,7 @@ def test_regular_is_left_multiplication(finite_group):
 def test_bl_regular_continuous(continuous_group):
     G = continuous_group
     r = G.bl_regular_representation(2)
-    assert r.size == sum(p.size ** 2 // p.sum_of_squares_constituents for p in [G.irrep(*_i) for _i in G.bl_irreps(2)])
+    assert r.size == sum(p.size**2 // p.sum_of_squares_constituents for p in [G.irrep(*_i) for _i in G.bl_irreps(2)])
     a, b = G.sample(2, seed=0)
     np.testing.assert_allclose(r(a @ b), r(a) @ r(b), atol=1e-10)
 
@@ -210,9 +211,6 @@ def test_import_is_lazy():
     import subprocess
     import sys
 
-    code = (
-        "import sys, steerable; "
-        "print(sorted(m for m in ('steerable.group', 'torch', 'scipy') if m in sys.modules))"
-    )
+    code = "import sys, steerable; print(sorted(m for m in ('steerable.group', 'torch', 'scipy') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

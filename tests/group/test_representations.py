@@ -1,4 +1,5 @@
 """Representations: sums, changes of basis, tensor products / Clebsch–Gordan, intertwiners."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,7 +14,22 @@ from steerable import group as sg
 
 from .conftest import GROUP_FACTORIES
 
-FINITE_FOR_CG = ["C5", "C8", "D4", "D5", "ico", "fullico", "octa", "fullocta", "tetra", "fulltetra", "klein4", "cyl4", "fullcyl3", "C3xtetra"]
+FINITE_FOR_CG = [
+    "C5",
+    "C8",
+    "D4",
+    "D5",
+    "ico",
+    "fullico",
+    "octa",
+    "fullocta",
+    "tetra",
+    "fulltetra",
+    "klein4",
+    "cyl4",
+    "fullcyl3",
+    "C3xtetra",
+]
 
 
 def _irrep_pairs(G, L=None):
@@ -49,7 +65,9 @@ def test_tensor_products_finite_all_pairs(name):
         _check_tensor(G, a, b, els)
 
 
-@pytest.mark.parametrize("name,L", [("SO3", 4), ("O3", 4), ("SO2", 4), ("O2", 4), ("cyl", 2), ("fullcyl", 2), ("SO2xSO2", 2)])
+@pytest.mark.parametrize(
+    "name,L", [("SO3", 4), ("O3", 4), ("SO2", 4), ("O2", 4), ("cyl", 2), ("fullcyl", 2), ("SO2xSO2", 2)]
+)
 def test_tensor_products_continuous(name, L):
     G = GROUP_FACTORIES[name]()
     els = G.sample(3, seed=5)
@@ -79,7 +97,10 @@ def test_so2_closed_form_cg():
     assert G.tensor_product_decomposition(2, 2) == [((0,), 2), ((4,), 1)]
     assert G.tensor_product_decomposition(3, 1) == [((2,), 1), ((4,), 1)]
     C = sg.cyclic_group(6)
-    assert C.tensor_product_decomposition(2, 2) == [((2,), 1), ((0,), 2)] or C.tensor_product_decomposition(2, 2) == [((0,), 2), ((2,), 1)]
+    assert C.tensor_product_decomposition(2, 2) == [((2,), 1), ((0,), 2)] or C.tensor_product_decomposition(2, 2) == [
+        ((0,), 2),
+        ((2,), 1),
+    ]
     D = sg.dihedral_group(4)
     assert dict(D.tensor_product_decomposition((1, 1), (1, 1))) == {(0, 0): 1, (1, 0): 1, (0, 2): 1, (1, 2): 1}
 
@@ -93,7 +114,10 @@ def test_cg_deterministic_across_processes():
         "      sg.tetra_group().clebsch_gordan(2, 2, 2)];"
         "print(repr([np.round(c, 10).tolist() for c in cs]))"
     )
-    out = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout for _ in range(2)]
+    out = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    ]
     assert out[0] == out[1]
     G = sg.ico_group()
     local = [np.round(c, 10).tolist() for c in [G.clebsch_gordan(3, 4, 4)]]
@@ -102,12 +126,15 @@ def test_cg_deterministic_across_processes():
 
 # ------------------------------------------------------------------------------ intertwiners
 @settings(max_examples=20, deadline=None)
-@given(name=st.sampled_from(["C8", "D5", "SO2", "O2", "SO3", "O3", "ico", "tetra", "cyl", "C3xtetra"]), seed=st.integers(0, 1000))
+@given(
+    name=st.sampled_from(["C8", "D5", "SO2", "O2", "SO3", "O3", "ico", "tetra", "cyl", "C3xtetra"]),
+    seed=st.integers(0, 1000),
+)
 def test_homomorphism_space(name, seed):
     G = GROUP_FACTORIES[name]()
     rng = np.random.default_rng(seed)
     irr = [G.irrep(*_i) for _i in G.bl_irreps(2)] if G.order() < 0 else G.irreps()
-    pick = lambda k: sg.directsum([irr[i] for i in rng.integers(0, len(irr), k)])  # noqa: E731
+    pick = lambda k: sg.directsum([irr[i] for i in rng.integers(0, len(irr), k)])
     rin, rout = pick(3), pick(2)
     if G.order() > 0:
         rin = rin + G.regular_representation
@@ -116,9 +143,7 @@ def test_homomorphism_space(name, seed):
     g = G.sample(seed=seed)
     for H in basis:
         np.testing.assert_allclose(H @ rin(g), rout(g) @ H, atol=1e-9)
-    expected = sum(
-        G.irrep(*a).sum_of_squares_constituents for a in rout.irreps for b in rin.irreps if a == b
-    )
+    expected = sum(G.irrep(*a).sum_of_squares_constituents for a in rout.irreps for b in rin.irreps if a == b)
     assert basis.shape == (expected, rout.size, rin.size)
     if expected:
         assert np.linalg.matrix_rank(basis.reshape(expected, -1)) == expected
@@ -151,7 +176,13 @@ def test_directsum_change_basis_disentangle():
 
 def test_supported_nonlinearities():
     C = sg.cyclic_group(8)
-    assert {"pointwise", "norm", "gated", "concatenated", "vectorfield"} <= C.regular_representation.supported_nonlinearities
+    assert {
+        "pointwise",
+        "norm",
+        "gated",
+        "concatenated",
+        "vectorfield",
+    } <= C.regular_representation.supported_nonlinearities
     assert "pointwise" not in C.irrep(1).supported_nonlinearities
     assert {"gate", "pointwise"} <= C.trivial_representation.supported_nonlinearities
     q = C.quotient_representation(2)

@@ -57,9 +57,9 @@ def quat_index(quats, q):
     return i if d[i] > 1 - 1e-9 else -1
 
 
-quat_strategy = st.lists(
-    st.floats(-1.0, 1.0, allow_nan=False), min_size=4, max_size=4
-).filter(lambda v: np.linalg.norm(v) > 1e-3)
+quat_strategy = st.lists(st.floats(-1.0, 1.0, allow_nan=False), min_size=4, max_size=4).filter(
+    lambda v: np.linalg.norm(v) > 1e-3
+)
 
 
 # ---------------------------------------------------------------------------
@@ -70,9 +70,7 @@ quat_strategy = st.lists(
 def test_multiply_matches_matrix_product_and_scipy():
     a, b = random_quaternions(200, rng(1)), random_quaternions(200, rng(2))
     ab = quat_multiply(a, b)
-    np.testing.assert_allclose(
-        quat_to_matrix(ab), quat_to_matrix(a) @ quat_to_matrix(b), atol=ATOL
-    )
+    np.testing.assert_allclose(quat_to_matrix(ab), quat_to_matrix(a) @ quat_to_matrix(b), atol=ATOL)
     ref = (Rotation.from_quat(a) * Rotation.from_quat(b)).as_quat()
     assert same_rotation(ab, ref)
     # broadcasting
@@ -83,9 +81,7 @@ def test_inverse():
     a = random_quaternions(50, rng(3))
     e = quat_canonical(quat_multiply(a, quat_inverse(a)))
     np.testing.assert_allclose(e, np.tile([0, 0, 0, 1.0], (50, 1)), atol=ATOL)
-    np.testing.assert_allclose(
-        quat_to_matrix(quat_inverse(a)), quat_to_matrix(a).transpose(0, 2, 1), atol=ATOL
-    )
+    np.testing.assert_allclose(quat_to_matrix(quat_inverse(a)), quat_to_matrix(a).transpose(0, 2, 1), atol=ATOL)
 
 
 def test_canonical_sign_rules():
@@ -124,7 +120,8 @@ def test_matrix_roundtrip_hypothesis(v):
 def test_matrix_matches_scipy_and_batches():
     a = random_quaternions(30, rng(5)).reshape(5, 6, 4)
     np.testing.assert_allclose(
-        quat_to_matrix(a), Rotation.from_quat(a.reshape(-1, 4)).as_matrix().reshape(5, 6, 3, 3),
+        quat_to_matrix(a),
+        Rotation.from_quat(a.reshape(-1, 4)).as_matrix().reshape(5, 6, 3, 3),
         atol=ATOL,
     )
     np.testing.assert_allclose(matrix_to_quat(quat_to_matrix(a)), a, atol=1e-12)
@@ -146,9 +143,7 @@ def test_euler_zyz():
     R = Rz(al) @ Ry(be) @ Rz(ga)
     np.testing.assert_allclose(quat_to_matrix(euler_zyz_to_quat([al, be, ga])), R, atol=ATOL)
     np.testing.assert_allclose(quat_to_euler_zyz(matrix_to_quat(R)), [al, be, ga], atol=1e-12)
-    assert same_rotation(
-        euler_zyz_to_quat(e), Rotation.from_euler("ZYZ", e).as_quat()
-    )
+    assert same_rotation(euler_zyz_to_quat(e), Rotation.from_euler("ZYZ", e).as_quat())
     # gimbal lock
     for b in (0.0, np.pi):
         q = euler_zyz_to_quat([0.7, b, 0.4])
@@ -162,14 +157,13 @@ def test_axis_angle():
     v = quat_to_axis_angle(a)
     assert np.all(np.linalg.norm(v, axis=-1) <= np.pi + 1e-12)
     np.testing.assert_allclose(axis_angle_to_quat(v), a, atol=1e-12)
-    np.testing.assert_allclose(
-        quat_to_matrix(axis_angle_to_quat(v)), Rotation.from_rotvec(v).as_matrix(), atol=ATOL
-    )
+    np.testing.assert_allclose(quat_to_matrix(axis_angle_to_quat(v)), Rotation.from_rotvec(v).as_matrix(), atol=ATOL)
     # small and zero angles, angle pi
     small = np.array([[1e-10, -2e-10, 3e-11], [0.0, 0.0, 0.0], [0, 0, np.pi]])
     np.testing.assert_allclose(quat_to_axis_angle(axis_angle_to_quat(small)), small, atol=1e-15)
-    np.testing.assert_allclose(quat_to_matrix(axis_angle_to_quat(small)),
-                               Rotation.from_rotvec(small).as_matrix(), atol=ATOL)
+    np.testing.assert_allclose(
+        quat_to_matrix(axis_angle_to_quat(small)), Rotation.from_rotvec(small).as_matrix(), atol=ATOL
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -276,9 +270,15 @@ def test_wigner_homomorphism_orthogonality_equivariance(l):
     # Y_l(R x) = D^l(R) Y_l(x), for the 100 rotations (element i acts by R[i] and Da[i])
     x = torch.as_tensor(rng(13).standard_normal((7, 3)))
     R = quat_to_matrix(a)
-    assert_equivariant(lambda p: torch.as_tensor(real_spherical_harmonics(l, p.numpy())[:, l * l:]), inputs=x,
-                       elements=range(100), in_action=matrix_action(lambda i: R[i], axis=-1),
-                       out_action=matrix_action(lambda i: Da[i], axis=-1), atol=ATOL, rtol=0)
+    assert_equivariant(
+        lambda p: torch.as_tensor(real_spherical_harmonics(l, p.numpy())[:, l * l :]),
+        inputs=x,
+        elements=range(100),
+        in_action=matrix_action(lambda i: R[i], axis=-1),
+        out_action=matrix_action(lambda i: Da[i], axis=-1),
+        atol=ATOL,
+        rtol=0,
+    )
 
 
 def test_wigner_high_degree_and_upto():
@@ -288,8 +288,9 @@ def test_wigner_high_degree_and_upto():
     for l in range(11):
         np.testing.assert_allclose(Ds_a[l], wigner_D(l, a), atol=ATOL)
         np.testing.assert_allclose(Ds_ab[l], Ds_a[l] @ Ds_b[l], atol=ATOL)
-        np.testing.assert_allclose(Ds_a[l] @ Ds_a[l].transpose(0, 2, 1),
-                                   np.broadcast_to(np.eye(2 * l + 1), Ds_a[l].shape), atol=ATOL)
+        np.testing.assert_allclose(
+            Ds_a[l] @ Ds_a[l].transpose(0, 2, 1), np.broadcast_to(np.eye(2 * l + 1), Ds_a[l].shape), atol=ATOL
+        )
     # batch shapes
     assert wigner_D(3, a.reshape(5, 10, 4)).shape == (5, 10, 7, 7)
     assert wigner_D_upto(2, a[0])[2].shape == (5, 5)
@@ -312,7 +313,8 @@ def test_clebsch_gordan_intertwines():
     for l1 in range(5):
         for l2 in range(5):
             K = np.einsum("bij,bkl->bikjl", Ds[l1], Ds[l2]).reshape(
-                5, (2 * l1 + 1) * (2 * l2 + 1), (2 * l1 + 1) * (2 * l2 + 1))
+                5, (2 * l1 + 1) * (2 * l2 + 1), (2 * l1 + 1) * (2 * l2 + 1)
+            )
             for L in range(abs(l1 - l2), l1 + l2 + 1):
                 C = so3_clebsch_gordan(l1, l2, L)
                 assert C.shape == (2 * l1 + 1, 2 * l2 + 1, 2 * L + 1)

@@ -13,11 +13,13 @@ Every subgroup id form documented in the group modules (``_planar``, ``_rot3d``,
 4. the documented geometry (which mirror / axis / rotation a subgroup contains);
 5. invalid ids raising ``ValueError`` naming ``subgroup_id``.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -85,10 +87,10 @@ def _d(N):
     return lambda: sg.dihedral_group(N)
 
 
-SO2 = lambda: sg.so2_group(3)  # noqa: E731
-O2 = lambda: sg.o2_group(3)  # noqa: E731
-SO3 = lambda: sg.so3_group(3)  # noqa: E731
-O3 = lambda: sg.o3_group(3)  # noqa: E731
+SO2 = lambda: sg.so2_group(3)
+O2 = lambda: sg.o2_group(3)
+SO3 = lambda: sg.so3_group(3)
+O3 = lambda: sg.o3_group(3)
 
 TH = 0.7  # a generic flip/mirror axis parameter (axis at TH/2)
 
@@ -103,19 +105,40 @@ CASES: list[Case] = [
     Case("C5/5", _c(5), 5, 5, 1, True),
     # ---- D_N: (None, M) -> C_M ; (k, M) -> D_M with flip r^k f ; (k, 1) -> {e, r^k f}
     Case("D6/(None,1)", _d(6), (None, 1), 1, 12),
-    Case("D6/(None,3)", _d(6), (None, 3), 3, 4, True,
-         members=[_rot2(2 * math.pi / 3)], nonmembers=[F2, _rot2(math.pi / 3)]),
+    Case(
+        "D6/(None,3)",
+        _d(6),
+        (None, 3),
+        3,
+        4,
+        True,
+        members=[_rot2(2 * math.pi / 3)],
+        nonmembers=[F2, _rot2(math.pi / 3)],
+    ),
     Case("D6/(None,6)", _d(6), (None, 6), 6, 2, True, nonmembers=[F2]),
     Case("D6/(0,1)", _d(6), (0, 1), 2, 6, members=[F2], nonmembers=[_rot2(math.pi)]),
-    Case("D6/(1,1)", _d(6), (1, 1), 2, 6,
-         members=[_rot2(math.pi / 3) @ F2], nonmembers=[F2, _rot2(math.pi / 3)]),
+    Case("D6/(1,1)", _d(6), (1, 1), 2, 6, members=[_rot2(math.pi / 3) @ F2], nonmembers=[F2, _rot2(math.pi / 3)]),
     Case("D6/(5,1)", _d(6), (5, 1), 2, 6, members=[_rot2(5 * math.pi / 3) @ F2]),
-    Case("D6/(0,3)", _d(6), (0, 3), 6, 2, True,
-         members=[F2, _rot2(2 * math.pi / 3)], nonmembers=[_rot2(math.pi / 3) @ F2]),
-    Case("D6/(1,3)", _d(6), (1, 3), 6, 2,
-         members=[_rot2(math.pi / 3) @ F2, _rot2(math.pi) @ F2], nonmembers=[F2]),
-    Case("D6/(1,2)", _d(6), (1, 2), 4, 3,
-         members=[_rot2(math.pi / 3) @ F2, _rot2(math.pi)], nonmembers=[F2, _rot2(2 * math.pi / 3)]),
+    Case(
+        "D6/(0,3)",
+        _d(6),
+        (0, 3),
+        6,
+        2,
+        True,
+        members=[F2, _rot2(2 * math.pi / 3)],
+        nonmembers=[_rot2(math.pi / 3) @ F2],
+    ),
+    Case("D6/(1,3)", _d(6), (1, 3), 6, 2, members=[_rot2(math.pi / 3) @ F2, _rot2(math.pi) @ F2], nonmembers=[F2]),
+    Case(
+        "D6/(1,2)",
+        _d(6),
+        (1, 2),
+        4,
+        3,
+        members=[_rot2(math.pi / 3) @ F2, _rot2(math.pi)],
+        nonmembers=[F2, _rot2(2 * math.pi / 3)],
+    ),
     Case("D6/(4,2)", _d(6), (4, 2), 4, 3, members=[_rot2(4 * math.pi / 3) @ F2]),
     Case("D6/(0,6)", _d(6), (0, 6), 12, 1, True),
     Case("D5/(2,5)", _d(5), (2, 5), 10, 1, members=[_rot2(4 * math.pi / 5) @ F2]),
@@ -130,52 +153,141 @@ CASES: list[Case] = [
     # ---- O(2): (None, -1) SO(2); (None, M) C_M; (θ, 1) {e, r_θ f}; (θ, M) D_M; (θ, -1) O(2)
     Case("O2/(None,-1)", O2, (None, -1), None, 2, True, members=[_rot2(1.234)], nonmembers=[F2]),
     Case("O2/(None,1)", O2, (None, 1), 1, None),
-    Case("O2/(None,3)", O2, (None, 3), 3, None, True,
-         members=[_rot2(2 * math.pi / 3)], nonmembers=[F2, _rot2(1.0)]),
+    Case("O2/(None,3)", O2, (None, 3), 3, None, True, members=[_rot2(2 * math.pi / 3)], nonmembers=[F2, _rot2(1.0)]),
     Case("O2/(0.0,1)", O2, (0.0, 1), 2, None, members=[F2], nonmembers=[_rot2(TH) @ F2]),
     Case("O2/(θ,1)", O2, (TH, 1), 2, None, members=[_rot2(TH) @ F2], nonmembers=[F2, _rot2(math.pi)]),
-    Case("O2/(0.0,4)", O2, (0.0, 4), 8, None, True,
-         members=[F2, _rot2(math.pi / 2)], nonmembers=[_rot2(math.pi / 4) @ F2]),
-    Case("O2/(θ,4)", O2, (TH, 4), 8, None,
-         members=[_rot2(TH) @ F2, _rot2(TH + math.pi / 2) @ F2, _rot2(math.pi / 2)],
-         nonmembers=[F2, _rot2(TH + math.pi / 4) @ F2]),
+    Case(
+        "O2/(0.0,4)",
+        O2,
+        (0.0, 4),
+        8,
+        None,
+        True,
+        members=[F2, _rot2(math.pi / 2)],
+        nonmembers=[_rot2(math.pi / 4) @ F2],
+    ),
+    Case(
+        "O2/(θ,4)",
+        O2,
+        (TH, 4),
+        8,
+        None,
+        members=[_rot2(TH) @ F2, _rot2(TH + math.pi / 2) @ F2, _rot2(math.pi / 2)],
+        nonmembers=[F2, _rot2(TH + math.pi / 4) @ F2],
+    ),
     Case("O2/(θ+2π,3)", O2, (TH + 2 * math.pi, 3), 6, None, members=[_rot2(TH) @ F2]),
     Case("O2/(0.0,-1)", O2, (0.0, -1), None, 1, True),
     Case("O2/(θ,-1)", O2, (TH, -1), None, 1, members=[_rot2(0.3) @ F2, _rot2(0.9)]),
     Case("O2/(-1.9,-1)", O2, (-1.9, -1), None, 1),
     # ---- SO(3)
     Case("SO3/so3", SO3, "so3", None, 1, True),
-    Case("SO3/ico", SO3, "ico", 60, None, True,
-         members=[_rot([0, 1, PHI], 2 * math.pi / 5), _rot([1, 1, 1], 2 * math.pi / 3), _rot([0, 0, 1], math.pi)],
-         nonmembers=[_rot([0, 0, 1], math.pi / 2)]),
-    Case("SO3/octa", SO3, "octa", 24, None, True,
-         members=[_rot([1, 0, 0], math.pi / 2), _rot([0, 0, 1], math.pi / 2), _rot([1, 1, 1], 2 * math.pi / 3)],
-         nonmembers=[_rot([0, 0, 1], math.pi / 3)]),
-    Case("SO3/tetra", SO3, "tetra", 12, None, True,
-         members=[_rot([1, 1, 1], 2 * math.pi / 3), _rot([1, 0, 0], math.pi), _rot([-1, 1, 1], 2 * math.pi / 3)],
-         nonmembers=[_rot([0, 0, 1], math.pi / 2)]),
+    Case(
+        "SO3/ico",
+        SO3,
+        "ico",
+        60,
+        None,
+        True,
+        members=[_rot([0, 1, PHI], 2 * math.pi / 5), _rot([1, 1, 1], 2 * math.pi / 3), _rot([0, 0, 1], math.pi)],
+        nonmembers=[_rot([0, 0, 1], math.pi / 2)],
+    ),
+    Case(
+        "SO3/octa",
+        SO3,
+        "octa",
+        24,
+        None,
+        True,
+        members=[_rot([1, 0, 0], math.pi / 2), _rot([0, 0, 1], math.pi / 2), _rot([1, 1, 1], 2 * math.pi / 3)],
+        nonmembers=[_rot([0, 0, 1], math.pi / 3)],
+    ),
+    Case(
+        "SO3/tetra",
+        SO3,
+        "tetra",
+        12,
+        None,
+        True,
+        members=[_rot([1, 1, 1], 2 * math.pi / 3), _rot([1, 0, 0], math.pi), _rot([-1, 1, 1], 2 * math.pi / 3)],
+        nonmembers=[_rot([0, 0, 1], math.pi / 2)],
+    ),
     Case("SO3/(False,1)", SO3, (False, 1), 1, None),
-    Case("SO3/(False,4)", SO3, (False, 4), 4, None,
-         members=[_rot([0, 0, 1], math.pi / 2)], nonmembers=[_rot([0, 0, 1], math.pi / 4), _rot([1, 0, 0], math.pi)]),
-    Case("SO3/(False,-1)", SO3, (False, -1), None, None,
-         members=[_rot([0, 0, 1], 1.234)], nonmembers=[_rot([1, 0, 0], math.pi), _rot([0, 1, 1], 0.3)]),
-    Case("SO3/(True,1)", SO3, (True, 1), 2, None,
-         members=[_rot([1, 0, 0], math.pi)], nonmembers=[_rot([0, 1, 0], math.pi), _rot([0, 0, 1], math.pi)]),
-    Case("SO3/(True,3)", SO3, (True, 3), 6, None,
-         members=[_rot([1, 0, 0], math.pi), _rot([0, 0, 1], 2 * math.pi / 3)],
-         nonmembers=[_rot([0, 1, 0], math.pi), _rot([0, 0, 1], math.pi)]),
-    Case("SO3/(True,-1)", SO3, (True, -1), None, None,
-         members=[_rot([1, 0, 0], math.pi), _rot([0, 0, 1], 0.4), _rot([math.cos(0.3), math.sin(0.3), 0], math.pi)],
-         nonmembers=[_rot([1, 0, 0], 0.4)]),
-    Case("SO3/(θ,1)", SO3, (TH, 1), 2, None,
-         members=[_rot([math.cos(TH / 2), math.sin(TH / 2), 0], math.pi)], nonmembers=[_rot([1, 0, 0], math.pi)]),
-    Case("SO3/(θ,4)", SO3, (TH, 4), 8, None,
-         members=[_rot([math.cos(TH / 2), math.sin(TH / 2), 0], math.pi), _rot([0, 0, 1], math.pi / 2),
-                  _rot([math.cos(TH / 2 + math.pi / 4), math.sin(TH / 2 + math.pi / 4), 0], math.pi)],
-         nonmembers=[_rot([1, 0, 0], math.pi)]),
-    Case("SO3/(θ,-1)", SO3, (TH, -1), None, None,
-         members=[_rot([math.cos(0.1), math.sin(0.1), 0], math.pi), _rot([0, 0, 1], 2.0)],
-         nonmembers=[_rot([1, 0, 1], math.pi)]),
+    Case(
+        "SO3/(False,4)",
+        SO3,
+        (False, 4),
+        4,
+        None,
+        members=[_rot([0, 0, 1], math.pi / 2)],
+        nonmembers=[_rot([0, 0, 1], math.pi / 4), _rot([1, 0, 0], math.pi)],
+    ),
+    Case(
+        "SO3/(False,-1)",
+        SO3,
+        (False, -1),
+        None,
+        None,
+        members=[_rot([0, 0, 1], 1.234)],
+        nonmembers=[_rot([1, 0, 0], math.pi), _rot([0, 1, 1], 0.3)],
+    ),
+    Case(
+        "SO3/(True,1)",
+        SO3,
+        (True, 1),
+        2,
+        None,
+        members=[_rot([1, 0, 0], math.pi)],
+        nonmembers=[_rot([0, 1, 0], math.pi), _rot([0, 0, 1], math.pi)],
+    ),
+    Case(
+        "SO3/(True,3)",
+        SO3,
+        (True, 3),
+        6,
+        None,
+        members=[_rot([1, 0, 0], math.pi), _rot([0, 0, 1], 2 * math.pi / 3)],
+        nonmembers=[_rot([0, 1, 0], math.pi), _rot([0, 0, 1], math.pi)],
+    ),
+    Case(
+        "SO3/(True,-1)",
+        SO3,
+        (True, -1),
+        None,
+        None,
+        members=[_rot([1, 0, 0], math.pi), _rot([0, 0, 1], 0.4), _rot([math.cos(0.3), math.sin(0.3), 0], math.pi)],
+        nonmembers=[_rot([1, 0, 0], 0.4)],
+    ),
+    Case(
+        "SO3/(θ,1)",
+        SO3,
+        (TH, 1),
+        2,
+        None,
+        members=[_rot([math.cos(TH / 2), math.sin(TH / 2), 0], math.pi)],
+        nonmembers=[_rot([1, 0, 0], math.pi)],
+    ),
+    Case(
+        "SO3/(θ,4)",
+        SO3,
+        (TH, 4),
+        8,
+        None,
+        members=[
+            _rot([math.cos(TH / 2), math.sin(TH / 2), 0], math.pi),
+            _rot([0, 0, 1], math.pi / 2),
+            _rot([math.cos(TH / 2 + math.pi / 4), math.sin(TH / 2 + math.pi / 4), 0], math.pi),
+        ],
+        nonmembers=[_rot([1, 0, 0], math.pi)],
+    ),
+    Case(
+        "SO3/(θ,-1)",
+        SO3,
+        (TH, -1),
+        None,
+        None,
+        members=[_rot([math.cos(0.1), math.sin(0.1), 0], math.pi), _rot([0, 0, 1], 2.0)],
+        nonmembers=[_rot([1, 0, 1], math.pi)],
+    ),
     Case("SO3/(0.0,2)", SO3, (0.0, 2), 4, None, members=[_rot([1, 0, 0], math.pi), _rot([0, 1, 0], math.pi)]),
     Case("SO3/(ico,adj)", SO3, lambda G: ("ico", _adj_so3()), 60, None),
     Case("SO3/(octa,adj)", SO3, lambda G: ("octa", _adj_so3()), 24, None),
@@ -188,54 +300,168 @@ CASES: list[Case] = [
     # ---- O(3)
     Case("O3/o3", O3, "o3", None, 1, True),
     Case("O3/(True,so3)", O3, (True, "so3"), None, 1, True),
-    Case("O3/so3", O3, "so3", None, 2, True, members=[_rot([1, 2, 3], 0.5)], nonmembers=[-np.eye(3), np.diag([-1.0, 1, 1])]),
+    Case(
+        "O3/so3",
+        O3,
+        "so3",
+        None,
+        2,
+        True,
+        members=[_rot([1, 2, 3], 0.5)],
+        nonmembers=[-np.eye(3), np.diag([-1.0, 1, 1])],
+    ),
     Case("O3/(False,so3)", O3, (False, "so3"), None, 2, True),
     Case("O3/(False,ico)", O3, (False, "ico"), 60, None, True, nonmembers=[-np.eye(3)]),
     Case("O3/(False,octa)", O3, (False, "octa"), 24, None, True),
     Case("O3/(False,tetra)", O3, (False, "tetra"), 12, None, True),
-    Case("O3/(True,ico)", O3, (True, "ico"), 120, None, True,
-         members=[-np.eye(3), -_rot([0, 1, PHI], 2 * math.pi / 5)]),
-    Case("O3/(True,octa)", O3, (True, "octa"), 48, None, True,
-         members=[-np.eye(3), _rot([0, 0, 1], math.pi / 2), -_rot([0, 0, 1], math.pi / 2)]),
-    Case("O3/(True,tetra)", O3, (True, "tetra"), 24, None, True,
-         members=[-np.eye(3), -_rot([1, 0, 0], math.pi)], nonmembers=[-_rot([0, 0, 1], math.pi / 2)]),
-    Case("O3/fulltetra", O3, "fulltetra", 24, None, True,
-         members=[-_rot([0, 0, 1], math.pi / 2), _mirror3([1, -1, 0]), _rot([1, 1, 1], 2 * math.pi / 3)],
-         nonmembers=[-np.eye(3), _mirror3([1, 0, 0])]),
+    Case(
+        "O3/(True,ico)", O3, (True, "ico"), 120, None, True, members=[-np.eye(3), -_rot([0, 1, PHI], 2 * math.pi / 5)]
+    ),
+    Case(
+        "O3/(True,octa)",
+        O3,
+        (True, "octa"),
+        48,
+        None,
+        True,
+        members=[-np.eye(3), _rot([0, 0, 1], math.pi / 2), -_rot([0, 0, 1], math.pi / 2)],
+    ),
+    Case(
+        "O3/(True,tetra)",
+        O3,
+        (True, "tetra"),
+        24,
+        None,
+        True,
+        members=[-np.eye(3), -_rot([1, 0, 0], math.pi)],
+        nonmembers=[-_rot([0, 0, 1], math.pi / 2)],
+    ),
+    Case(
+        "O3/fulltetra",
+        O3,
+        "fulltetra",
+        24,
+        None,
+        True,
+        members=[-_rot([0, 0, 1], math.pi / 2), _mirror3([1, -1, 0]), _rot([1, 1, 1], 2 * math.pi / 3)],
+        nonmembers=[-np.eye(3), _mirror3([1, 0, 0])],
+    ),
     Case("O3/(False,False,1)", O3, (False, False, 1), 1, None),
-    Case("O3/(False,False,5)", O3, (False, False, 5), 5, None,
-         members=[_rot([0, 0, 1], 2 * math.pi / 5)], nonmembers=[-_rot([0, 0, 1], 2 * math.pi / 5)]),
+    Case(
+        "O3/(False,False,5)",
+        O3,
+        (False, False, 5),
+        5,
+        None,
+        members=[_rot([0, 0, 1], 2 * math.pi / 5)],
+        nonmembers=[-_rot([0, 0, 1], 2 * math.pi / 5)],
+    ),
     Case("O3/(False,False,-1)", O3, (False, False, -1), None, None, members=[_rot([0, 0, 1], 0.3)]),
     Case("O3/(False,True,1)", O3, (False, True, 1), 2, None, members=[_rot([1, 0, 0], math.pi)]),
-    Case("O3/(False,True,3)", O3, (False, True, 3), 6, None,
-         members=[_rot([1, 0, 0], math.pi), _rot([0, 0, 1], 2 * math.pi / 3)], nonmembers=[np.diag([1.0, -1, 1])]),
-    Case("O3/(False,True,-1)", O3, (False, True, -1), None, None, members=[_rot([math.cos(1), math.sin(1), 0], math.pi)]),
-    Case("O3/(False,θ,2)", O3, (False, TH, 2), 4, None,
-         members=[_rot([math.cos(TH / 2), math.sin(TH / 2), 0], math.pi)], nonmembers=[_rot([1, 0, 0], math.pi)]),
+    Case(
+        "O3/(False,True,3)",
+        O3,
+        (False, True, 3),
+        6,
+        None,
+        members=[_rot([1, 0, 0], math.pi), _rot([0, 0, 1], 2 * math.pi / 3)],
+        nonmembers=[np.diag([1.0, -1, 1])],
+    ),
+    Case(
+        "O3/(False,True,-1)", O3, (False, True, -1), None, None, members=[_rot([math.cos(1), math.sin(1), 0], math.pi)]
+    ),
+    Case(
+        "O3/(False,θ,2)",
+        O3,
+        (False, TH, 2),
+        4,
+        None,
+        members=[_rot([math.cos(TH / 2), math.sin(TH / 2), 0], math.pi)],
+        nonmembers=[_rot([1, 0, 0], math.pi)],
+    ),
     Case("O3/(False,θ,-1)", O3, (False, TH, -1), None, None),
-    Case("O3/(True,False,1)", O3, (True, False, 1), 2, None, members=[-np.eye(3)], nonmembers=[_rot([0, 0, 1], math.pi)]),
-    Case("O3/(True,False,4)", O3, (True, False, 4), 8, None, True,
-         members=[-np.eye(3), -_rot([0, 0, 1], math.pi / 2)], nonmembers=[np.diag([1.0, 1, -1]) @ _rot([0, 0, 1], math.pi / 4)]),
+    Case(
+        "O3/(True,False,1)", O3, (True, False, 1), 2, None, members=[-np.eye(3)], nonmembers=[_rot([0, 0, 1], math.pi)]
+    ),
+    Case(
+        "O3/(True,False,4)",
+        O3,
+        (True, False, 4),
+        8,
+        None,
+        True,
+        members=[-np.eye(3), -_rot([0, 0, 1], math.pi / 2)],
+        nonmembers=[np.diag([1.0, 1, -1]) @ _rot([0, 0, 1], math.pi / 4)],
+    ),
     Case("O3/(True,False,-1)", O3, (True, False, -1), None, None, True, members=[-_rot([0, 0, 1], 0.77)]),
     Case("O3/(True,True,1)", O3, (True, True, 1), 4, None, members=[-_rot([1, 0, 0], math.pi)]),
-    Case("O3/(True,True,3)", O3, (True, True, 3), 12, None, True,
-         members=[-_rot([1, 0, 0], math.pi), -np.eye(3)], nonmembers=[_rot([0, 1, 0], math.pi)]),
+    Case(
+        "O3/(True,True,3)",
+        O3,
+        (True, True, 3),
+        12,
+        None,
+        True,
+        members=[-_rot([1, 0, 0], math.pi), -np.eye(3)],
+        nonmembers=[_rot([0, 1, 0], math.pi)],
+    ),
     Case("O3/(True,True,-1)", O3, (True, True, -1), None, None, True),
-    Case("O3/(True,θ,3)", O3, (True, TH, 3), 12, None,
-         members=[-_rot([math.cos(TH / 2), math.sin(TH / 2), 0], math.pi)], nonmembers=[-_rot([1, 0, 0], math.pi)]),
+    Case(
+        "O3/(True,θ,3)",
+        O3,
+        (True, TH, 3),
+        12,
+        None,
+        members=[-_rot([math.cos(TH / 2), math.sin(TH / 2), 0], math.pi)],
+        nonmembers=[-_rot([1, 0, 0], math.pi)],
+    ),
     Case("O3/(cone,1)", O3, ("cone", 1), 2, None, members=[np.diag([1.0, -1, 1])], nonmembers=[np.diag([-1.0, 1, 1])]),
-    Case("O3/(cone,4)", O3, ("cone", 4), 8, None,
-         members=[np.diag([1.0, -1, 1]), _rot([0, 0, 1], math.pi / 2), np.diag([-1.0, 1, 1])],
-         nonmembers=[-np.eye(3), np.diag([1.0, 1, -1])]),
-    Case("O3/(cone,-1)", O3, ("cone", -1), None, None,
-         members=[_mirror3([math.cos(0.4), math.sin(0.4), 0]), _rot([0, 0, 1], 0.4)], nonmembers=[_rot([1, 0, 0], math.pi)]),
-    Case("O3/(cone,θ,1)", O3, ("cone", TH, 1), 2, None,
-         members=[_mirror3([-math.sin(TH / 2), math.cos(TH / 2), 0])], nonmembers=[np.diag([1.0, -1, 1])]),
-    Case("O3/(cone,θ,3)", O3, ("cone", TH, 3), 6, None,
-         members=[_mirror3([-math.sin(TH / 2), math.cos(TH / 2), 0]), _rot([0, 0, 1], 2 * math.pi / 3)]),
+    Case(
+        "O3/(cone,4)",
+        O3,
+        ("cone", 4),
+        8,
+        None,
+        members=[np.diag([1.0, -1, 1]), _rot([0, 0, 1], math.pi / 2), np.diag([-1.0, 1, 1])],
+        nonmembers=[-np.eye(3), np.diag([1.0, 1, -1])],
+    ),
+    Case(
+        "O3/(cone,-1)",
+        O3,
+        ("cone", -1),
+        None,
+        None,
+        members=[_mirror3([math.cos(0.4), math.sin(0.4), 0]), _rot([0, 0, 1], 0.4)],
+        nonmembers=[_rot([1, 0, 0], math.pi)],
+    ),
+    Case(
+        "O3/(cone,θ,1)",
+        O3,
+        ("cone", TH, 1),
+        2,
+        None,
+        members=[_mirror3([-math.sin(TH / 2), math.cos(TH / 2), 0])],
+        nonmembers=[np.diag([1.0, -1, 1])],
+    ),
+    Case(
+        "O3/(cone,θ,3)",
+        O3,
+        ("cone", TH, 3),
+        6,
+        None,
+        members=[_mirror3([-math.sin(TH / 2), math.cos(TH / 2), 0]), _rot([0, 0, 1], 2 * math.pi / 3)],
+    ),
     Case("O3/(cone,0.0,2)", O3, ("cone", 0.0, 2), 4, None, members=[np.diag([1.0, -1, 1]), np.diag([-1.0, 1, 1])]),
     Case("O3/(cone,θ,-1)", O3, ("cone", TH, -1), None, None),
-    Case("O3/mirror", O3, "mirror", 2, None, members=[np.diag([-1.0, 1, 1])], nonmembers=[np.diag([1.0, -1, 1]), -np.eye(3)]),
+    Case(
+        "O3/mirror",
+        O3,
+        "mirror",
+        2,
+        None,
+        members=[np.diag([-1.0, 1, 1])],
+        nonmembers=[np.diag([1.0, -1, 1]), -np.eye(3)],
+    ),
     Case("O3/inversion", O3, "inversion", 2, None, members=[-np.eye(3)], nonmembers=[np.diag([-1.0, 1, 1])]),
     Case("O3/trivial", O3, "trivial", 1, None, nonmembers=[-np.eye(3)]),
     Case("O3/(o3,adj)", O3, lambda G: ("o3", _adj_o3()), None, 1),
@@ -253,8 +479,12 @@ CASES: list[Case] = [
     # ---- finite subgroups of O(3)
     *[
         c
-        for kind, make, order in (("ico", sg.ico_group, 60), ("octa", sg.octa_group, 24),
-                                  ("tetra", sg.tetra_group, 12), ("fulltetra", sg.full_tetra_group, 24))
+        for kind, make, order in (
+            ("ico", sg.ico_group, 60),
+            ("octa", sg.octa_group, 24),
+            ("tetra", sg.tetra_group, 12),
+            ("fulltetra", sg.full_tetra_group, 24),
+        )
         for c in (
             Case(f"{kind}/{kind}", make, kind, order, 1, True),
             Case(f"{kind}/trivial", make, "trivial", 1, order),
@@ -279,8 +509,12 @@ CASES: list[Case] = [
     Case("C2xC3/(2,1)", lambda: sg.direct_product(sg.cyclic_group(2), sg.cyclic_group(3)), (2, 1), 2, 3),
     Case("C2xC3/(1,1)", lambda: sg.direct_product(sg.cyclic_group(2), sg.cyclic_group(3)), (1, 1), 1, 6),
     Case("C4xD3/(2,(1,3))", lambda: sg.direct_product(sg.cyclic_group(4), sg.dihedral_group(3)), (2, (1, 3)), 12, 2),
-    Case("C4xD3/(4,(None,3))", lambda: sg.direct_product(sg.cyclic_group(4), sg.dihedral_group(3)), (4, (None, 3)), 12, 2),
-    Case("C3xtetra/(3,(True,2))", lambda: sg.direct_product(sg.cyclic_group(3), sg.tetra_group()), (3, (True, 2)), 12, 3),
+    Case(
+        "C4xD3/(4,(None,3))", lambda: sg.direct_product(sg.cyclic_group(4), sg.dihedral_group(3)), (4, (None, 3)), 12, 2
+    ),
+    Case(
+        "C3xtetra/(3,(True,2))", lambda: sg.direct_product(sg.cyclic_group(3), sg.tetra_group()), (3, (True, 2)), 12, 3
+    ),
     Case("klein4/(1,2)", sg.klein4_group, (1, 2), 2, 2),
     Case("klein4/(2,2)", sg.klein4_group, (2, 2), 4, 1),
     Case("double(C3)/diagonal", lambda: sg.double_group(sg.cyclic_group(3)), "diagonal", 3, 3),
@@ -369,7 +603,7 @@ def test_inclusion_is_injective_homomorphism(case):
         # injective: |H| distinct images
         allh = H.elements
         for i, a in enumerate(allh):
-            for b in allh[i + 1:]:
+            for b in allh[i + 1 :]:
                 assert not (incl(a) == incl(b))
 
 
@@ -398,14 +632,18 @@ def test_restriction_rejects_elements_outside(case):
         assert 0 < n_in < len(gs)
     # an element of H moved by a small generic rotation leaves H (lower-dim H of SO(3)/O(3))
     if case.index is None and type(G).__name__ in ("SO3", "O3"):
-        small = G.element([1e-4, -2e-4, 3e-4], "EV") if type(G).__name__ == "SO3" else \
-            G.element((0, [1e-4, -2e-4, 3e-4]), "EV")
+        small = (
+            G.element([1e-4, -2e-4, 3e-4], "EV")
+            if type(G).__name__ == "SO3"
+            else G.element((0, [1e-4, -2e-4, 3e-4]), "EV")
+        )
         for h in H.sample(3, seed=9):
             assert restr(incl(h) @ small) is None
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.members or c.nonmembers],
-                         ids=[c.label for c in CASES if c.members or c.nonmembers])
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.members or c.nonmembers], ids=[c.label for c in CASES if c.members or c.nonmembers]
+)
 def test_documented_geometry(case):
     G, sid, H, incl, restr = _setup(case)
     for m in case.members:
@@ -417,8 +655,7 @@ def test_documented_geometry(case):
         assert restr(G.element(m, "MAT")) is None, f"{m} should not lie in {sid}"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.same_matrices],
-                         ids=[c.label for c in CASES if c.same_matrices])
+@pytest.mark.parametrize("case", [c for c in CASES if c.same_matrices], ids=[c.label for c in CASES if c.same_matrices])
 def test_inclusion_preserves_matrices(case):
     """Where H's standard representation is the natural one, ρ_G∘inclusion equals ρ_H."""
     G, sid, H, incl, restr = _setup(case)
@@ -539,8 +776,11 @@ SUBGROUP_IS = [
     (sg.ico_group, "trivial", _c(1)),
     (sg.octa_group, (True, 4), _d(4)),
     (lambda: sg.double_group(sg.dihedral_group(3)), "diagonal", _d(3)),
-    (lambda: sg.direct_product(sg.cyclic_group(4), sg.dihedral_group(3)), (2, (1, 3)),
-     lambda: sg.direct_product(sg.cyclic_group(2), sg.dihedral_group(3))),
+    (
+        lambda: sg.direct_product(sg.cyclic_group(4), sg.dihedral_group(3)),
+        (2, (1, 3)),
+        lambda: sg.direct_product(sg.cyclic_group(2), sg.dihedral_group(3)),
+    ),
     (lambda: sg.direct_product(sg.cyclic_group(4), sg.dihedral_group(3)), (4, (None, 1)), _c(4)),
     (lambda: sg.direct_product(sg.cyclic_group(4), sg.dihedral_group(3)), (1, (0, 1)), _c(2)),
     (lambda: sg.cylinder_group(2), (1, -1), lambda: sg.so2_group(1)),
@@ -571,8 +811,12 @@ def test_o3_cone_matches_mirror_axis():
 def test_finite3d_dihedral_flip_is_perpendicular_half_turn():
     """(True, N) adds a π-rotation about an axis perpendicular to the N-fold axis."""
     axes = {2: [0, 0, 1], 3: [1, 1, 1], 4: [0, 0, 1], 5: [PHI, 0, 1]}  # escnn's 5-fold axis
-    for G, Ns in ((sg.ico_group(), (2, 3, 5)), (sg.octa_group(), (2, 3, 4)), (sg.tetra_group(), (2,)),
-                  (sg.full_tetra_group(), (2,))):
+    for G, Ns in (
+        (sg.ico_group(), (2, 3, 5)),
+        (sg.octa_group(), (2, 3, 4)),
+        (sg.tetra_group(), (2,)),
+        (sg.full_tetra_group(), (2,)),
+    ):
         for N in Ns:
             H, incl, _ = G.subgroup((True, N))
             ax = np.array(axes[N], float) / np.linalg.norm(axes[N])
@@ -706,7 +950,9 @@ def test_quotient_and_induced_representations(case):
     if H.order() > 0:
         sigmas = H.irreps()
     else:
-        sigmas = [H.trivial_representation] + [s for s in [H.irrep(*_i) for _i in H.bl_irreps(2)] if not s.is_trivial()][:2]
+        sigmas = [H.trivial_representation] + [
+            s for s in [H.irrep(*_i) for _i in H.bl_irreps(2)] if not s.is_trivial()
+        ][:2]
     for sigma in sigmas:
         ind = G.induced_representation(sid, sigma)
         assert ind.group == G
@@ -722,7 +968,12 @@ def test_quotient_and_induced_representations(case):
             m_ind = ind.irreps.count(psi.id)
             m_res = G.restrict_representation(sid, psi).irreps.count(sigma.id)
             assert psi.sum_of_squares_constituents * m_ind == sigma.sum_of_squares_constituents * m_res, (
-                case.label, sigma.id, psi.id, m_ind, m_res)
+                case.label,
+                sigma.id,
+                psi.id,
+                m_ind,
+                m_res,
+            )
             total += m_ind * psi.size
         assert total == ind.size
 
@@ -735,8 +986,13 @@ def test_induced_regular_from_trivial_subgroup_is_regular():
 
 
 def test_infinite_index_rejects_induction():
-    for G, sid in ((sg.so3_group(2), (False, 4)), (sg.so2_group(2), 3), (sg.o2_group(2), (0.3, 2)),
-                   (sg.o3_group(2), "ico"), (sg.cylinder_group(2), (2, 3))):
+    for G, sid in (
+        (sg.so3_group(2), (False, 4)),
+        (sg.so2_group(2), 3),
+        (sg.o2_group(2), (0.3, 2)),
+        (sg.o3_group(2), "ico"),
+        (sg.cylinder_group(2), (2, 3)),
+    ):
         H, _, _ = G.subgroup(sid)
         with pytest.raises(ValueError, match="subgroup_id"):
             G.induced_representation(sid, H.trivial_representation)
@@ -744,8 +1000,13 @@ def test_infinite_index_rejects_induction():
 
 def test_quotient_band_limited_for_infinite_index():
     """Band-limited quotient: ψ appears dim(ψ^H)/s_ψ times, i.e. as often as H's invariants."""
-    for G, sid, L in ((sg.so3_group(3), (False, -1), 3), (sg.so3_group(3), (True, -1), 3),
-                      (sg.o3_group(2), ("cone", -1), 2), (sg.so3_group(3), "octa", 4), (sg.o2_group(3), (None, 2), 3)):
+    for G, sid, L in (
+        (sg.so3_group(3), (False, -1), 3),
+        (sg.so3_group(3), (True, -1), 3),
+        (sg.o3_group(2), ("cone", -1), 2),
+        (sg.so3_group(3), "octa", 4),
+        (sg.o2_group(3), (None, 2), 3),
+    ):
         H, _, _ = G.subgroup(sid)
         Qr = G.quotient_representation(sid, maximum_frequency=L)
         for psi in [G.irrep(*_i) for _i in G.bl_irreps(L)]:
@@ -768,21 +1029,73 @@ def test_induced_rejects_foreign_representation():
 BAD_IDS = [
     (_c(6), [4, 0, -1, 7, 12, True, 2.0, "2", (2,), None]),
     (_c(1), [2, 0, -1]),
-    (_d(6), [3, (None, 4), (None, 0), (None, -1), (1.5, 2), ("a", 2), (0, 4), (None,), (0, 2, 1),
-             (None, 2.0), "D3"]),
+    (_d(6), [3, (None, 4), (None, 0), (None, -1), (1.5, 2), ("a", 2), (0, 4), (None,), (0, 2, 1), (None, 2.0), "D3"]),
     (SO2, [0, -2, 1.5, True, (None, -1), "so2", None]),
     (O2, [-1, 3, (None, 0), (None, -2), ("x", 2), (True, 2), (None, 1.5), (0.3,), (0.3, 2, 1), "o2"]),
-    (SO3, ["o3", "cube", "fulltetra", (False,), (False, 0), (False, -2), (False, 2.5), (True, True), ("x", 3),
-           (False, 3, 4), (True, "ico"), (None, "so3"), 3, None]),
-    (O3, ["ico3", "cube", "O3", (True, "foo"), ("cone",), ("cone", "x", 3), ("cone", 0.5, 3, 4), ("cone", 0),
-          ("cone", 2.5), (True, False, 0), (True, False), (True, True, -3), (2, "so3"), (False, "x", 3), 5, None]),
-    (sg.ico_group, ["octa", "so3", "fulltetra", (False, 4), (True, 4), (False, 6), (False, 0), (False, -1),
-                    (2, 3), (False, 2.0), (False, True), 5]),
+    (
+        SO3,
+        [
+            "o3",
+            "cube",
+            "fulltetra",
+            (False,),
+            (False, 0),
+            (False, -2),
+            (False, 2.5),
+            (True, True),
+            ("x", 3),
+            (False, 3, 4),
+            (True, "ico"),
+            (None, "so3"),
+            3,
+            None,
+        ],
+    ),
+    (
+        O3,
+        [
+            "ico3",
+            "cube",
+            "O3",
+            (True, "foo"),
+            ("cone",),
+            ("cone", "x", 3),
+            ("cone", 0.5, 3, 4),
+            ("cone", 0),
+            ("cone", 2.5),
+            (True, False, 0),
+            (True, False),
+            (True, True, -3),
+            (2, "so3"),
+            (False, "x", 3),
+            5,
+            None,
+        ],
+    ),
+    (
+        sg.ico_group,
+        [
+            "octa",
+            "so3",
+            "fulltetra",
+            (False, 4),
+            (True, 4),
+            (False, 6),
+            (False, 0),
+            (False, -1),
+            (2, 3),
+            (False, 2.0),
+            (False, True),
+            5,
+        ],
+    ),
     (sg.octa_group, ["ico", (False, 5), (True, 5), (False, -1)]),
     (sg.tetra_group, ["octa", "fulltetra", (False, 4), (True, 3)]),
     (sg.full_tetra_group, ["octa", "ico", (False, 4), (True, 3)]),
-    (lambda: sg.direct_product(sg.cyclic_group(2), sg.cyclic_group(3)), ["diagonal", 1, (1,), (1, 2), (3, 1),
-                                                                          (1, 3, 1)]),
+    (
+        lambda: sg.direct_product(sg.cyclic_group(2), sg.cyclic_group(3)),
+        ["diagonal", 1, (1,), (1, 2), (3, 1), (1, 3, 1)],
+    ),
     (lambda: sg.double_group(sg.cyclic_group(3)), ["diag", (2, 3), (1,)]),
     (lambda: sg.cylinder_group(2), [(1, 0), (3, -1), (1, (None, -1)), "so2"]),
     (lambda: sg.full_cylinder_group(2), [(1, -1), (2, (None, 0)), (2, 4)]),
@@ -825,17 +1138,24 @@ def test_subgroup_wrong_element_types():
 
 def test_numpy_scalars_in_ids():
     i = np.int64
-    for G, a, b in ((sg.so3_group(2), (False, i(4)), (False, 4)), (sg.o3_group(2), ("cone", i(3)), ("cone", 3)),
-                    (sg.o3_group(2), (True, np.float64(TH), i(3)), (True, TH, 3)), (sg.cyclic_group(6), i(3), 3),
-                    (sg.dihedral_group(6), (i(1), i(3)), (1, 3)), (sg.ico_group(), (True, i(5)), (True, 5)),
-                    (sg.o2_group(2), (np.float64(TH), i(3)), (TH, 3)), (sg.so2_group(2), i(-1), -1)):
+    for G, a, b in (
+        (sg.so3_group(2), (False, i(4)), (False, 4)),
+        (sg.o3_group(2), ("cone", i(3)), ("cone", 3)),
+        (sg.o3_group(2), (True, np.float64(TH), i(3)), (True, TH, 3)),
+        (sg.cyclic_group(6), i(3), 3),
+        (sg.dihedral_group(6), (i(1), i(3)), (1, 3)),
+        (sg.ico_group(), (True, i(5)), (True, 5)),
+        (sg.o2_group(2), (np.float64(TH), i(3)), (TH, 3)),
+        (sg.so2_group(2), i(-1), -1),
+    ):
         Ha, ia, _ = G.subgroup(a)
         Hb, ib, _ = G.subgroup(b)
         assert Ha == Hb
         for h in Ha.sample(3, seed=0):
             assert ia(h) == ib(h)
-        assert G.restrict_representation(a, G.standard_representation) == \
-            G.restrict_representation(b, G.standard_representation)
+        assert G.restrict_representation(a, G.standard_representation) == G.restrict_representation(
+            b, G.standard_representation
+        )
 
 
 def test_subgroup_is_cached_and_stable():

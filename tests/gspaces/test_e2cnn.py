@@ -1,4 +1,5 @@
 """e2cnn's class-style planar G-spaces over GSpace2D."""
+
 from __future__ import annotations
 
 import pickle
@@ -6,22 +7,28 @@ import pickle
 import numpy as np
 import pytest
 
-from steerable import gspaces
 from steerable import group as sg
+from steerable import gspaces
 from steerable.gspaces import Flip2dOnR2, FlipRot2dOnR2, GeneralOnR2, Rot2dOnR2, TrivialOnR2
 
 
-@pytest.mark.parametrize("cls_space, factory, name", [
-    (lambda: Rot2dOnR2(8), lambda: gspaces.rot2dOnR2(8), "8-Rotations"),
-    (lambda: Rot2dOnR2(N=-1, maximum_frequency=4), lambda: gspaces.rot2dOnR2(-1, 4), "Continuous-Rotations"),
-    (lambda: FlipRot2dOnR2(4), lambda: gspaces.flipRot2dOnR2(4), "Flip_4-Rotations(f=1.57080)"),
-    (lambda: FlipRot2dOnR2(6, axis=0.0), lambda: gspaces.flipRot2dOnR2(6, axis=0.0), "Flip_6-Rotations(f=0.00000)"),
-    (lambda: FlipRot2dOnR2(-1, maximum_frequency=3), lambda: gspaces.flipRot2dOnR2(-1, 3),
-     "Flip_Continuous-Rotations(f=1.57080)"),
-    (lambda: Flip2dOnR2(), lambda: gspaces.flip2dOnR2(), "Flips"),
-    (lambda: Flip2dOnR2(axis=np.pi / 4), lambda: gspaces.flip2dOnR2(np.pi / 4), "Flips"),
-    (lambda: TrivialOnR2(), lambda: gspaces.trivialOnR2(), "Trivial"),
-])
+@pytest.mark.parametrize(
+    "cls_space, factory, name",
+    [
+        (lambda: Rot2dOnR2(8), lambda: gspaces.rot2dOnR2(8), "8-Rotations"),
+        (lambda: Rot2dOnR2(N=-1, maximum_frequency=4), lambda: gspaces.rot2dOnR2(-1, 4), "Continuous-Rotations"),
+        (lambda: FlipRot2dOnR2(4), lambda: gspaces.flipRot2dOnR2(4), "Flip_4-Rotations(f=1.57080)"),
+        (lambda: FlipRot2dOnR2(6, axis=0.0), lambda: gspaces.flipRot2dOnR2(6, axis=0.0), "Flip_6-Rotations(f=0.00000)"),
+        (
+            lambda: FlipRot2dOnR2(-1, maximum_frequency=3),
+            lambda: gspaces.flipRot2dOnR2(-1, 3),
+            "Flip_Continuous-Rotations(f=1.57080)",
+        ),
+        (lambda: Flip2dOnR2(), lambda: gspaces.flip2dOnR2(), "Flips"),
+        (lambda: Flip2dOnR2(axis=np.pi / 4), lambda: gspaces.flip2dOnR2(np.pi / 4), "Flips"),
+        (lambda: TrivialOnR2(), lambda: gspaces.trivialOnR2(), "Trivial"),
+    ],
+)
 def test_classes_equal_the_factories(cls_space, factory, name):
     a, b = cls_space(), factory()
     assert a == b and hash(a) == hash(b) and a.name == name

@@ -1,5 +1,6 @@
 """escnn's G-space surface: featurefield_action, reflection and axis conventions, names, ids,
 restriction to the factory's space, the representation registry, kernel-basis delegation."""
+
 from __future__ import annotations
 
 import pickle
@@ -11,8 +12,8 @@ import pytest
 import torch
 
 import steerable.kernels
-from steerable import gspaces
 from steerable import group as sg
+from steerable import gspaces
 
 F = np.diag([1.0, -1.0])
 
@@ -40,8 +41,13 @@ def test_dihedral_elements_act_as_in_escnn(N, axis):
 
 
 def test_default_flip_reverses_columns_and_keeps_fibre_frame():
-    for gs in (gspaces.flipRot2dOnR2(8), gspaces.flipRot2dOnR2(), gspaces.flip2dOnR2(),
-               gspaces.flipRot2dOnR2(8).restrict((0, 1))[0], gspaces.GSpace2D((np.pi, 4))):
+    for gs in (
+        gspaces.flipRot2dOnR2(8),
+        gspaces.flipRot2dOnR2(),
+        gspaces.flip2dOnR2(),
+        gspaces.flipRot2dOnR2(8).restrict((0, 1))[0],
+        gspaces.GSpace2D((np.pi, 4)),
+    ):
         G = gs.fibergroup
         flip = G.element(1) if G.order() == 2 else G.element((1, 0) if not G.continuous else (1, 0.0))
         np.testing.assert_allclose(gs.basespace_matrix(flip), np.diag([-1.0, 1.0]), atol=1e-12)
@@ -90,8 +96,14 @@ def test_featurefield_action_moves_vectors_and_points():
     assert abs(y[0, 1, 0, 2] - 1.0) < 1e-12
 
 
-@pytest.mark.parametrize("make", [lambda: gspaces.flipRot2dOnR2(4), lambda: gspaces.fullOctaOnR3(),
-                                  lambda: gspaces.no_base_space(sg.dihedral_group(3))])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: gspaces.flipRot2dOnR2(4),
+        lambda: gspaces.fullOctaOnR3(),
+        lambda: gspaces.no_base_space(sg.dihedral_group(3)),
+    ],
+)
 def test_featurefield_action_is_an_action_and_matches_transform(make):
     gs = make()
     G = gs.fibergroup
@@ -102,7 +114,8 @@ def test_featurefield_action_is_an_action_and_matches_transform(make):
     a, b = els[1], els[-1]
     np.testing.assert_allclose(
         gs.featurefield_action(x, rho, a @ b),
-        gs.featurefield_action(gs.featurefield_action(x, rho, b), rho, a), atol=1e-10,
+        gs.featurefield_action(gs.featurefield_action(x, rho, b), rho, a),
+        atol=1e-10,
     )
     # torch in, torch out; equal to rho(g) then the grid transform
     t = torch.as_tensor(x)
@@ -157,23 +170,28 @@ def test_names_and_ids_as_in_escnn():
         assert gs.basespace == f"R^{gs.dimensionality}" and isinstance(gs.irreps, list)
     gs = gspaces.GSpace2D((None, -1), maximum_frequency=3)
     assert (gs.rotations_order, gs.flips_order) == (-1, 0) and gs == gspaces.rot2dOnR2(-1, 3)
-    assert gspaces.GSpace3D("so3", 2) == gspaces.rot3dOnR3() and gspaces.GSpace0D(sg.cyclic_group(2)).dimensionality == 0
+    assert (
+        gspaces.GSpace3D("so3", 2) == gspaces.rot3dOnR3() and gspaces.GSpace0D(sg.cyclic_group(2)).dimensionality == 0
+    )
 
 
-@pytest.mark.parametrize("parent, id, factory", [
-    (lambda: gspaces.flipRot2dOnR2(8), (None, 4), lambda: gspaces.rot2dOnR2(4)),
-    (lambda: gspaces.flipRot2dOnR2(8), (0, 4), lambda: gspaces.flipRot2dOnR2(4)),
-    (lambda: gspaces.flipRot2dOnR2(8), (0, 1), lambda: gspaces.flip2dOnR2()),
-    (lambda: gspaces.flipRot2dOnR2(-1), (None, -1), lambda: gspaces.rot2dOnR2(-1)),
-    (lambda: gspaces.flipRot2dOnR2(-1), (0.5, 3), lambda: gspaces.flipRot2dOnR2(3, axis=np.pi / 2 + 0.25)),
-    (lambda: gspaces.rot2dOnR2(-1), 4, lambda: gspaces.rot2dOnR2(4)),
-    (lambda: gspaces.flip2dOnR2(), 1, lambda: gspaces.trivialOnR2()),
-    (lambda: gspaces.flipRot3dOnR3(), "so3", lambda: gspaces.rot3dOnR3()),
-    (lambda: gspaces.flipRot3dOnR3(), (False, np.pi, 4), lambda: gspaces.dihedralOnR3(4)),
-    (lambda: gspaces.flipRot3dOnR3(), ("cone", np.pi, 3), lambda: gspaces.conicalOnR3(3)),
-    (lambda: gspaces.rot3dOnR3(), "ico", lambda: gspaces.icoOnR3()),
-    (lambda: gspaces.rot3dOnR3(), (False, 4), lambda: gspaces.rot2dOnR3(4)),
-])
+@pytest.mark.parametrize(
+    "parent, id, factory",
+    [
+        (lambda: gspaces.flipRot2dOnR2(8), (None, 4), lambda: gspaces.rot2dOnR2(4)),
+        (lambda: gspaces.flipRot2dOnR2(8), (0, 4), lambda: gspaces.flipRot2dOnR2(4)),
+        (lambda: gspaces.flipRot2dOnR2(8), (0, 1), lambda: gspaces.flip2dOnR2()),
+        (lambda: gspaces.flipRot2dOnR2(-1), (None, -1), lambda: gspaces.rot2dOnR2(-1)),
+        (lambda: gspaces.flipRot2dOnR2(-1), (0.5, 3), lambda: gspaces.flipRot2dOnR2(3, axis=np.pi / 2 + 0.25)),
+        (lambda: gspaces.rot2dOnR2(-1), 4, lambda: gspaces.rot2dOnR2(4)),
+        (lambda: gspaces.flip2dOnR2(), 1, lambda: gspaces.trivialOnR2()),
+        (lambda: gspaces.flipRot3dOnR3(), "so3", lambda: gspaces.rot3dOnR3()),
+        (lambda: gspaces.flipRot3dOnR3(), (False, np.pi, 4), lambda: gspaces.dihedralOnR3(4)),
+        (lambda: gspaces.flipRot3dOnR3(), ("cone", np.pi, 3), lambda: gspaces.conicalOnR3(3)),
+        (lambda: gspaces.rot3dOnR3(), "ico", lambda: gspaces.icoOnR3()),
+        (lambda: gspaces.rot3dOnR3(), (False, 4), lambda: gspaces.rot2dOnR3(4)),
+    ],
+)
 def test_restrict_gives_the_factory_space(parent, id, factory):
     sub, inclusion, restriction = parent().restrict(id)
     expected = factory()
@@ -226,8 +244,14 @@ def test_build_kernel_basis_delegates(monkeypatch):
     assert calls[-1] == ("kernel", (g0, g0.regular_repr, g0.trivial_repr, None, None), {})
 
 
-@pytest.mark.parametrize("make", [lambda: gspaces.flipRot2dOnR2(4), lambda: gspaces.flipRot2dOnR2(3, axis=0.0),
-                                  lambda: gspaces.flipRot2dOnR2(8).restrict((1, 4))[0]])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: gspaces.flipRot2dOnR2(4),
+        lambda: gspaces.flipRot2dOnR2(3, axis=0.0),
+        lambda: gspaces.flipRot2dOnR2(8).restrict((1, 4))[0],
+    ],
+)
 def test_convolution_equivariant_under_the_new_flips(make):
     from steerable import nn
     from steerable.testing import assert_equivariant

@@ -1,5 +1,6 @@
 """G-spaces: factories, base-space action, grid symmetries, signal/point transforms, restriction,
 pickling and input validation."""
+
 from __future__ import annotations
 
 import pickle
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from steerable import gspaces
 from steerable import group as sg
+from steerable import gspaces
 from steerable.gspaces import grid_coordinates, is_signed_permutation, transform_grid
 
 ADJ = sg.o3_group().element((0, [0.0, np.sin(0.3), 0.0, np.cos(0.3)]))  # generic: axis tilted
@@ -120,9 +121,7 @@ def test_basespace_matrices_are_orthogonal_homomorphisms(name):
 
 def test_basespace_matrices_known_values():
     gs = gspaces.rot2dOnR2(8)
-    np.testing.assert_allclose(
-        gs.basespace_matrices(gs.fibergroup.element(2))[0], [[0, -1], [1, 0]], atol=1e-12
-    )
+    np.testing.assert_allclose(gs.basespace_matrices(gs.fibergroup.element(2))[0], [[0, -1], [1, 0]], atol=1e-12)
     gs = gspaces.flip2dOnR2()
     np.testing.assert_allclose(gs.basespace_matrices(gs.fibergroup.element(1))[0], np.diag([-1.0, 1.0]), atol=1e-12)
     gs = gspaces.flip2dOnR2(0.0)
@@ -162,10 +161,15 @@ def test_escnn_testing_elements(name):
 
 def test_escnn_testing_elements_values():
     G = gspaces.rot2dOnR2().fibergroup
-    np.testing.assert_allclose([g.to("radians") for g in gspaces.rot2dOnR2().testing_elements], 2 * np.pi * np.arange(52) / 52)
+    np.testing.assert_allclose(
+        [g.to("radians") for g in gspaces.rot2dOnR2().testing_elements], 2 * np.pi * np.arange(52) / 52
+    )
     te = gspaces.flipRot2dOnR2().testing_elements
     assert [g.to("radians")[0] for g in te] == [0] * 52 + [1] * 52
-    ico = {tuple(np.round(m, 8).ravel() + 0.0) for m in gspaces.icoOnR3().basespace_matrices(gspaces.icoOnR3().testing_elements)}
+    ico = {
+        tuple(np.round(m, 8).ravel() + 0.0)
+        for m in gspaces.icoOnR3().basespace_matrices(gspaces.icoOnR3().testing_elements)
+    }
     so3 = gspaces.rot3dOnR3()
     assert {tuple(np.round(m, 8).ravel() + 0.0) for m in so3.basespace_matrices(so3.testing_elements)} == ico
     assert G.continuous
@@ -242,7 +246,8 @@ def test_exact_transform_non_square():
     torch.testing.assert_close(
         transform_grid(v, [[0, -1, 0], [1, 0, 0], [0, 0, 1]]),
         transform_grid(v, [[0, -1, 0], [1, 0, 0], [0, 0, 1]], mode="interpolate"),
-        atol=1e-5, rtol=1e-5,
+        atol=1e-5,
+        rtol=1e-5,
     )
     with pytest.raises(ValueError, match="tensor"):
         transform_grid(v, [[0, 0, 1], [0, 1, 0], [-1, 0, 0]])
@@ -381,9 +386,7 @@ def test_restrict_flipRot2d_to_C4():
     # restricting twice composes
     sub2, incl2, _ = sub.restrict(2)
     assert sub2.fibergroup == sg.cyclic_group(2)
-    np.testing.assert_allclose(
-        sub2.basespace_matrices(sub2.fibergroup.element(1))[0], -np.eye(2), atol=1e-12
-    )
+    np.testing.assert_allclose(sub2.basespace_matrices(sub2.fibergroup.element(1))[0], -np.eye(2), atol=1e-12)
     assert len(sub2.testing_elements) == 2
     # cached, and (as in escnn) the space the factory builds
     assert gs.restrict((None, 4))[0] is sub

@@ -1,4 +1,5 @@
 """Accuracy and properties of the spline resampling behind transforms at non-grid elements."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,7 @@ ANGLES = [0.3, 0.7, 1.1, 2.0, 2.9]
 
 def bump(n=65, centre=(6.0, -4.0), sigma=5.0):
     c = grid_coordinates((n, n))
-    f = lambda p: np.exp(-((p - np.array(centre)) ** 2).sum(-1) / (2 * sigma ** 2))
+    f = lambda p: np.exp(-((p - np.array(centre)) ** 2).sum(-1) / (2 * sigma**2))
     return c, f
 
 
@@ -53,7 +54,7 @@ def test_3d_rotation_of_smooth_field_is_accurate():
 
     shape = (25, 25, 25)
     c = grid_coordinates(shape)
-    f = lambda p: np.exp(-((p - np.array([2.0, -1.0, 1.5])) ** 2).sum(-1) / (2 * 3.0 ** 2))
+    f = lambda p: np.exp(-((p - np.array([2.0, -1.0, 1.5])) ** 2).sum(-1) / (2 * 3.0**2))
     m = Rotation.from_rotvec([0.3, 0.5, -0.2]).as_matrix()
     got = transform_grid(torch.as_tensor(f(c))[None, None], m)[0, 0].numpy()
     exact = f(c @ m)  # M⁻¹ = Mᵀ
@@ -77,7 +78,7 @@ def test_interpolation_is_differentiable_in_signal_and_matrix():
     t = torch.tensor(0.4, dtype=torch.float64, requires_grad=True)
     m = torch.stack([torch.stack([torch.cos(t), -torch.sin(t)]), torch.stack([torch.sin(t), torch.cos(t)])])
     y = transform_grid(x, m, order=3)
-    (y ** 2).sum().backward()
+    (y**2).sum().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
     assert t.grad is not None and torch.isfinite(t.grad) and t.grad.abs() > 0
     # linear in the signal

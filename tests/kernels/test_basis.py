@@ -1,5 +1,6 @@
 """Kernel bases: the constraint K(gx) = ρ_out(g) K(x) ρ_in(g)⁻¹ and completeness, for every
 gspace factory and every irrep pair up to frequency 3."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -73,9 +74,15 @@ def test_kernel_constraint(name):
         if not len(basis):
             continue
         # K(g·p) = ρ_out(g) K(p) ρ_in(g)⁻¹ on samples (nb, do, di, N)
-        assert_equivariant(lambda p, basis=basis: torch.as_tensor(basis.sample(p.numpy())), inputs=torch.as_tensor(pts),
-                           in_type=gs, out_action=kernel_action(a, b, in_axis=2, out_axis=1), elements=els,
-                           atol=1e-9, rtol=0)
+        assert_equivariant(
+            lambda p, basis=basis: torch.as_tensor(basis.sample(p.numpy())),
+            inputs=torch.as_tensor(pts),
+            in_type=gs,
+            out_action=kernel_action(a, b, in_axis=2, out_axis=1),
+            elements=els,
+            atol=1e-9,
+            rtol=0,
+        )
     assert total > 0
 
 
@@ -85,7 +92,7 @@ def _random_bandlimited(gs, d_out, d_in, rng):
     J = default_cutoff(max(RINGS))
     coeffs = {}
     for ri, r in enumerate(RINGS):
-        for hid, j in harmonic_ids(d, default_cutoff(r)):
+        for _hid, j in harmonic_ids(d, default_cutoff(r)):
             dim = 1 if j == 0 else (2 if d == 2 else 2 * j + 1)
             coeffs[(ri, j)] = rng.normal(size=(d_out * d_in, dim))
 
@@ -101,7 +108,23 @@ def _random_bandlimited(gs, d_out, d_in, rng):
     return kernel
 
 
-@pytest.mark.parametrize("name", ["rot2d_C5", "rot2d_SO2", "fliprot2d_D4", "fliprot2d_O2", "flip2d", "rot3d", "fliprot3d", "octa", "tetra", "rot2d_on_R3_SO2", "cylindrical_on_R3", "mir_on_R3"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "rot2d_C5",
+        "rot2d_SO2",
+        "fliprot2d_D4",
+        "fliprot2d_O2",
+        "flip2d",
+        "rot3d",
+        "fliprot3d",
+        "octa",
+        "tetra",
+        "rot2d_on_R3_SO2",
+        "cylindrical_on_R3",
+        "mir_on_R3",
+    ],
+)
 def test_kernel_completeness(name):
     """Group-averaging a random band-limited kernel lands in the span of the basis."""
     gs = SPACES[name]()
@@ -141,9 +164,15 @@ def test_general_representations_and_attributes():
     rout = gs.fibergroup.quotient_representation((0, 2)) + gs.irrep(1, 1)
     b = SteerableKernelBasis(gs, rin, rout, rings=RINGS)
     pts = np.random.default_rng(0).normal(size=(15, 2))
-    assert_equivariant(lambda p: torch.as_tensor(b.sample(p.numpy())), inputs=torch.as_tensor(pts), in_type=gs,
-                       out_action=kernel_action(rin, rout, in_axis=2, out_axis=1), elements=gs.testing_elements,
-                       atol=1e-9, rtol=0)
+    assert_equivariant(
+        lambda p: torch.as_tensor(b.sample(p.numpy())),
+        inputs=torch.as_tensor(pts),
+        in_type=gs,
+        out_action=kernel_action(rin, rout, in_axis=2, out_axis=1),
+        elements=gs.testing_elements,
+        atol=1e-9,
+        rtol=0,
+    )
     attrs = b.attributes
     assert len(attrs) == len(b)
     assert {"in_irrep", "out_irrep", "radius", "frequency", "harmonic", "inner", "sigma"} <= set(attrs[0])

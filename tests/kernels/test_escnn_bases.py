@@ -1,8 +1,8 @@
 """escnn's kernel-basis building blocks: KernelBasis protocol, radial profile, circular/spherical
 shells, Wigner–Eckart solvers, union/adjoint, point and sparse-orbit bases, the harmonic
 polynomial generator; layout, attributes, dtype, ``out=`` and gradients."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 import pytest
@@ -71,8 +71,17 @@ def test_circular_shells_layout_and_equivariance(axis):
     b.check_equivariance()
     d = b.sample_as_dict(x)
     assert torch.allclose(d[(1, 2)].reshape(7, -1), s[:, 9:15])
-    assert b[10] == {"irrep:frequency": 2, "irrep:flip_frequency": 1, "radius": 0.0, "sigma": 0.6, "idx": 10,
-                     "radial_idx": 0, "j": (1, 2), "m": 1, "shape": (1, 1)}
+    assert b[10] == {
+        "irrep:frequency": 2,
+        "irrep:flip_frequency": 1,
+        "radius": 0.0,
+        "sigma": 0.6,
+        "idx": 10,
+        "radial_idx": 0,
+        "j": (1, 2),
+        "m": 1,
+        "shape": (1, 1),
+    }
 
 
 def test_spherical_shells_and_filter():
@@ -135,8 +144,9 @@ def test_wigner_eckart_direct(G_in):
         for g in grp.sample(3, seed=1):
             A = torch.as_tensor(np.asarray(X.action(g)), dtype=torch.float64)
             lhs = b.sample(x @ A.T)
-            rhs = torch.einsum("po,nkoi,qi->nkpq", torch.as_tensor(np.asarray(psi_out(g))), k,
-                               torch.as_tensor(np.asarray(psi_in(g))))
+            rhs = torch.einsum(
+                "po,nkoi,qi->nkpq", torch.as_tensor(np.asarray(psi_out(g))), k, torch.as_tensor(np.asarray(psi_in(g)))
+            )
             assert (lhs - rhs).abs().max() < 1e-10
 
 
@@ -145,7 +155,11 @@ def test_restricted_wigner_eckart_direct():
     o3 = X.group
     for sg_id in [(False, "octa"), ("cone", 3), (True, False, -1)]:
         H, incl, _ = o3.subgroup(sg_id)
-        irr = H.irreps() if H.order() > 0 else [i if isinstance(i, G.IrreducibleRepresentation) else H.irrep(*i) for i in H.bl_irreps(2)]
+        irr = (
+            H.irreps()
+            if H.order() > 0
+            else [i if isinstance(i, G.IrreducibleRepresentation) else H.irrep(*i) for i in H.bl_irreps(2)]
+        )
         x = _pts(6, 3)
         for a in irr[:3]:
             for c in irr[:3]:
@@ -157,8 +171,9 @@ def test_restricted_wigner_eckart_direct():
                 assert all(set(at) >= {"_j", "t", "s", "k", "i", "radius", "j"} for at in b)
                 for g in H.sample(2, seed=2) if H.order() < 0 else list(H.elements)[:3]:
                     A = torch.as_tensor(np.asarray(X.action(incl(g))), dtype=torch.float64)
-                    rhs = torch.einsum("po,nkoi,qi->nkpq", torch.as_tensor(np.asarray(c(g))), k,
-                                       torch.as_tensor(np.asarray(a(g))))
+                    rhs = torch.einsum(
+                        "po,nkoi,qi->nkpq", torch.as_tensor(np.asarray(c(g))), k, torch.as_tensor(np.asarray(a(g)))
+                    )
                     assert (b.sample(x @ A.T) - rhs).abs().max() < 1e-10
 
 
@@ -202,15 +217,16 @@ def test_harmonic_polynomial_generator():
     y = hp(x)
     assert y.shape == (5, 25)
     for l in range(5):
-        assert torch.allclose(y[:, l * l:(l + 1) ** 2].norm(dim=1), x.norm(dim=1) ** l, atol=1e-10)
+        assert torch.allclose(y[:, l * l : (l + 1) ** 2].norm(dim=1), x.norm(dim=1) ** l, atol=1e-10)
     assert torch.allclose(y[0, 1:4], torch.stack([x[0, 1], x[0, 2], x[0, 0]]), atol=1e-12)  # Y_1 ∝ (y, z, x)
 
 
 @pytest.mark.parametrize("N, n_points", [(2, 30), (3, 20), (5, 12)])
 def test_sparse_orbit_basis(N, n_points):
     ico = G.ico_group()
-    b = K.SparseOrbitBasisWithIcosahedralSymmetry(ico.homspace((False, N)), sigma=0.6, attributes={"radius": 1.0},
-                                                  change_of_basis=np.eye(3))
+    b = K.SparseOrbitBasisWithIcosahedralSymmetry(
+        ico.homspace((False, N)), sigma=0.6, attributes={"radius": 1.0}, change_of_basis=np.eye(3)
+    )
     assert b.points.shape == (n_points, 3) and b.dim == n_points
     assert torch.allclose(b.points.norm(dim=1), torch.ones(n_points, dtype=torch.float64))
     b.check_equivariance()

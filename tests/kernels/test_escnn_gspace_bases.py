@@ -1,6 +1,7 @@
 """``build_kernel_basis`` / ``build_fiber_intertwiner_basis`` (escnn's ``GSpace`` methods as
 functions): dimensions pinned against escnn 1.0.11's ``GSpace.build_kernel_basis`` and the kernel
 constraint with the gspace's own action on the base space, restricted gspaces included."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,7 +22,12 @@ CASES = {
     "rot2d4_reg": (lambda: gspaces.rot2dOnR2(4), lambda gs: (gs.regular_repr, gs.regular_repr), 3, 84),
     "rot2d8_irr": (lambda: gspaces.rot2dOnR2(8), lambda gs: (gs.irrep(1), gs.irrep(3)), 5, 18),
     "fliprot2d4_reg": (lambda: gspaces.flipRot2dOnR2(4), lambda gs: (gs.regular_repr, gs.regular_repr), 3, 168),
-    "fliprot2d3_axis0": (lambda: gspaces.flipRot2dOnR2(3, axis=0.0), lambda gs: (gs.regular_repr, gs.irrep(1, 1)), 4, 54),
+    "fliprot2d3_axis0": (
+        lambda: gspaces.flipRot2dOnR2(3, axis=0.0),
+        lambda gs: (gs.regular_repr, gs.irrep(1, 1)),
+        4,
+        54,
+    ),
     "so2_irr": (lambda: gspaces.rot2dOnR2(-1, 6), lambda gs: (gs.irrep(1), gs.irrep(2)), None, 12),
     "o2_irr": (lambda: gspaces.flipRot2dOnR2(-1, 6), lambda gs: (gs.irrep(1, 1), gs.irrep(1, 2)), None, 6),
     "o2_irr_mf5": (lambda: gspaces.flipRot2dOnR2(-1, 6), lambda gs: (gs.irrep(1, 1), gs.irrep(0, 0)), 5, 3),
@@ -38,9 +44,19 @@ CASES = {
     "mir": (lambda: gspaces.mirOnR3(), lambda gs: (gs.regular_repr, gs.regular_repr), 3, 96),
     "fullcyl4": (lambda: gspaces.fullCylindricalOnR3(4), lambda gs: (gs.regular_repr, gs.trivial_repr), 3, 48),
     "trivial3d": (lambda: gspaces.trivialOnR3(), lambda gs: (gs.trivial_repr, gs.trivial_repr), 2, 27),
-    "restricted_d8_c4": (lambda: gspaces.flipRot2dOnR2(8).restrict((None, 4))[0], lambda gs: (gs.regular_repr, gs.regular_repr), 3, 84),
+    "restricted_d8_c4": (
+        lambda: gspaces.flipRot2dOnR2(8).restrict((None, 4))[0],
+        lambda gs: (gs.regular_repr, gs.regular_repr),
+        3,
+        84,
+    ),
     "fullocta_std": (lambda: gspaces.fullOctaOnR3(), lambda gs: (gs.basespace_action, gs.trivial_repr), 3, None),
-    "restricted_o3_so3": (lambda: gspaces.flipRot3dOnR3(3).restrict("so3")[0], lambda gs: (gs.irrep(1), gs.irrep(1)), 2, None),
+    "restricted_o3_so3": (
+        lambda: gspaces.flipRot3dOnR3(3).restrict("so3")[0],
+        lambda gs: (gs.irrep(1), gs.irrep(1)),
+        2,
+        None,
+    ),
 }
 
 
@@ -78,8 +94,15 @@ def test_gspace_basis_dimension_and_constraint(name):
 def test_gspace_filter_and_offset():
     gs = gspaces.rot2dOnR2(4)
     full = build_kernel_basis(gs, gs.regular_repr, gs.regular_repr, 0.6, R, maximum_frequency=4)
-    filt = build_kernel_basis(gs, gs.regular_repr, gs.regular_repr, 0.6, R, maximum_frequency=4,
-                              filter=lambda a: a["irrep:frequency"] <= 2 * a["radius"])
+    filt = build_kernel_basis(
+        gs,
+        gs.regular_repr,
+        gs.regular_repr,
+        0.6,
+        R,
+        maximum_frequency=4,
+        filter=lambda a: a["irrep:frequency"] <= 2 * a["radius"],
+    )
     off = build_kernel_basis(gs, gs.regular_repr, gs.regular_repr, 0.6, R, maximum_frequency=4, maximum_offset=0)
     assert 0 < len(filt) < len(full) and 0 < len(off) < len(full)
     assert all(a["irrep:frequency"] <= 2 * a["radius"] for a in filt)

@@ -1,5 +1,6 @@
 """BasisStructure of the kernel bases: per-element tensors agree with the attribute dicts, and the
 irrep-block layout is the true support of each element (in the representations' irrep basis)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -90,8 +91,11 @@ def test_escnn_steerable_kernel_basis_structure():
     for (ii, oo), ib in b.irreps_bases.items():
         for j in ib.js:
             n_c = ib._coeffs_np[j].shape[0]
-            sel = ((s.in_irrep == s.irreps.index(ii)) & (s.out_irrep == s.irreps.index(oo))
-                   & (s.harmonic == s.harmonics.index(j)))
+            sel = (
+                (s.in_irrep == s.irreps.index(ii))
+                & (s.out_irrep == s.irreps.index(oo))
+                & (s.harmonic == s.harmonics.index(j))
+            )
             if sel.any():
                 assert set(s.inner[sel].tolist()) == set(range(n_c))
     pts = torch.randn(9, 2, dtype=torch.float64)

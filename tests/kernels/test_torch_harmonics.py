@@ -2,6 +2,7 @@
 spherical harmonics (every normalisation, solid harmonics), circular/spherical harmonics with the
 origin rule, ``sample_pair_basis_torch`` = ``IrrepsPairBasis.sample`` (float64, 1e-12) on many
 gspaces, gradients, dtypes and bad input."""
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,12 @@ from steerable.group import directsum, so3_group
 from steerable.group._so3_math import real_spherical_harmonics
 from steerable.kernels import IrrepsPairBasis, harmonics, make_cutoff
 from steerable.kernels._torch_harmonics import (
-    harmonic_dims, harmonics_torch, pair_basis_coefficients, radial_harmonic_features,
-    sample_pair_basis_torch, spherical_harmonics_torch,
+    harmonic_dims,
+    harmonics_torch,
+    pair_basis_coefficients,
+    radial_harmonic_features,
+    sample_pair_basis_torch,
+    spherical_harmonics_torch,
 )
 from steerable.testing import assert_equivariant, kernel_action
 
@@ -64,7 +69,7 @@ def test_sh_normalisations(normalization, expected):
     ref = torch.tensor(real_spherical_harmonics(L, x.numpy()))
     for l in range(L + 1):
         blk = y[:, l * l : (l + 1) ** 2]
-        sq = (blk ** 2).sum(1)
+        sq = (blk**2).sum(1)
         if expected == "2l+1":
             torch.testing.assert_close(sq, torch.full_like(sq, 2 * l + 1.0), atol=1e-12, rtol=0)
         elif expected == "1":
@@ -93,11 +98,13 @@ def test_solid_harmonics_are_homogeneous_polynomials():
     r = x.norm(dim=1, keepdim=True)
     for l in range(L + 1):
         sl = slice(l * l, (l + 1) ** 2)
-        torch.testing.assert_close(s[:, sl], u[:, sl] * r ** l, atol=1e-11, rtol=1e-12)
+        torch.testing.assert_close(s[:, sl], u[:, sl] * r**l, atol=1e-11, rtol=1e-12)
         for lam in (-2.0, 0.5):  # P_l(λx) = λ^l P_l(x), parity included
             torch.testing.assert_close(
                 spherical_harmonics_torch(L, lam * x, normalization="norm", normalize=False)[:, sl],
-                lam ** l * s[:, sl], atol=1e-10, rtol=1e-12,
+                lam**l * s[:, sl],
+                atol=1e-10,
+                rtol=1e-12,
             )
     z = spherical_harmonics_torch(L, torch.zeros(1, 3, dtype=DT), normalization="norm", normalize=False)
     assert torch.all(z[0, 1:] == 0)
@@ -108,8 +115,15 @@ def test_sh_equivariance_with_so3_irreps():
     x = torch.tensor(_points(3)[5:])
     # Y(R x) = D(R) Y(x), degree by degree: the harmonics up to degree 4 form ⊕_l D_l
     out = directsum([G.irrep(l) for l in range(5)])
-    assert_equivariant(lambda p: spherical_harmonics_torch(4, p), inputs=x, in_type=G.standard_representation,
-                       out_type=out, elements=G.sample(3, seed=0), atol=1e-12, rtol=0)
+    assert_equivariant(
+        lambda p: spherical_harmonics_torch(4, p),
+        inputs=x,
+        in_type=G.standard_representation,
+        out_type=out,
+        elements=G.sample(3, seed=0),
+        atol=1e-12,
+        rtol=0,
+    )
 
 
 def test_sh_float32_and_gradients():
@@ -213,8 +227,16 @@ def test_sample_pair_basis_matches_numpy(name):
 def test_sample_pair_basis_filter_offset_empty_and_J():
     gs = gspaces.rot2dOnR2(8)
     pts = _points(2, 25)
-    pb = IrrepsPairBasis(gs, (1,), (2,), [0.0, 1.0, 2.0], [0.3, 0.6, 0.6], make_cutoff(3.0), maximum_offset=1,
-                         basis_filter=lambda a: a["frequency"] != 3)
+    pb = IrrepsPairBasis(
+        gs,
+        (1,),
+        (2,),
+        [0.0, 1.0, 2.0],
+        [0.3, 0.6, 0.6],
+        make_cutoff(3.0),
+        maximum_offset=1,
+        basis_filter=lambda a: a["frequency"] != 3,
+    )
     np.testing.assert_allclose(sample_pair_basis_torch(pb, pts).numpy(), pb.sample(pts), atol=1e-12)
     # a larger J than needed changes nothing; a smaller one is refused
     a6 = pair_basis_coefficients(pb, 6)
@@ -239,9 +261,15 @@ def test_sample_pair_basis_float32_grad_and_equivariance():
     p = pts[:2].clone().requires_grad_(True)
     assert torch.autograd.gradcheck(lambda t: sample_pair_basis_torch(pb, t), (p,), fast_mode=True)
     # K(g x) = ψ_out(g) K(x) ψ_in(g)^T
-    assert_equivariant(lambda p: sample_pair_basis_torch(pb, p), inputs=pts, in_type=gs,
-                       out_action=kernel_action(G.irrep(1), G.irrep(2), in_axis=2, out_axis=1),
-                       elements=[G.sample(seed=3)], atol=1e-12, rtol=0)
+    assert_equivariant(
+        lambda p: sample_pair_basis_torch(pb, p),
+        inputs=pts,
+        in_type=gs,
+        out_action=kernel_action(G.irrep(1), G.irrep(2), in_axis=2, out_axis=1),
+        elements=[G.sample(seed=3)],
+        atol=1e-12,
+        rtol=0,
+    )
 
 
 def test_bad_input():

@@ -1,5 +1,6 @@
 """Tests of the model zoo ``steerable.models``: construction, shapes, export, exact invariance to the
 grid's symmetries, parameter matching, backward, FX quantisation of the exports, errors."""
+
 from __future__ import annotations
 
 import copy
@@ -12,16 +13,33 @@ import torch
 
 from steerable import gspaces
 from steerable.models import (
-    MODEL_NAMES, EquivariantCNN, EquivariantMobileNetV2, EquivariantWideResNet, PlainCNN, PlainResidual,
-    build_model, count_parameters, plain_channels_for, plain_cnn_param_count, plain_width_for, regular_fields_for,
+    MODEL_NAMES,
+    EquivariantCNN,
+    EquivariantMobileNetV2,
+    EquivariantWideResNet,
+    PlainCNN,
+    PlainResidual,
+    build_model,
+    count_parameters,
+    plain_channels_for,
+    plain_cnn_param_count,
+    plain_width_for,
+    regular_fields_for,
 )
 from steerable.models._e2cnn import symmetric_pool_window
 from steerable.nn.pooling._group import MaxPoolChannels
 from steerable.testing import assert_invariant, equivariance_errors
 
 EQUIVARIANT = ("c8", "c16", "d16", "d16c16", "wrn", "mobilenet")
-GROUP_NAMES = {"cnn": "none", "c8": "C8", "c16": "C16", "d16": "D16", "d16c16": "D16|C16", "wrn": "C8",
-               "mobilenet": "C8"}
+GROUP_NAMES = {
+    "cnn": "none",
+    "c8": "C8",
+    "c16": "C16",
+    "d16": "D16",
+    "d16c16": "D16|C16",
+    "wrn": "C8",
+    "mobilenet": "C8",
+}
 SIZE = 29
 
 _CACHE: dict = {}
@@ -188,17 +206,20 @@ def test_rotation_models_are_not_reflection_invariant():
 
     def changes(model, ftype, elements) -> list:
         """max |f(g·x) − f(x)| / max |f(x)| for each g."""
-        return [e.error for e in equivariance_errors(model, inputs=x, in_type=ftype, out_action=lambda y, g: y,
-                                                     elements=elements)]
+        return [
+            e.error
+            for e in equivariance_errors(model, inputs=x, in_type=ftype, out_action=lambda y, g: y, elements=elements)
+        ]
 
     for name in ("c8", "d16c16"):
         assert min(changes(_model(name), D4, reflections)) > 1e-3, name
     assert min(changes(_model("cnn"), ROT90, ROT90.testing_elements[1:])) > 1e-3
 
 
-@pytest.mark.parametrize("name,kwargs", [("wrn", dict(group="D8", width=0.5)),
-                                         ("mobilenet", dict(group="D4", width=0.5)),
-                                         ("mobilenet", dict(group="C4"))])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [("wrn", dict(group="D8", width=0.5)), ("mobilenet", dict(group="D4", width=0.5)), ("mobilenet", dict(group="C4"))],
+)
 def test_other_groups_invariance(name, kwargs):
     model = _model(name, **kwargs)
     assert model.group_name == kwargs["group"]
@@ -283,8 +304,7 @@ def test_state_dict_same_keys_train_eval_and_pickle():
 # --------------------------------------------------------------------------------------- quantisation
 @pytest.mark.parametrize("name", ["c8", "mobilenet", "wrn"])
 def test_fx_post_training_quantisation(name):
-    from torch.ao.quantization import quantize_fx
-    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization import get_default_qconfig_mapping, quantize_fx
 
     engines = torch.backends.quantized.supported_engines
     backend = "x86" if "x86" in engines else "fbgemm" if "fbgemm" in engines else None

@@ -1,6 +1,7 @@
 """The model zoo is built from the library's public names only: no module of steerable.models
 imports a private module (a dotted path with a component starting with ``_``) of another part of
 the library. Its own private files (``from ._width import ...``) are its business."""
+
 from __future__ import annotations
 
 import ast
@@ -54,14 +55,17 @@ def test_models_import_only_public_names(path: Path):
     assert not bad, f"{path.name} imports private modules of the library: {bad}"
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("from steerable.nn._structure import SequentialModule", ["steerable.nn._structure"]),
-    ("import steerable.nn.pooling._max", ["steerable.nn.pooling._max"]),
-    ("from steerable.nn import _module", ["steerable.nn._module"]),
-    ("from ..nn._module import EquivariantModule", ["steerable.nn._module"]),
-    ("def f():\n    from steerable.group._planar import CyclicGroup\n", ["steerable.group._planar"]),
-    ("from steerable.nn import SequentialModule\nfrom steerable import gspaces", []),
-    ("from ._width import regular_fields_for\nimport torch\nfrom collections import OrderedDict", []),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("from steerable.nn._structure import SequentialModule", ["steerable.nn._structure"]),
+        ("import steerable.nn.pooling._max", ["steerable.nn.pooling._max"]),
+        ("from steerable.nn import _module", ["steerable.nn._module"]),
+        ("from ..nn._module import EquivariantModule", ["steerable.nn._module"]),
+        ("def f():\n    from steerable.group._planar import CyclicGroup\n", ["steerable.group._planar"]),
+        ("from steerable.nn import SequentialModule\nfrom steerable import gspaces", []),
+        ("from ._width import regular_fields_for\nimport torch\nfrom collections import OrderedDict", []),
+    ],
+)
 def test_the_checker_flags_private_imports(source: str, expected: list[str]):
     assert [m for _, m in private_imports(source)] == expected

@@ -7,6 +7,7 @@ above a guesser). ``slow``: the documented models (width 1, lr 2e-3) on 1000 dig
 epochs (48 steps), tested on 500 digits, at least 30 % (measured: mobilenet 35 %, the others
 more). Longer runs (3 epochs on the 4000 digits) reach 74 % (mobilenet) to 95 % (c8).
 """
+
 from __future__ import annotations
 
 import time

@@ -9,6 +9,7 @@
    convolution: an equivariant MLP on the offsets (implicit kernel, built from public modules) and
    a learned per-block coupling both train, export and keep the state_dict keys.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -74,8 +75,14 @@ def test_grid_conv_structure_matches_basis_info_and_blocks():
     assert s.shape == (t_out.size, t_in.size) and s.block_rows.shape == (s.n_blocks, 2)
     _check_block_support(s, be, t_in, t_out)
     # the blocks tile: distinct (out copy, in copy) per field pair
-    keys = set(zip(s.block_out_field.tolist(), s.block_in_field.tolist(), s.block_out_irrep_idx.tolist(),
-                   s.block_in_irrep_idx.tolist()))
+    keys = set(
+        zip(
+            s.block_out_field.tolist(),
+            s.block_in_field.tolist(),
+            s.block_out_irrep_idx.tolist(),
+            s.block_in_irrep_idx.tolist(),
+        )
+    )
     assert len(keys) == s.n_blocks
 
 
@@ -173,8 +180,15 @@ def test_reweight_high_frequencies_and_block_norms_with_tensor_ops():
     for k, a in enumerate(conv.basisexpansion.get_basis_info()):
         key = (a["out_field_position"], a["in_field_position"], a["out_irrep_idx"], a["in_irrep_idx"])
         sq[key] = sq.get(key, 0.0) + float(w[k]) ** 2
-    got = {(int(s.block_out_field[b]), int(s.block_in_field[b]), int(s.block_out_irrep_idx[b]),
-            int(s.block_in_irrep_idx[b])): float(norms[b]) for b in range(s.n_blocks)}
+    got = {
+        (
+            int(s.block_out_field[b]),
+            int(s.block_in_field[b]),
+            int(s.block_out_irrep_idx[b]),
+            int(s.block_in_irrep_idx[b]),
+        ): float(norms[b])
+        for b in range(s.n_blocks)
+    }
     assert got.keys() == sq.keys()
     assert all(abs(got[k] - np.sqrt(v)) < 1e-12 for k, v in sq.items())
     assert s.block_norms(torch.stack([w, 2 * w])).shape == (2, s.n_blocks)
@@ -191,8 +205,10 @@ def test_block_reweighted_source_uses_structure():
         if key not in want:
             want.append(key)
     assert src.block_keys == want
-    assert all(src.block_keys[g] == (a["in_irrep"], a["out_irrep"], a["irrep:frequency"])
-               for g, a in zip(src.block_index.tolist(), conv.basisexpansion.get_basis_info()))
+    assert all(
+        src.block_keys[g] == (a["in_irrep"], a["out_irrep"], a["irrep:frequency"])
+        for g, a in zip(src.block_index.tolist(), conv.basisexpansion.get_basis_info())
+    )
     per_block = nn.BlockReweightedKernelSource(conv, by=("block",))
     assert per_block.log_scales.numel() == conv.basisexpansion.structure.n_blocks
     conv.kernel_source = per_block
@@ -285,8 +301,14 @@ def test_kernel_source_keyword_on_every_convolution():
     t3 = nn.FieldType(g3, [g3.trivial_repr])
     gi = gspaces.icoOnR3()
     ti = nn.FieldType(gi, [gi.trivial_repr])
-    cases = [(nn.R2Conv, t2), (nn.R2ConvTransposed, t2), (nn.R3Conv, t3), (nn.R3ConvTransposed, t3),
-             (nn.R3IcoConv, ti), (nn.R3IcoConvTransposed, ti)]
+    cases = [
+        (nn.R2Conv, t2),
+        (nn.R2ConvTransposed, t2),
+        (nn.R3Conv, t3),
+        (nn.R3ConvTransposed, t3),
+        (nn.R3IcoConv, ti),
+        (nn.R3IcoConvTransposed, ti),
+    ]
     for cls, t in cases:
         ref = cls(t, t, 3)
         src = nn.BlockReweightedKernelSource(ref)

@@ -6,6 +6,7 @@ every floating buffer equals the one of a module built in float64 bit for bit; t
 out of the state_dict; pickling and deepcopy keep the masters; a dtype change rebuilds from the
 master (also to half precision), a move that keeps the dtype keeps the buffer.
 """
+
 from __future__ import annotations
 
 import copy
@@ -78,20 +79,26 @@ BUILDERS = {
     "R2Conv-irreps": _conv_irreps,
     "R2Conv-custom-basis": _custom_conv,
     "R2PointConv": _point_conv,
-    "InnerBatchNorm": lambda: nn.InnerBatchNorm(nn.FieldType(gspaces.rot2dOnR2(6), [gspaces.rot2dOnR2(6).regular_repr])),
+    "InnerBatchNorm": lambda: nn.InnerBatchNorm(
+        nn.FieldType(gspaces.rot2dOnR2(6), [gspaces.rot2dOnR2(6).regular_repr])
+    ),
     "GNormBatchNorm": lambda: nn.GNormBatchNorm(_mixed(_c8())),
     "IIDBatchNorm2d": lambda: nn.IIDBatchNorm2d(_mixed(_c8())),
     "FieldNorm": lambda: nn.FieldNorm(nn.FieldType(_c8(), [_c8().regular_repr, _c8().irrep(1)])),
     "LayerNorm": lambda: nn.LayerNorm(_mixed(_c8())),
     "InstanceNorm": lambda: nn.InstanceNorm(_mixed(_c8())),
-    "FourierPointwise": lambda: nn.FourierPointwise(gspaces.rot2dOnR2(-1, maximum_frequency=3), 2,
-                                                    [(0,), (1,), (2,)], "regular", 7),
-    "QuotientFourierPointwise": lambda: nn.QuotientFourierPointwise(gspaces.rot3dOnR3(maximum_frequency=2),
-                                                                    (False, -1), 1, 1, "thomson", 12),
-    "TensorProductModule": lambda: nn.TensorProductModule(nn.FieldType(_c8(), [_c8().irrep(1)] * 2),
-                                                          nn.FieldType(_c8(), [_c8().irrep(2), _c8().irrep(0)])),
-    "VectorFieldNonLinearity": lambda: nn.VectorFieldNonLinearity(nn.FieldType(gspaces.rot2dOnR2(6),
-                                                                               [gspaces.rot2dOnR2(6).regular_repr])),
+    "FourierPointwise": lambda: nn.FourierPointwise(
+        gspaces.rot2dOnR2(-1, maximum_frequency=3), 2, [(0,), (1,), (2,)], "regular", 7
+    ),
+    "QuotientFourierPointwise": lambda: nn.QuotientFourierPointwise(
+        gspaces.rot3dOnR3(maximum_frequency=2), (False, -1), 1, 1, "thomson", 12
+    ),
+    "TensorProductModule": lambda: nn.TensorProductModule(
+        nn.FieldType(_c8(), [_c8().irrep(1)] * 2), nn.FieldType(_c8(), [_c8().irrep(2), _c8().irrep(0)])
+    ),
+    "VectorFieldNonLinearity": lambda: nn.VectorFieldNonLinearity(
+        nn.FieldType(gspaces.rot2dOnR2(6), [gspaces.rot2dOnR2(6).regular_repr])
+    ),
 }
 
 

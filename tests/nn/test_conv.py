@@ -13,6 +13,7 @@
 10. initialisation (also recompute=True, basis_filter, rings/sigma);
 11. input validation, warnings and ``evaluate_output_shape``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,6 +36,7 @@ from steerable.testing import assert_equivariant
 
 TOL32 = 1e-5
 TOL64 = 1e-10
+
 
 def _adj90():
     """An O(3) element moving the rotation axis z onto x (so the gspace is still grid-aligned)."""
@@ -189,9 +191,20 @@ def test_equivariance_every_gspace(name, kind):
 
 def test_testing_elements_are_nontrivial():
     """The equivariance tests above are only as good as the testing elements."""
-    expected = {"rot2dOnR2(4)": 4, "flipRot2dOnR2(8)": 8, "rot2dOnR2(-1)": 4, "flipRot2dOnR2(-1)": 8,
-                "fullOctaOnR3": 48, "flipRot3dOnR3": 48, "rot3dOnR3": 24, "icoOnR3": 12,
-                "fullIcoOnR3": 24, "rot2dOnR3(4,adjoint->x)": 4, "mirOnR3": 2, "invOnR3": 2}
+    expected = {
+        "rot2dOnR2(4)": 4,
+        "flipRot2dOnR2(8)": 8,
+        "rot2dOnR2(-1)": 4,
+        "flipRot2dOnR2(-1)": 8,
+        "fullOctaOnR3": 48,
+        "flipRot3dOnR3": 48,
+        "rot3dOnR3": 24,
+        "icoOnR3": 12,
+        "fullIcoOnR3": 24,
+        "rot2dOnR3(4,adjoint->x)": 4,
+        "mirOnR3": 2,
+        "invOnR3": 2,
+    }
     for name, n in expected.items():
         assert len(get_gspace(name).testing_elements) >= n, name
 
@@ -323,7 +336,7 @@ def test_transposed_is_adjoint_of_conv(d):
     # the filter K of a random conv lies in the span of the transposed layer's filters
     k = conv.expand_parameters()[0].detach().double().reshape(-1)  # (a, b, k^d) = conv_T layout (in=a, out=b)
     bt = _filter_basis(convt)  # rows: filters (b, a, k^d) in the irrep-blocks' (out, in) order
-    bt = bt.reshape(-1, b.size, a.size, 3 ** d).transpose(1, 2).reshape(bt.shape[0], -1)
+    bt = bt.reshape(-1, b.size, a.size, 3**d).transpose(1, 2).reshape(bt.shape[0], -1)
     coef = torch.linalg.lstsq(bt.T, k[:, None]).solution
     assert torch.allclose(bt.T @ coef, k[:, None], atol=1e-5)
     w = coef[:, 0].float()
@@ -342,8 +355,9 @@ def test_transposed_export_output_padding_dilation_groups(output_padding, dilati
     gs = gspaces.rot2dOnR2(4)
     t_in = gs.type(*[gs.regular_repr, gs.irrep(1)] * groups)
     t_out = gs.type(*[gs.regular_repr, gs.trivial_repr] * groups)
-    conv = nn.R2ConvTransposed(t_in, t_out, 3, padding=1, stride=2, output_padding=output_padding,
-                               dilation=dilation, groups=groups)
+    conv = nn.R2ConvTransposed(
+        t_in, t_out, 3, padding=1, stride=2, output_padding=output_padding, dilation=dilation, groups=groups
+    )
     x = rand_input(t_in, 6, 2)
     y = conv(x)
     assert tuple(y.shape) == conv.evaluate_output_shape(x.shape)
@@ -368,8 +382,9 @@ def _export_types(d: int, groups: int):
 def test_export_matches_2d(padding_mode, stride, dilation, groups, bias):
     torch.manual_seed(4)
     t_in, t_out = _export_types(2, groups)
-    conv = nn.R2Conv(t_in, t_out, 3, padding=2, stride=stride, dilation=dilation, padding_mode=padding_mode,
-                     groups=groups, bias=bias)
+    conv = nn.R2Conv(
+        t_in, t_out, 3, padding=2, stride=stride, dilation=dilation, padding_mode=padding_mode, groups=groups, bias=bias
+    )
     assert (conv.bias is not None) == bias
     with torch.no_grad():
         if bias:
@@ -393,8 +408,9 @@ def test_export_matches_2d(padding_mode, stride, dilation, groups, bias):
 def test_export_matches_3d(padding_mode, stride, dilation, groups, bias):
     torch.manual_seed(5)
     t_in, t_out = _export_types(3, groups)
-    conv = nn.R3Conv(t_in, t_out, 3, padding=2, stride=stride, dilation=dilation, padding_mode=padding_mode,
-                     groups=groups, bias=bias)
+    conv = nn.R3Conv(
+        t_in, t_out, 3, padding=2, stride=stride, dilation=dilation, padding_mode=padding_mode, groups=groups, bias=bias
+    )
     x = rand_input(t_in, 5, 1)
     with torch.no_grad():
         y = conv(x)
@@ -438,15 +454,16 @@ def test_export_anisotropic_padding_and_inference_mode(padding_mode):
 
 
 # ------------------------------------------------------------------------------ 4. padding modes
-PAD_CASES = [
-    pytest.param("flipRot2dOnR2(4)", mode, stride, dil, id=f"D4-{mode}-s{stride}-d{dil}")
-    for mode in ("zeros", "reflect", "replicate", "circular")
-    for stride, dil in ((1, 1), (2, 1), (1, 2))
-] + [
-    pytest.param("rot2dOnR2(-1)", mode, 1, 1, id=f"SO2-{mode}") for mode in ("reflect", "replicate", "circular")
-] + [
-    pytest.param("fullOctaOnR3", mode, 1, 1, id=f"fullocta-{mode}") for mode in ("reflect", "replicate", "circular")
-] + [pytest.param("octaOnR3", "circular", 2, 1, id="octa-circular-s2")]
+PAD_CASES = (
+    [
+        pytest.param("flipRot2dOnR2(4)", mode, stride, dil, id=f"D4-{mode}-s{stride}-d{dil}")
+        for mode in ("zeros", "reflect", "replicate", "circular")
+        for stride, dil in ((1, 1), (2, 1), (1, 2))
+    ]
+    + [pytest.param("rot2dOnR2(-1)", mode, 1, 1, id=f"SO2-{mode}") for mode in ("reflect", "replicate", "circular")]
+    + [pytest.param("fullOctaOnR3", mode, 1, 1, id=f"fullocta-{mode}") for mode in ("reflect", "replicate", "circular")]
+    + [pytest.param("octaOnR3", "circular", 2, 1, id="octa-circular-s2")]
+)
 
 
 @pytest.mark.parametrize("name,padding_mode,stride,dilation", PAD_CASES)
@@ -627,8 +644,10 @@ def test_pickle_and_deepcopy(eval_mode):
 
 
 def _names(conv):
-    return ([(n, tuple(p.shape)) for n, p in conv.named_parameters()],
-            [(n, tuple(b.shape), str(b.dtype)) for n, b in conv.named_buffers()])
+    return (
+        [(n, tuple(p.shape)) for n, p in conv.named_parameters()],
+        [(n, tuple(b.shape), str(b.dtype)) for n, b in conv.named_buffers()],
+    )
 
 
 def test_parameter_and_buffer_order_is_deterministic():
@@ -642,8 +661,9 @@ def test_parameter_and_buffer_order_is_deterministic():
         "print(json.dumps([p, b]))\n"
     )
     env = dict(os.environ, PYTHONHASHSEED="12345")
-    out = subprocess.run([sys.executable, "-c", code, os.path.dirname(__file__)], capture_output=True, text=True,
-                         env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code, os.path.dirname(__file__)], capture_output=True, text=True, env=env, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     p, bufs = json.loads(out.stdout.strip().splitlines()[-1])
     assert [(n, tuple(s)) for n, s in p] == a[0]

@@ -10,6 +10,7 @@
 4. the extension points: overriding ``_build_kernel_basis``, swapping the ``kernel_source``,
    escnn's import paths.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -20,83 +21,83 @@ from steerable.nn import init
 
 # (class, gspace, in fields, out fields, kernel_size, kwargs, escnn's number of weights)
 ESCNN_SIZES = [
-    ('R2Conv', 'rot2dOnR2(1)', 'reg', 'reg', 5, {}, 44),
-    ('R2Conv', 'rot2dOnR2(2)', 'reg', 'reg', 5, {}, 88),
-    ('R2Conv', 'rot2dOnR2(4)', 'reg', 'reg', 5, {}, 176),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 5, {}, 352),
-    ('R2Conv', 'rot2dOnR2(16)', 'reg', 'reg', 5, {}, 704),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 7, {}, 576),
-    ('R2Conv', 'rot2dOnR2(8)', 'triv', 'reg', 7, {}, 36),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 3, {}, 192),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 9, {}, 992),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 5, {'dilation': 2}, 672),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 3, {'dilation': 2}, 256),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 7, {'dilation': 2}, 1472),
-    ('R2Conv', 'rot2dOnR2(8)', 'irr', 'irr', 5, {}, 88),
-    ('R2Conv', 'rot2dOnR2(8)', 'quot2', 'reg', 5, {}, 176),
-    ('R2Conv', 'rot2dOnR2(8)', 'mixed', 'mixed', 5, {}, 615),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 5, {'frequencies_cutoff': 3.0}, 672),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 7, {'frequencies_cutoff': -2.0}, 512),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 7, {'frequencies_cutoff': -3.0}, 448),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 5, {'sigma': 0.6}, 352),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 5, {'rings': [0.0, 1.0, 1.5, 2.0]}, 512),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 5, {'rings': [0.5, 1.5], 'sigma': [0.5, 0.5]}, 160),
-    ('R2Conv', 'rot2dOnR2(4)', 'reg', 'reg', 1, {}, 16),
-    ('R2Conv', 'rot2dOnR2(-1, 6)', 'irr', 'irr', 5, {}, 43),
-    ('R2Conv', 'rot2dOnR2(-1, 6)', 'irr', 'irr', 7, {}, 66),
-    ('R2Conv', 'rot2dOnR2(-1, 6)', 'irr', 'irr', 7, {'frequencies_cutoff': 1.5}, 66),
-    ('R2Conv', 'flipRot2dOnR2(1)', 'reg', 'reg', 5, {}, 88),
-    ('R2Conv', 'flipRot2dOnR2(4)', 'reg', 'reg', 5, {}, 352),
-    ('R2Conv', 'flipRot2dOnR2(8)', 'reg', 'reg', 5, {}, 704),
-    ('R2Conv', 'flipRot2dOnR2(16)', 'reg', 'reg', 5, {}, 1408),
-    ('R2Conv', 'flipRot2dOnR2(16)', 'reg', 'reg', 7, {}, 2304),
-    ('R2Conv', 'flipRot2dOnR2(8)', 'irr', 'irr', 7, {}, 94),
-    ('R2Conv', 'flipRot2dOnR2(8)', 'mixed', 'mixed', 5, {}, 899),
-    ('R2Conv', 'flipRot2dOnR2(8)', 'triv', 'reg', 9, {'dilation': 2}, 134),
-    ('R2Conv', 'flipRot2dOnR2(-1, 6)', 'irr', 'irr', 5, {}, 34),
-    ('R2Conv', 'flip2dOnR2()', 'reg', 'reg', 5, {}, 88),
-    ('R2Conv', 'flip2dOnR2()', 'irr', 'irr', 7, {}, 36),
-    ('R2Conv', 'trivialOnR2()', 'triv', 'triv', 5, {}, 11),
-    ('R2Conv', 'trivialOnR2()', 'triv', 'triv', 7, {}, 18),
-    ('R2ConvTransposed', 'rot2dOnR2(8)', 'reg', 'reg', 5, {}, 352),
-    ('R2ConvTransposed', 'flipRot2dOnR2(4)', 'triv', 'reg', 7, {}, 36),
-    ('R2Conv', 'rot2dOnR2(8)', 'reg', 'reg', 5, {'groups': 2}, 176),
-    ('R3Conv', 'rot3dOnR3(3)', 'irr', 'irr', 3, {}, 18),
-    ('R3Conv', 'rot3dOnR3(3)', 'irr', 'irr', 5, {}, 33),
-    ('R3Conv', 'rot3dOnR3(3)', 'irr', 'irr', 7, {}, 51),
-    ('R3Conv', 'rot3dOnR3(3)', 'irr', 'irr', 5, {'frequencies_cutoff': 2.0}, 37),
-    ('R3Conv', 'rot3dOnR3(3)', 'irr', 'irr', 5, {'dilation': 2}, 21),
-    ('R3Conv', 'flipRot3dOnR3(2)', 'irr', 'irr', 5, {}, 66),
-    ('R3Conv', 'flipRot3dOnR3(2)', 'irr', 'irr', 3, {'frequencies_cutoff': 2.0}, 36),
-    ('R3Conv', 'octaOnR3()', 'reg', 'reg', 3, {}, 960),
-    ('R3Conv', 'octaOnR3()', 'reg', 'reg', 5, {}, 1824),
-    ('R3Conv', 'octaOnR3()', 'triv', 'reg', 7, {}, 70),
-    ('R3Conv', 'octaOnR3()', 'irr', 'irr', 5, {}, 81),
-    ('R3Conv', 'fullOctaOnR3()', 'irr', 'irr', 5, {}, 64),
-    ('R3Conv', 'icoOnR3()', 'irr', 'irr', 5, {}, 83),
-    ('R3Conv', 'icoOnR3()', 'reg', 'reg', 3, {}, 2400),
-    ('R3Conv', 'rot2dOnR3(4)', 'reg', 'reg', 5, {}, 304),
-    ('R3Conv', 'rot2dOnR3()', 'irr', 'irr', 5, {}, 79),
-    ('R3Conv', 'conicalOnR3()', 'irr', 'irr', 5, {}, 62),
-    ('R3Conv', 'dihedralOnR3(4)', 'reg', 'reg', 3, {}, 320),
-    ('R3Conv', 'mirOnR3()', 'reg', 'reg', 5, {}, 152),
-    ('R3Conv', 'invOnR3()', 'reg', 'reg', 5, {}, 152),
-    ('R3Conv', 'trivialOnR3()', 'triv', 'triv', 5, {}, 19),
-    ('R3ConvTransposed', 'rot3dOnR3(3)', 'irr', 'irr', 5, {}, 33),
-    ('R3ConvTransposed', 'octaOnR3()', 'irr', 'irr', 5, {}, 81),
-    ('R3IcoConv', 'icoOnR3()', 'irr', 'irr', 5, {}, 177),
-    ('R3IcoConv', 'icoOnR3()', 'irr', 'irr', 5, {'samples': 'dodeca'}, 109),
-    ('R3IcoConv', 'icoOnR3()', 'irr', 'irr', 5, {'samples': 'icosidodeca'}, 261),
-    ('R3IcoConv', 'icoOnR3()', 'reg', 'reg', 3, {}, 5040),
-    ('R3IcoConvTransposed', 'icoOnR3()', 'irr', 'irr', 3, {}, 91),
+    ("R2Conv", "rot2dOnR2(1)", "reg", "reg", 5, {}, 44),
+    ("R2Conv", "rot2dOnR2(2)", "reg", "reg", 5, {}, 88),
+    ("R2Conv", "rot2dOnR2(4)", "reg", "reg", 5, {}, 176),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 5, {}, 352),
+    ("R2Conv", "rot2dOnR2(16)", "reg", "reg", 5, {}, 704),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 7, {}, 576),
+    ("R2Conv", "rot2dOnR2(8)", "triv", "reg", 7, {}, 36),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 3, {}, 192),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 9, {}, 992),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 5, {"dilation": 2}, 672),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 3, {"dilation": 2}, 256),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 7, {"dilation": 2}, 1472),
+    ("R2Conv", "rot2dOnR2(8)", "irr", "irr", 5, {}, 88),
+    ("R2Conv", "rot2dOnR2(8)", "quot2", "reg", 5, {}, 176),
+    ("R2Conv", "rot2dOnR2(8)", "mixed", "mixed", 5, {}, 615),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 5, {"frequencies_cutoff": 3.0}, 672),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 7, {"frequencies_cutoff": -2.0}, 512),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 7, {"frequencies_cutoff": -3.0}, 448),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 5, {"sigma": 0.6}, 352),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 5, {"rings": [0.0, 1.0, 1.5, 2.0]}, 512),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 5, {"rings": [0.5, 1.5], "sigma": [0.5, 0.5]}, 160),
+    ("R2Conv", "rot2dOnR2(4)", "reg", "reg", 1, {}, 16),
+    ("R2Conv", "rot2dOnR2(-1, 6)", "irr", "irr", 5, {}, 43),
+    ("R2Conv", "rot2dOnR2(-1, 6)", "irr", "irr", 7, {}, 66),
+    ("R2Conv", "rot2dOnR2(-1, 6)", "irr", "irr", 7, {"frequencies_cutoff": 1.5}, 66),
+    ("R2Conv", "flipRot2dOnR2(1)", "reg", "reg", 5, {}, 88),
+    ("R2Conv", "flipRot2dOnR2(4)", "reg", "reg", 5, {}, 352),
+    ("R2Conv", "flipRot2dOnR2(8)", "reg", "reg", 5, {}, 704),
+    ("R2Conv", "flipRot2dOnR2(16)", "reg", "reg", 5, {}, 1408),
+    ("R2Conv", "flipRot2dOnR2(16)", "reg", "reg", 7, {}, 2304),
+    ("R2Conv", "flipRot2dOnR2(8)", "irr", "irr", 7, {}, 94),
+    ("R2Conv", "flipRot2dOnR2(8)", "mixed", "mixed", 5, {}, 899),
+    ("R2Conv", "flipRot2dOnR2(8)", "triv", "reg", 9, {"dilation": 2}, 134),
+    ("R2Conv", "flipRot2dOnR2(-1, 6)", "irr", "irr", 5, {}, 34),
+    ("R2Conv", "flip2dOnR2()", "reg", "reg", 5, {}, 88),
+    ("R2Conv", "flip2dOnR2()", "irr", "irr", 7, {}, 36),
+    ("R2Conv", "trivialOnR2()", "triv", "triv", 5, {}, 11),
+    ("R2Conv", "trivialOnR2()", "triv", "triv", 7, {}, 18),
+    ("R2ConvTransposed", "rot2dOnR2(8)", "reg", "reg", 5, {}, 352),
+    ("R2ConvTransposed", "flipRot2dOnR2(4)", "triv", "reg", 7, {}, 36),
+    ("R2Conv", "rot2dOnR2(8)", "reg", "reg", 5, {"groups": 2}, 176),
+    ("R3Conv", "rot3dOnR3(3)", "irr", "irr", 3, {}, 18),
+    ("R3Conv", "rot3dOnR3(3)", "irr", "irr", 5, {}, 33),
+    ("R3Conv", "rot3dOnR3(3)", "irr", "irr", 7, {}, 51),
+    ("R3Conv", "rot3dOnR3(3)", "irr", "irr", 5, {"frequencies_cutoff": 2.0}, 37),
+    ("R3Conv", "rot3dOnR3(3)", "irr", "irr", 5, {"dilation": 2}, 21),
+    ("R3Conv", "flipRot3dOnR3(2)", "irr", "irr", 5, {}, 66),
+    ("R3Conv", "flipRot3dOnR3(2)", "irr", "irr", 3, {"frequencies_cutoff": 2.0}, 36),
+    ("R3Conv", "octaOnR3()", "reg", "reg", 3, {}, 960),
+    ("R3Conv", "octaOnR3()", "reg", "reg", 5, {}, 1824),
+    ("R3Conv", "octaOnR3()", "triv", "reg", 7, {}, 70),
+    ("R3Conv", "octaOnR3()", "irr", "irr", 5, {}, 81),
+    ("R3Conv", "fullOctaOnR3()", "irr", "irr", 5, {}, 64),
+    ("R3Conv", "icoOnR3()", "irr", "irr", 5, {}, 83),
+    ("R3Conv", "icoOnR3()", "reg", "reg", 3, {}, 2400),
+    ("R3Conv", "rot2dOnR3(4)", "reg", "reg", 5, {}, 304),
+    ("R3Conv", "rot2dOnR3()", "irr", "irr", 5, {}, 79),
+    ("R3Conv", "conicalOnR3()", "irr", "irr", 5, {}, 62),
+    ("R3Conv", "dihedralOnR3(4)", "reg", "reg", 3, {}, 320),
+    ("R3Conv", "mirOnR3()", "reg", "reg", 5, {}, 152),
+    ("R3Conv", "invOnR3()", "reg", "reg", 5, {}, 152),
+    ("R3Conv", "trivialOnR3()", "triv", "triv", 5, {}, 19),
+    ("R3ConvTransposed", "rot3dOnR3(3)", "irr", "irr", 5, {}, 33),
+    ("R3ConvTransposed", "octaOnR3()", "irr", "irr", 5, {}, 81),
+    ("R3IcoConv", "icoOnR3()", "irr", "irr", 5, {}, 177),
+    ("R3IcoConv", "icoOnR3()", "irr", "irr", 5, {"samples": "dodeca"}, 109),
+    ("R3IcoConv", "icoOnR3()", "irr", "irr", 5, {"samples": "icosidodeca"}, 261),
+    ("R3IcoConv", "icoOnR3()", "reg", "reg", 3, {}, 5040),
+    ("R3IcoConvTransposed", "icoOnR3()", "irr", "irr", 3, {}, 91),
     # point convolutions (escnn's BlocksBasisSampler with R2PointConv's defaults; torch_geometric-free)
-    ('R2PointConv', 'rot2dOnR2(8)', 'reg', 'reg', None, {'width': 2.0, 'n_rings': 3}, 672),
-    ('R2PointConv', 'rot2dOnR2(8)', 'reg', 'reg', None, {'width': 2.0, 'n_rings': 3, 'frequencies_cutoff': 2.0}, 480),
-    ('R2PointConv', 'flipRot2dOnR2(-1, 8)', 'irr', 'irr', None, {'width': 2.0, 'n_rings': 3}, 39),
-    ('R2PointConv', 'rot2dOnR2(-1, 6)', 'irr', 'irr', None, {'rings': [0.0, 0.5, 1.5], 'sigma': 0.4}, 43),
-    ('R3PointConv', 'rot3dOnR3(3)', 'irr', 'irr', None, {'width': 2.0, 'n_rings': 3}, 40),
-    ('R3PointConv', 'octaOnR3()', 'irr', 'irr', None, {'width': 2.0, 'n_rings': 3}, 277),
-    ('R3PointConv', 'icoOnR3()', 'irr', 'irr', None, {'width': 1.0, 'n_rings': 4}, 110),
+    ("R2PointConv", "rot2dOnR2(8)", "reg", "reg", None, {"width": 2.0, "n_rings": 3}, 672),
+    ("R2PointConv", "rot2dOnR2(8)", "reg", "reg", None, {"width": 2.0, "n_rings": 3, "frequencies_cutoff": 2.0}, 480),
+    ("R2PointConv", "flipRot2dOnR2(-1, 8)", "irr", "irr", None, {"width": 2.0, "n_rings": 3}, 39),
+    ("R2PointConv", "rot2dOnR2(-1, 6)", "irr", "irr", None, {"rings": [0.0, 0.5, 1.5], "sigma": 0.4}, 43),
+    ("R3PointConv", "rot3dOnR3(3)", "irr", "irr", None, {"width": 2.0, "n_rings": 3}, 40),
+    ("R3PointConv", "octaOnR3()", "irr", "irr", None, {"width": 2.0, "n_rings": 3}, 277),
+    ("R3PointConv", "icoOnR3()", "irr", "irr", None, {"width": 1.0, "n_rings": 4}, 110),
 ]
 
 
@@ -136,8 +137,10 @@ def test_table_is_large_and_covers_the_defaults():
     assert {c[0] for c in ESCNN_SIZES} >= {"R2Conv", "R3Conv", "R2ConvTransposed", "R3ConvTransposed", "R3IcoConv"}
 
 
-@pytest.mark.parametrize("cls,gs,k,complete", [("R2Conv", "rot2dOnR2(8)", 5, 480), ("R2Conv", "rot2dOnR2(8)", 7, 896),
-                                               ("R3Conv", "octaOnR3()", 5, 3360)])
+@pytest.mark.parametrize(
+    "cls,gs,k,complete",
+    [("R2Conv", "rot2dOnR2(8)", 5, 480), ("R2Conv", "rot2dOnR2(8)", 7, 896), ("R3Conv", "octaOnR3()", 5, 3360)],
+)
 def test_complete_basis_option(cls, gs, k, complete):
     """``basis='complete'``: steerable's richer basis (σ = 0.6, order ≤ 2r, nothing dropped)."""
     rich = _build(cls, gs, "reg", "reg", k, {}, basis="complete")
@@ -152,7 +155,9 @@ def test_escnn_rings_sigma_and_cutoff():
     t = nn.FieldType(gs, [gs.regular_repr])
     conv = nn.R2Conv(t, t, 7, dilation=2, initialize=False)
     assert conv.rings == [0.0, 2.0, 4.0, 6.0] and conv.sigmas == [0.005, 0.6, 0.6, 0.4]
-    assert max(a["irrep:frequency"] for a in conv.basisexpansion.get_basis_info()) == 11  # escnn: min(2r, 2r - (r+1) mod 2) at r = 6
+    assert (
+        max(a["irrep:frequency"] for a in conv.basisexpansion.get_basis_info()) == 11
+    )  # escnn: min(2r, 2r - (r+1) mod 2) at r = 6
     with pytest.raises(ValueError, match="rings"):
         nn.R2Conv(t, t, 3, rings=[0.0, 5.0])
     with pytest.raises(ValueError, match="frequencies_cutoff"):
@@ -167,8 +172,15 @@ def _centre(f, d):
     return f[(...,) + (c,) * d]
 
 
-@pytest.mark.parametrize("cls,gs", [("R2Conv", "rot2dOnR2(8)"), ("R2ConvTransposed", "flipRot2dOnR2(4)"),
-                                    ("R3Conv", "octaOnR3()"), ("R3ConvTransposed", "rot3dOnR3(2)")])
+@pytest.mark.parametrize(
+    "cls,gs",
+    [
+        ("R2Conv", "rot2dOnR2(8)"),
+        ("R2ConvTransposed", "flipRot2dOnR2(4)"),
+        ("R3Conv", "octaOnR3()"),
+        ("R3ConvTransposed", "rot3dOnR3(2)"),
+    ],
+)
 def test_deltaorthonormal_is_a_delta(cls, gs):
     g = eval("gspaces." + gs)
     fields = [g.regular_repr] if g.fibergroup.order() > 0 else [g.irrep(*i) for i in g.fibergroup.bl_irreps(2)]
@@ -223,8 +235,18 @@ def test_basis_manager_interface():
     info = list(be.get_basis_info())
     assert len(info) == n and all(a["id"] == i for i, a in enumerate(info))
     assert all(be.get_element_info(i) == info[i] for i in (0, n // 2, n - 1))
-    for key in ("in_irrep", "out_irrep", "in_irreps_position", "out_irreps_position", "radius", "irrep:frequency",
-                "in_field_position", "out_field_position", "in_repr", "out_repr"):
+    for key in (
+        "in_irrep",
+        "out_irrep",
+        "in_irreps_position",
+        "out_irreps_position",
+        "radius",
+        "irrep:frequency",
+        "in_field_position",
+        "out_field_position",
+        "in_repr",
+        "out_repr",
+    ):
         assert key in info[0]
     f = be(conv.weights)
     assert f.shape == (t_out.size, t_in.size, 25)
@@ -240,8 +262,15 @@ def test_escnn_attributes_of_convs():
     gs = gspaces.rot2dOnR2(4)
     t = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr])
     conv = nn.R2Conv(t, t, 3, padding=1, stride=1, dilation=1)
-    assert (conv.d, conv.kernel_size, conv.padding, conv.stride, conv.dilation, conv.groups, conv.padding_mode) == \
-        (2, 3, 1, 1, 1, 1, "zeros")
+    assert (conv.d, conv.kernel_size, conv.padding, conv.stride, conv.dilation, conv.groups, conv.padding_mode) == (
+        2,
+        3,
+        1,
+        1,
+        1,
+        1,
+        "zeros",
+    )
     assert conv.space is gs and conv.bias_expansion.shape == (t.size, 2)
     conv.eval()
     f, b = conv.expand_parameters()
@@ -310,8 +339,9 @@ class _MLPSource(nn.conv.KernelSource):
     def __init__(self, conv):
         super().__init__()
         self.register_buffer("pts", torch.as_tensor(conv.kernel_points, dtype=torch.float32))
-        self.mlp = torch.nn.Sequential(torch.nn.Linear(conv.d, 16), torch.nn.Tanh(),
-                                       torch.nn.Linear(16, conv.out_type.size * conv.in_type.size))
+        self.mlp = torch.nn.Sequential(
+            torch.nn.Linear(conv.d, 16), torch.nn.Tanh(), torch.nn.Linear(16, conv.out_type.size * conv.in_type.size)
+        )
         self.shape = (1, conv.out_type.size, conv.in_type.size)
 
     def forward(self, conv):
@@ -370,8 +400,9 @@ def test_point_conv_sampler_escnn_layout():
     f = bs(w, delta)
     assert f.shape == (11, t.size, t.size)
     x = torch.randn(11, t.size)
-    assert torch.allclose(bs.compute_messages(w, x, delta, conv_first=True),
-                          bs.compute_messages(w, x, delta, conv_first=False), atol=1e-5)
+    assert torch.allclose(
+        bs.compute_messages(w, x, delta, conv_first=True), bs.compute_messages(w, x, delta, conv_first=False), atol=1e-5
+    )
     assert torch.allclose(bs.compute_messages(w, x, delta), torch.einsum("eoi,ei->eo", f, x), atol=1e-5)
 
 

@@ -6,6 +6,7 @@ made by ``scripts/make_escnn_fixtures.py`` in an environment with escnn, from th
 (each takes the library's ``gspaces`` and ``nn`` modules, so escnn and steerable build the same
 model from the same code).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,8 +24,11 @@ def build_c8(gspaces, nn):
     t0 = nn.FieldType(gs, [gs.trivial_repr])
     t1 = nn.FieldType(gs, [gs.regular_repr] * 8)
     return nn.SequentialModule(
-        nn.R2Conv(t0, t1, kernel_size=5, padding=2), nn.InnerBatchNorm(t1), nn.ReLU(t1),
-        nn.R2Conv(t1, t1, kernel_size=3), nn.GroupPooling(t1),
+        nn.R2Conv(t0, t1, kernel_size=5, padding=2),
+        nn.InnerBatchNorm(t1),
+        nn.ReLU(t1),
+        nn.R2Conv(t1, t1, kernel_size=3),
+        nn.GroupPooling(t1),
     )
 
 
@@ -35,7 +39,9 @@ def build_c4_mixed(gspaces, nn):
     t1 = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr, gs.regular_repr, gs.trivial_repr])
     t2 = nn.FieldType(gs, [gs.trivial_repr, gs.regular_repr] * 2)
     return nn.SequentialModule(
-        nn.R2Conv(t0, t1, kernel_size=7, padding=3), nn.InnerBatchNorm(t1), nn.ReLU(t1),
+        nn.R2Conv(t0, t1, kernel_size=7, padding=3),
+        nn.InnerBatchNorm(t1),
+        nn.ReLU(t1),
         nn.R2Conv(t1, t2, kernel_size=3, padding=1, bias=False),
     )
 
@@ -46,7 +52,9 @@ def build_c16(gspaces, nn):
     t1 = nn.FieldType(gs, [gs.regular_repr] * 2)
     t2 = nn.FieldType(gs, [gs.irrep(1), gs.irrep(3), gs.trivial_repr, gs.irrep(8)])
     return nn.SequentialModule(
-        nn.R2Conv(t0, t1, kernel_size=7), nn.InnerBatchNorm(t1), nn.ReLU(t1),
+        nn.R2Conv(t0, t1, kernel_size=7),
+        nn.InnerBatchNorm(t1),
+        nn.ReLU(t1),
         nn.R2Conv(t1, t2, kernel_size=3),
     )
 
@@ -58,7 +66,8 @@ def build_c8_irreps(gspaces, nn):
     t1 = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2), gs.irrep(1), gs.irrep(3), gs.irrep(4)])
     t2 = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr, gs.irrep(1), gs.regular_repr])
     return nn.SequentialModule(
-        nn.R2Conv(t0, t1, kernel_size=5, padding=2), nn.NormBatchNorm(t1),
+        nn.R2Conv(t0, t1, kernel_size=5, padding=2),
+        nn.NormBatchNorm(t1),
         nn.R2Conv(t1, t2, kernel_size=3),
     )
 
@@ -71,8 +80,10 @@ def build_gnorm_iid(gspaces, nn):
     t1 = nn.FieldType(gs, [gs.irrep(1), gs.irrep(1), gs.trivial_repr, gs.irrep(2), gs.trivial_repr])
     t2 = nn.FieldType(gs, [gs.regular_repr, gs.irrep(2), gs.trivial_repr, gs.regular_repr])
     return nn.SequentialModule(
-        nn.R2Conv(t0, t1, kernel_size=3, padding=1), nn.GNormBatchNorm(t1),
-        nn.R2Conv(t1, t2, kernel_size=3, padding=1), nn.IIDBatchNorm2d(t2),
+        nn.R2Conv(t0, t1, kernel_size=3, padding=1),
+        nn.GNormBatchNorm(t1),
+        nn.R2Conv(t1, t2, kernel_size=3, padding=1),
+        nn.IIDBatchNorm2d(t2),
     )
 
 
@@ -86,8 +97,10 @@ def build_nonlinear(gspaces, nn):
     t2 = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2), gs.irrep(1)])
     t3 = nn.FieldType(gs, [gs.trivial_repr] * 2)
     return nn.SequentialModule(
-        nn.R2Conv(t0, t1, kernel_size=3, padding=1), nn.GatedNonLinearity1(t1),
-        nn.R2Conv(gated, t2, kernel_size=3, padding=1), nn.NormNonLinearity(t2, function="n_relu", bias=True),
+        nn.R2Conv(t0, t1, kernel_size=3, padding=1),
+        nn.GatedNonLinearity1(t1),
+        nn.R2Conv(gated, t2, kernel_size=3, padding=1),
+        nn.NormNonLinearity(t2, function="n_relu", bias=True),
         nn.R2Conv(t2, t3, kernel_size=3),
     )
 
@@ -98,7 +111,9 @@ def build_d4(gspaces, nn):
     t1 = nn.FieldType(gs, [gs.regular_repr] * 3)
     t2 = nn.FieldType(gs, [gs.regular_repr] * 2 + [gs.irrep(1, 1), gs.trivial_repr])
     return nn.SequentialModule(
-        nn.R2Conv(t0, t1, kernel_size=5, padding=2), nn.InnerBatchNorm(t1), nn.ReLU(t1),
+        nn.R2Conv(t0, t1, kernel_size=5, padding=2),
+        nn.InnerBatchNorm(t1),
+        nn.ReLU(t1),
         nn.R2Conv(t1, t2, kernel_size=3),
     )
 
@@ -109,7 +124,8 @@ def build_so2(gspaces, nn):
     t1 = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2), gs.irrep(1)])
     t2 = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
     return nn.SequentialModule(
-        nn.R2Conv(t0, t1, kernel_size=5, padding=2), nn.NormBatchNorm(t1),
+        nn.R2Conv(t0, t1, kernel_size=5, padding=2),
+        nn.NormBatchNorm(t1),
         nn.R2Conv(t1, t2, kernel_size=5),
     )
 
@@ -120,7 +136,8 @@ def build_o2(gspaces, nn):
     t1 = nn.FieldType(gs, [gs.irrep(1, 1), gs.irrep(1, 2), gs.irrep(1, 0)])
     t2 = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1, 1)])
     return nn.SequentialModule(
-        nn.R2Conv(t0, t1, kernel_size=5, padding=2), nn.NormBatchNorm(t1),
+        nn.R2Conv(t0, t1, kernel_size=5, padding=2),
+        nn.NormBatchNorm(t1),
         nn.R2Conv(t1, t2, kernel_size=3),
     )
 
@@ -131,7 +148,8 @@ def build_c4_transposed(gspaces, nn):
     t1 = nn.FieldType(gs, [gs.regular_repr] * 2)
     t2 = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr])
     return nn.SequentialModule(
-        nn.R2Conv(t0, t1, kernel_size=3, stride=2), nn.ReLU(t1),
+        nn.R2Conv(t0, t1, kernel_size=3, stride=2),
+        nn.ReLU(t1),
         nn.R2ConvTransposed(t1, t2, kernel_size=3, stride=2),
     )
 
@@ -149,16 +167,21 @@ def build_tutorial(gspaces, nn):
             self.mask = nn.MaskModule(self.in_type, 21, margin=1)
             self.block1 = nn.SequentialModule(
                 nn.R2Conv(self.in_type, t1, kernel_size=5, padding=1, bias=False),
-                nn.InnerBatchNorm(t1), nn.ReLU(t1, inplace=True),
+                nn.InnerBatchNorm(t1),
+                nn.ReLU(t1, inplace=True),
             )
             self.pool1 = nn.PointwiseAvgPoolAntialiased(t1, sigma=0.66, stride=2)
             self.block2 = nn.SequentialModule(
                 nn.R2Conv(t1, t2, kernel_size=3, padding=1, bias=False),
-                nn.InnerBatchNorm(t2), nn.ReLU(t2, inplace=True),
+                nn.InnerBatchNorm(t2),
+                nn.ReLU(t2, inplace=True),
             )
             self.gpool = nn.GroupPooling(t2)
             self.fully_net = torch.nn.Sequential(
-                torch.nn.Linear(8, 16), torch.nn.BatchNorm1d(16), torch.nn.ELU(inplace=True), torch.nn.Linear(16, 3),
+                torch.nn.Linear(8, 16),
+                torch.nn.BatchNorm1d(16),
+                torch.nn.ELU(inplace=True),
+                torch.nn.Linear(16, 3),
             )
 
         def forward(self, x):
@@ -191,7 +214,8 @@ def build_so3(gspaces, nn):
     t1 = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2)])
     t2 = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
     return nn.SequentialModule(
-        nn.R3Conv(t0, t1, kernel_size=3, padding=1), nn.NormBatchNorm(t1),
+        nn.R3Conv(t0, t1, kernel_size=3, padding=1),
+        nn.NormBatchNorm(t1),
         nn.R3Conv(t1, t2, kernel_size=3),
     )
 
@@ -267,7 +291,7 @@ def test_rederived_escnn_bases_equal_the_stored_ones(name):
     convs = [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.R2Conv, nn.R2ConvTransposed))]
     assert convs
     for prefix, conv in convs:
-        sub = {k[len(prefix) + 1:]: v for k, v in fx["state_dict"].items() if k.startswith(prefix + ".")}
+        sub = {k[len(prefix) + 1 :]: v for k, v in fx["state_dict"].items() if k.startswith(prefix + ".")}
         kind = _conv._kind(conv)
         ins, outs = _conv._expansion_types(conv, kind)
         mine = _r2_basis.escnn_bases(conv, ins, outs, kind, prefix)

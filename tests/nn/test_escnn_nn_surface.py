@@ -1,6 +1,7 @@
 """escnn compatibility of steerable.nn outside the convolutions: FieldType / GeometricTensor
 members, check_equivariance (signature, exact grid sizes), export() in eval mode, arguments
 escnn accepts, in-place nonlinearities after pooling, SequentialModule, escnn checkpoints."""
+
 from __future__ import annotations
 
 import inspect
@@ -72,11 +73,20 @@ def test_check_equivariance_signatures_follow_escnn():
     assert list(sig)[:6] == ["self", "atol", "rtol", "assertion", "verbose", "device"]
     assert (sig["atol"].default, sig["rtol"].default) == (1e-7, 1e-5)
     expected = {
-        nn.ReLU: (1e-6, 1e-5), nn.InnerBatchNorm: (1e-6, 1e-5), nn.PointwiseMaxPool2D: (1e-6, 1e-5),
-        nn.GroupPooling: (1e-6, 1e-5), nn.SequentialModule: (2e-6, 1e-5), nn.IdentityModule: (2e-6, 1e-5),
-        nn.MultipleModule: (2e-6, 1e-5), nn.R2Upsampling: (0.1, 0.1), nn.MaskModule: (0.1, 0.1),
-        nn.RestrictionModule: (1e-7, 1e-5), nn.HarmonicPolynomialR3: (1e-4, 1e-3), nn.MergeModule: (1e-6, 1e-5),
-        nn.GatedNonLinearity2: (1e-6, 1e-5), nn.BranchingModule: (1e-6, 1e-5),
+        nn.ReLU: (1e-6, 1e-5),
+        nn.InnerBatchNorm: (1e-6, 1e-5),
+        nn.PointwiseMaxPool2D: (1e-6, 1e-5),
+        nn.GroupPooling: (1e-6, 1e-5),
+        nn.SequentialModule: (2e-6, 1e-5),
+        nn.IdentityModule: (2e-6, 1e-5),
+        nn.MultipleModule: (2e-6, 1e-5),
+        nn.R2Upsampling: (0.1, 0.1),
+        nn.MaskModule: (0.1, 0.1),
+        nn.RestrictionModule: (1e-7, 1e-5),
+        nn.HarmonicPolynomialR3: (1e-4, 1e-3),
+        nn.MergeModule: (1e-6, 1e-5),
+        nn.GatedNonLinearity2: (1e-6, 1e-5),
+        nn.BranchingModule: (1e-6, 1e-5),
     }
     for cls, (atol, rtol) in expected.items():
         p = inspect.signature(cls.check_equivariance).parameters
@@ -101,24 +111,37 @@ def test_check_equivariance_picks_a_grid_on_which_strided_layers_are_exact():
     # assertion=False returns the errors instead of raising
     assert max(e for _, e in pool.check_equivariance(assertion=False, spatial=9)) > 0.1
     # a sequence ending in a strided pool, after a strided conv: needs (n - 1) % 2 == 0, then even
-    seq = nn.SequentialModule(nn.R2Conv(t, t, 3, padding=1, stride=2), nn.ReLU(t), nn.PointwiseMaxPool2D(t, 2),
-                              nn.PointwiseAvgPoolAntialiased2D(t, 0.6, 2))
+    seq = nn.SequentialModule(
+        nn.R2Conv(t, t, 3, padding=1, stride=2),
+        nn.ReLU(t),
+        nn.PointwiseMaxPool2D(t, 2),
+        nn.PointwiseAvgPoolAntialiased2D(t, 0.6, 2),
+    )
     n = seq._exact_spatial_size()
     m1 = (n - 1) // 2 + 1
     assert (n - 1) % 2 == 0 and m1 % 2 == 0 and (m1 // 2 - 1) % 2 == 0
     assert max(e for _, e in seq.check_equivariance(atol=1e-5)) < 1e-5
 
 
-@pytest.mark.parametrize("make", [
-    lambda t: nn.PointwiseMaxPoolAntialiased2D(t, 3, 2, 1),
-    lambda t: nn.PointwiseAvgPool2D(t, 3, 3),
-    lambda t: nn.NormMaxPool(t, 2, 2),
-    lambda t: nn.PointwiseAdaptiveMaxPool2D(t, 3),
-    lambda t: nn.R2Upsampling(t, 2, mode="nearest"),
-    lambda t: nn.MaskModule(t, 13, 10),
-    lambda t: nn.MultipleModule(t, ["a", "b"], [(nn.PointwiseMaxPool2D(t.index_select([0]), 2), "a"),
-                                                (nn.PointwiseAvgPool2D(t.index_select([1]), 2), "b")]),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: nn.PointwiseMaxPoolAntialiased2D(t, 3, 2, 1),
+        lambda t: nn.PointwiseAvgPool2D(t, 3, 3),
+        lambda t: nn.NormMaxPool(t, 2, 2),
+        lambda t: nn.PointwiseAdaptiveMaxPool2D(t, 3),
+        lambda t: nn.R2Upsampling(t, 2, mode="nearest"),
+        lambda t: nn.MaskModule(t, 13, 10),
+        lambda t: nn.MultipleModule(
+            t,
+            ["a", "b"],
+            [
+                (nn.PointwiseMaxPool2D(t.index_select([0]), 2), "a"),
+                (nn.PointwiseAvgPool2D(t.index_select([1]), 2), "b"),
+            ],
+        ),
+    ],
+)
 def test_check_equivariance_default_grid_is_exact(make):
     torch.manual_seed(1)
     gs = gspaces.rot2dOnR2(8)
@@ -153,16 +176,20 @@ def test_check_equivariance_restriction_and_gated2_and_merge():
 
 
 # ---------------------------------------------------------------------------- export() -> eval
-@pytest.mark.parametrize("make", [
-    lambda t: nn.InnerBatchNorm(t),
-    lambda t: nn.IIDBatchNorm2d(t),
-    lambda t: nn.GNormBatchNorm(t),
-    lambda t: nn.FieldDropout(t, 0.5),
-    lambda t: nn.PointwiseDropout(t, 0.5),
-    lambda t: nn.SequentialModule(nn.InnerBatchNorm(t), nn.ReLU(t), nn.PointwiseDropout(t, 0.3)),
-    lambda t: nn.MultipleModule(t, ["a", "b"], [(nn.InnerBatchNorm(t.index_select([0])), "a"),
-                                                (nn.FieldDropout(t.index_select([1])), "b")]),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: nn.InnerBatchNorm(t),
+        lambda t: nn.IIDBatchNorm2d(t),
+        lambda t: nn.GNormBatchNorm(t),
+        lambda t: nn.FieldDropout(t, 0.5),
+        lambda t: nn.PointwiseDropout(t, 0.5),
+        lambda t: nn.SequentialModule(nn.InnerBatchNorm(t), nn.ReLU(t), nn.PointwiseDropout(t, 0.3)),
+        lambda t: nn.MultipleModule(
+            t, ["a", "b"], [(nn.InnerBatchNorm(t.index_select([0])), "a"), (nn.FieldDropout(t.index_select([1])), "b")]
+        ),
+    ],
+)
 def test_export_puts_module_and_export_in_eval_mode(make):
     torch.manual_seed(3)
     gs = c4()
@@ -196,8 +223,9 @@ def test_arguments_escnn_accepts():
         nn.GatedNonLinearity2((tri, vec))
         nn.GroupPooling(reg)
     mixed = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr] * 2)
-    m = nn.MultipleModule(mixed, ["a", "b", "a", "b"], [(nn.IdentityModule(reg), "a"), (nn.IdentityModule(tri), "b")],
-                          reshuffle=1)
+    m = nn.MultipleModule(
+        mixed, ["a", "b", "a", "b"], [(nn.IdentityModule(reg), "a"), (nn.IdentityModule(tri), "b")], reshuffle=1
+    )
     assert m.out_type.size == 10
     with pytest.warns(UserWarning, match="nearest"):
         up = nn.R2Upsampling(reg, size=10, mode="nearest")

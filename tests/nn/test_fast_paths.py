@@ -1,5 +1,6 @@
 """Fused fast paths: InnerBatchNorm's ``F.batch_norm`` forward against the reference formula
 (and the generic ``_FieldBatchNorm`` path), GroupPooling's ``amax`` against ``max``."""
+
 from __future__ import annotations
 
 import copy
@@ -139,15 +140,15 @@ def test_group_pooling_amax_equals_max_and_inplace_is_safe(kind):
     pool = GroupPooling(t)
     torch.manual_seed(1)
     x = torch.randn(2, t.size, 3, 3, requires_grad=True)
-    ref = torch.stack([x[:, int(a):int(e)].max(dim=1).values
-                       for a, e in zip(t.fields_start, t.fields_end)], dim=1)
+    ref = torch.stack([x[:, int(a) : int(e)].max(dim=1).values for a, e in zip(t.fields_start, t.fields_end)], dim=1)
     y = pool(t(x)).tensor
     torch.testing.assert_close(y, ref, atol=0, rtol=0)
     # no ties: the same gradient as max; an in-place ReLU after the pooling keeps backward intact
     torch.nn.functional.relu(y, inplace=True).sum().backward()
     xr = x.detach().clone().requires_grad_(True)
-    torch.stack([xr[:, int(a):int(e)].max(dim=1).values for a, e in zip(t.fields_start, t.fields_end)],
-                dim=1).relu().sum().backward()
+    torch.stack(
+        [xr[:, int(a) : int(e)].max(dim=1).values for a, e in zip(t.fields_start, t.fields_end)], dim=1
+    ).relu().sum().backward()
     torch.testing.assert_close(x.grad, xr.grad)
     torch.testing.assert_close(pool.export()(x.detach()), ref.detach(), atol=0, rtol=0)
 

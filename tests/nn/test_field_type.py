@@ -2,6 +2,7 @@
 sums, selection, sorting, grouping, restriction), fibre representations, the group action on
 grids (2D, 3D), point clouds and plain vectors, field slicing/splitting, arithmetic, torch.cat,
 tensor_directsum and pickling."""
+
 from __future__ import annotations
 
 import pickle
@@ -650,7 +651,9 @@ def test_restrict_keeps_data():
     assert torch.equal(y.tensor, x.tensor)
     assert y.type == ft.restrict(sid)
     sub, inclusion, _ = ft.gspace.restrict(sid)
-    assert_equivariant(lambda v: v.restrict(sid), inputs=x, elements=sub.fibergroup.elements, in_element=inclusion, atol=ATOL, rtol=0)
+    assert_equivariant(
+        lambda v: v.restrict(sid), inputs=x, elements=sub.fibergroup.elements, in_element=inclusion, atol=ATOL, rtol=0
+    )
     # point clouds keep their coords
     pc = ft(rand(5, ft.size), rand(5, 2))
     pr = pc.restrict((0, 1))
@@ -675,7 +678,7 @@ def test_split_none_and_explicit():
     assert len(parts) == len(ft)
     for i, (p, r) in enumerate(zip(parts, ft)):
         assert p.type == FieldType(ft.gspace, [r])
-        assert torch.equal(p.tensor, x.tensor[:, ft.fields_start[i]:ft.fields_end[i]])
+        assert torch.equal(p.tensor, x.tensor[:, ft.fields_start[i] : ft.fields_end[i]])
     assert torch.equal(torch.cat([p.tensor for p in parts], 1), x.tensor)
 
     parts = x.split([1, 3])
@@ -924,11 +927,18 @@ def test_torch_cat_along_fields():
     ta = FieldType(gs, [gs.regular_repr, gs.irrep(1, 1)])
     tb = FieldType(gs, [gs.trivial_repr, gs.basespace_action])
     a, b = ta(rand(2, ta.size, 4, 4, seed=1)), tb(rand(2, tb.size, 4, 4, seed=2))
-    for c in [torch.cat([a, b], dim=1), torch.cat([a, b], 1), torch.cat((a, b), dim=-3), torch.cat(tensors=[a, b], dim=1)]:
+    for c in [
+        torch.cat([a, b], dim=1),
+        torch.cat([a, b], 1),
+        torch.cat((a, b), dim=-3),
+        torch.cat(tensors=[a, b], dim=1),
+    ]:
         assert isinstance(c, GeometricTensor)
         assert c.type == ta + tb
         assert torch.equal(c.tensor, torch.cat([a.tensor, b.tensor], 1))
-    assert_equivariant(lambda u, v: torch.cat([u.tensor, v.tensor], 1), inputs=(a, b), out_type=ta + tb, atol=ATOL, rtol=0)
+    assert_equivariant(
+        lambda u, v: torch.cat([u.tensor, v.tensor], 1), inputs=(a, b), out_type=ta + tb, atol=ATOL, rtol=0
+    )
     assert_equivariant(lambda u, v: torch.cat([u, v], dim=1), inputs=(a, b), atol=ATOL, rtol=0)
     three = torch.cat([a, b, a], dim=1)
     assert three.type == ta + tb + ta and three.shape[1] == 2 * ta.size + tb.size
@@ -957,14 +967,18 @@ def test_torch_cat_point_clouds_and_vectors():
     with pytest.raises(ValueError, match="^dim"):
         torch.cat([a, b], dim=0)
     # the features and the points of the concatenation move as those of its parts
-    assert_equivariant(lambda u, v: torch.cat([u, v], dim=1), inputs=(a, b), elements=gs.exact_testing_elements[5:6], atol=ATOL, rtol=0)
+    assert_equivariant(
+        lambda u, v: torch.cat([u, v], dim=1), inputs=(a, b), elements=gs.exact_testing_elements[5:6], atol=ATOL, rtol=0
+    )
 
     gv = vec_so3()
     va, vb = FieldType(gv, [gv.irrep(1)]), FieldType(gv, [gv.irrep(2)])
     x, y = va(rand(3, 3)), vb(rand(3, 5, seed=1))
     z = torch.cat([x, y], dim=1)
     assert z.type == va + vb and z.shape == (3, 8)
-    assert_equivariant(lambda u, v: torch.cat([u, v], dim=1), inputs=(x, y), elements=random_elements(gv, 1), atol=ATOL, rtol=0)
+    assert_equivariant(
+        lambda u, v: torch.cat([u, v], dim=1), inputs=(x, y), elements=random_elements(gv, 1), atol=ATOL, rtol=0
+    )
 
 
 def test_tensor_directsum():
@@ -978,7 +992,9 @@ def test_tensor_directsum():
     assert torch.equal(s.tensor, torch.cat([a.tensor, b.tensor], 1))
     assert tensor_directsum((a,)).type == ta
     assert nn.tensor_directsum is tensor_directsum
-    assert_equivariant(lambda u, v: tensor_directsum([u, v]), inputs=(a, b), elements=gs.exact_testing_elements, atol=ATOL, rtol=0)
+    assert_equivariant(
+        lambda u, v: tensor_directsum([u, v]), inputs=(a, b), elements=gs.exact_testing_elements, atol=ATOL, rtol=0
+    )
     with pytest.raises(ValueError, match="^tensors"):
         tensor_directsum([])
     with pytest.raises(TypeError, match="^tensors"):
@@ -1028,3 +1044,15 @@ def test_geometric_tensor_pickle():
     v = FieldType(gv, [gv.irrep(1), gv.irrep(2)])(rand(3, 8))
     v2 = pickle.loads(pickle.dumps(v))
     assert v2.type == v.type and torch.equal(v2.tensor, v.tensor)
+
+
+@pytest.mark.parametrize("shape", [(2, 8, 5, 5), (3, 8), (8,)])
+def test_trusted_construction_equals_the_checked_one(shape):
+    # layers build their outputs with GeometricTensor._trusted (no checks): the same object state
+    gs = gspaces.rot2dOnR2(4) if len(shape) == 4 else gspaces.no_base_space(sg.cyclic_group(4))
+    t = nn.FieldType(gs, [gs.regular_repr] * 2)
+    x = torch.randn(*shape)
+    a, b = nn.GeometricTensor(x, t), nn.GeometricTensor._trusted(x, t)
+    assert vars(a).keys() == vars(b).keys()
+    assert all(v is vars(b)[k] or v == vars(b)[k] for k, v in vars(a).items() if k != "tensor")
+    assert a.tensor is b.tensor

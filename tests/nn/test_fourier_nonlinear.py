@@ -6,6 +6,7 @@ elements: finite groups with their regular grid (all elements), SO(2)/O(2) with 
 symmetries). For continuous groups and random elements the map is only approximately equivariant:
 the fibre-only error must decrease as the grid grows and be < 1e-2 for a generous grid.
 """
+
 from __future__ import annotations
 
 import copy
@@ -17,13 +18,26 @@ import torch
 
 from steerable import gspaces
 from steerable.group import (
-    FourierTransform, cyclic_group, dihedral_group, ico_group, o2_group, o3_group, octa_group,
-    sampling_matrix, so2_group, so3_group, tetra_group,
+    FourierTransform,
+    cyclic_group,
+    dihedral_group,
+    ico_group,
+    o2_group,
+    o3_group,
+    octa_group,
+    sampling_matrix,
+    so2_group,
+    so3_group,
+    tetra_group,
 )
 from steerable.group._quotient_fourier import QuotientFourierTransform, quotient_sampling_matrix
 from steerable.nn import GeometricTensor
 from steerable.nn.nonlinear._fourier import (
-    FourierELU, FourierPointwise, FourierPointwiseExport, QuotientFourierELU, QuotientFourierPointwise,
+    FourierELU,
+    FourierPointwise,
+    FourierPointwiseExport,
+    QuotientFourierELU,
+    QuotientFourierPointwise,
 )
 from steerable.testing import assert_equivariant, equivariance_errors, random_elements
 
@@ -84,8 +98,9 @@ def test_finite_exact_out_irreps(name):
     gs = FINITE_SPACES[name]()
     ids = _all(gs)
     m = FourierELU(gs, 2, ids, out_irreps=ids[:2])
-    assert m.out_type.size == 2 * sum(gs.fibergroup.irrep(*i).size ** 2 // gs.fibergroup.irrep(*i).sum_of_squares_constituents
-                                      for i in ids[:2])
+    assert m.out_type.size == 2 * sum(
+        gs.fibergroup.irrep(*i).size ** 2 // gs.fibergroup.irrep(*i).sum_of_squares_constituents for i in ids[:2]
+    )
     assert_equivariant(m, inputs=m.in_type(_input(m)))
 
 
@@ -202,16 +217,20 @@ def test_quotient_exact(name, make, sid, L, args):
     assert_equivariant(mr, inputs=mr.in_type(_input(mr)))
 
 
-@pytest.mark.parametrize("G,sid", [(cyclic_group(8), 2), (dihedral_group(4), (None, 4)), (octa_group(), (False, 3))],
-                         ids=["C8/C2", "D4/C4", "octa/C3"])
+@pytest.mark.parametrize(
+    "G,sid",
+    [(cyclic_group(8), 2), (dihedral_group(4), (None, 4)), (octa_group(), (False, 3))],
+    ids=["C8/C2", "D4/C4", "octa/C3"],
+)
 def test_quotient_samples(G, sid):
     """Samples of a quotient function are constant on cosets; output samples = σ(input samples)."""
     gs = gspaces.no_base_space(G)
     m = QuotientFourierPointwise(gs, sid, 1, _all(gs), function="p_relu", normalize=False).double()
     A = torch.as_tensor(quotient_sampling_matrix(G, sid, _all(gs), m.grid))
     H, incl, _ = G.subgroup(sid)
-    assert np.allclose(quotient_sampling_matrix(G, sid, _all(gs), [g @ incl(H.elements[-1]) for g in m.grid]),
-                       A.numpy(), atol=1e-12)
+    assert np.allclose(
+        quotient_sampling_matrix(G, sid, _all(gs), [g @ incl(H.elements[-1]) for g in m.grid]), A.numpy(), atol=1e-12
+    )
     x = torch.randn(4, A.shape[1], dtype=torch.float64)
     y = m(m.in_type(x)).tensor
     assert torch.allclose(y @ A.T, torch.relu(x @ A.T), atol=1e-10)
@@ -253,7 +272,7 @@ def test_gradcheck_quotient_and_gradgrad():
     gs = gspaces.no_base_space(so3_group(2))
     m = QuotientFourierELU(gs, (False, -1), 2, 2, "thomson", 20).double()
     x = torch.randn(3, m.in_type.size, dtype=torch.float64, requires_grad=True)
-    f = lambda t: m(m.in_type(t)).tensor  # noqa: E731
+    f = lambda t: m(m.in_type(t)).tensor
     assert torch.autograd.gradcheck(f, (x,))
     assert torch.autograd.gradgradcheck(f, (x,))
 
@@ -327,8 +346,9 @@ def test_export(kind):
         m = FourierPointwise(gspaces.rot2dOnR2(4), 2, [(0,), (1,), (2,)], function=torch.nn.functional.gelu)
     e = m.export()
     assert isinstance(e, FourierPointwiseExport)
-    assert not any("steerable" in type(v).__module__ and not isinstance(v, FourierPointwiseExport)
-                   for v in vars(e).values())
+    assert not any(
+        "steerable" in type(v).__module__ and not isinstance(v, FourierPointwiseExport) for v in vars(e).values()
+    )
     x = _input(m)
     assert torch.allclose(e(x), m(m.in_type(x)).tensor, atol=1e-5)
     if x.dim() == 2:
@@ -369,7 +389,7 @@ def test_normalize():
 
 def test_state_pickle_determinism():
     gs = gspaces.rot2dOnR2(8)
-    make = lambda: FourierELU(gs, 3, _all(gs))  # noqa: E731
+    make = lambda: FourierELU(gs, 3, _all(gs))
     m = make()
     assert list(m.state_dict()) == [] and list(m.eval().state_dict()) == []
     assert [n for n, _ in m.named_buffers()] == [n for n, _ in make().named_buffers()] == ["A", "A_inv"]

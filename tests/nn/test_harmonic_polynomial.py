@@ -1,6 +1,7 @@
 """HarmonicPolynomialR3: the solid harmonics |x|^l Y_l(x̂) as irreps fields of SO(3) / O(3) on
 no_base_space; exact equivariance (testing elements and random elements, float32 and float64),
 agreement with the numpy spherical harmonics, homogeneity, export, pickling and bad input."""
+
 from __future__ import annotations
 
 import copy
@@ -30,8 +31,9 @@ def test_equivariance(group, L):
     G = hp.G
     for dtype, tol in ((torch.float32, 1e-5), (torch.float64, 1e-12)):
         x = hp.in_type(torch.randn(25, 3, dtype=dtype, generator=torch.Generator().manual_seed(L)))
-        assert_equivariant(hp, inputs=x, elements=list(hp.in_type.testing_elements) + random_elements(G, 5, seed=L),
-                           rtol=tol)
+        assert_equivariant(
+            hp, inputs=x, elements=list(hp.in_type.testing_elements) + random_elements(G, 5, seed=L), rtol=tol
+        )
 
 
 @pytest.mark.parametrize("group", ["so3", "o3"])
@@ -50,15 +52,16 @@ def test_values_types_and_homogeneity(group):
     r = np.linalg.norm(x, axis=1, keepdims=True)
     for l in range(L + 1):
         sl = slice(l * l, (l + 1) ** 2)
-        np.testing.assert_allclose(out[:, sl].numpy(), ref[:, sl] * math.sqrt(4 * math.pi / (2 * l + 1)) * r ** l,
-                                   atol=1e-11, rtol=1e-11)
+        np.testing.assert_allclose(
+            out[:, sl].numpy(), ref[:, sl] * math.sqrt(4 * math.pi / (2 * l + 1)) * r**l, atol=1e-11, rtol=1e-11
+        )
     assert torch.all(out[:, 0] == 1) and torch.all(out[0, 1:] == 0)
     xt = torch.tensor(x)
     for lam in (-1.5, 0.3):
         scaled = hp(hp.in_type(lam * xt)).tensor
         for l in range(L + 1):
             sl = slice(l * l, (l + 1) ** 2)
-            torch.testing.assert_close(scaled[:, sl], lam ** l * out[:, sl], atol=1e-10, rtol=1e-12)
+            torch.testing.assert_close(scaled[:, sl], lam**l * out[:, sl], atol=1e-10, rtol=1e-12)
 
 
 def test_shapes_coords_gradients():

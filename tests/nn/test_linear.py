@@ -2,6 +2,7 @@
 elements, exact: the action on (B, C) vectors is just ρ(g)), regular/irrep/mixed types, bias
 only on trivial irreps, He initialisation, eval cache, export to nn.Linear, float64, pickling,
 deterministic parameters and argument validation."""
+
 from __future__ import annotations
 
 import copy
@@ -49,8 +50,10 @@ def _types(G, kind):
     if kind == "irreps":
         return FieldType(gs, irr + irr[1:2]), FieldType(gs, irr[::-1] + [irr[0]])
     # mixed, fields of one representation not contiguous (exercises the channel permutation)
-    return (FieldType(gs, [reg, irr[1], triv, irr[-1], irr[1], reg]),
-            FieldType(gs, [irr[1], reg, triv, irr[-1], irr[1]]))
+    return (
+        FieldType(gs, [reg, irr[1], triv, irr[-1], irr[1], reg]),
+        FieldType(gs, [irr[1], reg, triv, irr[-1], irr[1]]),
+    )
 
 
 def _vectors(lin: Linear, batch: int = 16, dtype=torch.float32) -> GeometricTensor:
@@ -103,9 +106,14 @@ def test_matrix_is_intertwiner_exactly():
         lin = Linear(t_in, t_out).double()
         m, _ = lin.expand_parameters()
     # m ρ_in(g) = ρ_out(g) m: the map v -> m v is equivariant on every basis vector
-    assert_equivariant(lambda v: v @ m.T, inputs=torch.eye(t_in.size, dtype=torch.float64),
-                       in_type=t_in.fiber_representation, out_type=t_out.fiber_representation,
-                       elements=random_elements(G, 3), rtol=1e-10)
+    assert_equivariant(
+        lambda v: v @ m.T,
+        inputs=torch.eye(t_in.size, dtype=torch.float64),
+        in_type=t_in.fiber_representation,
+        out_type=t_out.fiber_representation,
+        elements=random_elements(G, 3),
+        rtol=1e-10,
+    )
 
 
 def test_bias_only_on_trivial_irreps():
@@ -207,8 +215,9 @@ def test_eval_cache_and_state_dict():
         lin.weights.mul_(2.0)  # in-place update invalidates the cache
         y3 = lin(x).tensor
         assert lin._cache[1] is not m1
-    torch.testing.assert_close(y3 - lin.bias_expansion @ lin.bias, 2 * (y1 - lin.bias_expansion @ lin.bias),
-                               atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        y3 - lin.bias_expansion @ lin.bias, 2 * (y1 - lin.bias_expansion @ lin.bias), atol=1e-5, rtol=1e-5
+    )
     # gradients flow in training mode
     lin.train()
     lin(x).tensor.pow(2).sum().backward()
@@ -266,6 +275,7 @@ def test_linear_float64_exact_and_cache_follows_data_edits():
     """Shared ExpansionCacheMixin: .double() re-casts the basis from float64; edits through .data
     invalidate the eval cache."""
     import torch
+
     from steerable import gspaces
     from steerable.nn import FieldType
     from steerable.nn._linear import Linear

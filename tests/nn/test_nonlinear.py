@@ -10,6 +10,7 @@
 3. values against direct formulas (norms, gates, concatenation, vector fields, quadratic maps);
 4. construction-time errors for unsupported representations, gate counts, bad arguments.
 """
+
 from __future__ import annotations
 
 import copy
@@ -26,7 +27,10 @@ from steerable.group import change_basis, directsum
 from steerable.nn import GeometricTensor
 from steerable.nn.nonlinear._concatenated import ConcatenatedNonLinearity, concatenated_representation
 from steerable.nn.nonlinear._gated import (
-    GatedNonLinearity1, GatedNonLinearity2, GatedNonLinearityUniform, InducedGatedNonLinearity1,
+    GatedNonLinearity1,
+    GatedNonLinearity2,
+    GatedNonLinearityUniform,
+    InducedGatedNonLinearity1,
 )
 from steerable.nn.nonlinear._norm import InducedNormNonLinearity, NormNonLinearity, imprimitivity_blocks
 from steerable.nn.nonlinear._pointwise import ELU, LeakyReLU, PointwiseNonLinearity, ReLU
@@ -40,7 +44,7 @@ SPATIAL = {0: None, 2: 7, 3: 5}
 
 
 # ------------------------------------------------------------------------------ gspaces (cached)
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def GS(name: str):
     return {
         "c4": lambda: gspaces.rot2dOnR2(4),
@@ -129,7 +133,8 @@ CASES = {
     "norm/r0-so3": lambda: NormNonLinearity(ft("r0_so3", irr("r0_so3", 1, 2, 0))),
     # induced norm -------------------------------------------------------------------------
     "inducednorm/o2": lambda: InducedNormNonLinearity(
-        ft("o2", [ind("o2", (None, -1), 1), ind("o2", (None, -1), 3), ind("o2", (None, -1), 1)])),
+        ft("o2", [ind("o2", (None, -1), 1), ind("o2", (None, -1), 3), ind("o2", (None, -1), 1)])
+    ),
     "inducednorm/d6": lambda: InducedNormNonLinearity(ft("d6", [ind("d6", (None, 3), 1)] * 2), "n_sigmoid"),
     "inducednorm/d4-monomial": lambda: InducedNormNonLinearity(ft("d4", [ind("d4", (None, 4), 1)])),
     "inducednorm/c8-regular": lambda: InducedNormNonLinearity(ft("c8", reg("c8")), "squash", bias=False),
@@ -140,7 +145,9 @@ CASES = {
     "gated1/so2": lambda: GatedNonLinearity1(ft("so2", triv("so2", 3) + irr("so2", 1, 2, 3))),
     "gated1/o2-keep": lambda: GatedNonLinearity1(
         ft("o2", irr("o2", (1, 1)) + triv("o2") + irr("o2", (1, 2), (0, 0), (1, 0)) + triv("o2")),
-        gates=["gated", "gate", "gated", "gate", "gated", "gate"], drop_gates=False),
+        gates=["gated", "gate", "gated", "gate", "gated", "gate"],
+        drop_gates=False,
+    ),
     "gated1/so3": lambda: GatedNonLinearity1(ft("so3", triv("so3", 2) + irr("so3", 1, 2))),
     "gated1/o3": lambda: GatedNonLinearity1(ft("o3", triv("o3", 2) + irr("o3", (1, 1), (0, 2)))),
     "gated1/octa": lambda: GatedNonLinearity1(ft("octa", triv("octa", 2) + reg("octa") + irr("octa", 2))),
@@ -152,22 +159,27 @@ CASES = {
     "gated2/o3": lambda: GatedNonLinearity2((ft("o3", triv("o3", 2)), ft("o3", irr("o3", (1, 1), (0, 2))))),
     "gated2/octa": lambda: GatedNonLinearity2((ft("octa", triv("octa", 2)), ft("octa", reg("octa") + irr("octa", 1)))),
     "gated2/r0-c5": lambda: GatedNonLinearity2((ft("r0_c5", triv("r0_c5")), ft("r0_c5", reg("r0_c5")))),
-    "uniform/so2": lambda: GatedNonLinearityUniform(
-        ft("so2", [directsum(triv("so2", 2) + irr("so2", 1, 3))] * 3)),
+    "uniform/so2": lambda: GatedNonLinearityUniform(ft("so2", [directsum(triv("so2", 2) + irr("so2", 1, 3))] * 3)),
     "uniform/so3": lambda: GatedNonLinearityUniform(ft("so3", [directsum(triv("so3", 2) + irr("so3", 2, 1))] * 2)),
     "uniform/octa": lambda: GatedNonLinearityUniform(
-        ft("octa", [directsum(triv("octa", 3) + irr("octa", 1, 2, 3))] * 2), gate=torch.tanh),
+        ft("octa", [directsum(triv("octa", 3) + irr("octa", 1, 2, 3))] * 2), gate=torch.tanh
+    ),
     "uniform/r0-o2": lambda: GatedNonLinearityUniform(
-        ft("r0_o2", [directsum(triv("r0_o2", 1) + irr("r0_o2", (1, 2)))] * 2)),
+        ft("r0_o2", [directsum(triv("r0_o2", 1) + irr("r0_o2", (1, 2)))] * 2)
+    ),
     "inducedgated/d6": lambda: InducedGatedNonLinearity1(
         ft("d6", [quot("d6", (None, 3)), ind("d6", (None, 3), 1), quot("d6", (None, 3)), ind("d6", (None, 3), 0)]),
-        gates=["gate", "gated", "gate", "gated"]),
+        gates=["gate", "gated", "gate", "gated"],
+    ),
     "inducedgated/o2-keep": lambda: InducedGatedNonLinearity1(
-        ft("o2", [quot("o2", (None, -1)), ind("o2", (None, -1), 2)]), drop_gates=False),
+        ft("o2", [quot("o2", (None, -1)), ind("o2", (None, -1), 2)]), drop_gates=False
+    ),
     "inducedgated/o3": lambda: InducedGatedNonLinearity1(
-        ft("o3", [quot("o3", "so3"), GS("o3").trivial_repr, ind("o3", "so3", 2), GS("o3").irrep(1, 1)])),
+        ft("o3", [quot("o3", "so3"), GS("o3").trivial_repr, ind("o3", "so3", 2), GS("o3").irrep(1, 1)])
+    ),
     "inducedgated/ico": lambda: InducedGatedNonLinearity1(
-        ft("ico", [quot("ico", (False, 5)), ind("ico", (False, 5), 2)])),
+        ft("ico", [quot("ico", (False, 5)), ind("ico", (False, 5), 2)])
+    ),
     # concatenated -------------------------------------------------------------------------
     "concat/c4": lambda: ConcatenatedNonLinearity(ft("c4", reg("c4") + [quot("c4", 2)])),
     "concat/d4": lambda: ConcatenatedNonLinearity(ft("d4", reg("d4") + triv("d4")), "c_sigmoid"),
@@ -186,13 +198,15 @@ CASES = {
     "vectorfield/r0-c5": lambda: VectorFieldNonLinearity(ft("r0_c5", reg("r0_c5", 2))),
     # tensor product -----------------------------------------------------------------------
     "tp/c8": lambda: TensorProductModule(ft("c8", reg("c8", 2)), ft("c8", reg("c8", 2))),
-    "tp/c4-mixed": lambda: TensorProductModule(ft("c4", reg("c4") + irr("c4", 1) + reg("c4")),
-                                               ft("c4", irr("c4", 1) + triv("c4") + irr("c4", 2))),
+    "tp/c4-mixed": lambda: TensorProductModule(
+        ft("c4", reg("c4") + irr("c4", 1) + reg("c4")), ft("c4", irr("c4", 1) + triv("c4") + irr("c4", 2))
+    ),
     "tp/so2": lambda: TensorProductModule(ft("so2", irr("so2", 1, 2, 1)), ft("so2", irr("so2", 2, 4, 0))),
     "tp/o2": lambda: TensorProductModule(ft("o2", irr("o2", (1, 1), (1, 2))), ft("o2", irr("o2", (1, 2), (0, 0)))),
     "tp/d4": lambda: TensorProductModule(ft("d4", reg("d4")), ft("d4", reg("d4"))),
-    "tp/flip2d": lambda: TensorProductModule(ft("flip2d", irr("flip2d", 1) + reg("flip2d")),
-                                             ft("flip2d", triv("flip2d") + reg("flip2d"))),
+    "tp/flip2d": lambda: TensorProductModule(
+        ft("flip2d", irr("flip2d", 1) + reg("flip2d")), ft("flip2d", triv("flip2d") + reg("flip2d"))
+    ),
     "tp/so3": lambda: TensorProductModule(ft("so3", irr("so3", 1, 2)), ft("so3", irr("so3", 2, 0))),
     "tp/o3": lambda: TensorProductModule(ft("o3", irr("o3", (1, 1), (0, 2))), ft("o3", irr("o3", (0, 2), (0, 0)))),
     "tp/octa": lambda: TensorProductModule(ft("octa", irr("octa", 1, 2)), ft("octa", irr("octa", -1, 2))),
@@ -256,8 +270,13 @@ def test_equivariance_fibres(name):
     elements of continuous ones (float32, 1e-4 relative for the float32-rounded fibre matrices)."""
     m = build(name).eval()
     G = m.out_type.gspace.fibergroup
-    assert_equivariant(m, inputs=rand_inputs(m, batch=3, seed=7), elements=fibre_elements(G, seed=123),
-                       fibers_only=True, rtol=TOL_FIBRE if G.continuous else TOL32)
+    assert_equivariant(
+        m,
+        inputs=rand_inputs(m, batch=3, seed=7),
+        elements=fibre_elements(G, seed=123),
+        fibers_only=True,
+        rtol=TOL_FIBRE if G.continuous else TOL32,
+    )
 
 
 @pytest.mark.parametrize("name", CASE_IDS)
@@ -298,7 +317,9 @@ def test_structure_and_state(name):
     """Deterministic parameters/buffers, state_dict = parameters only (same in train/eval),
     pickle/deepcopy round trips, output shapes, finite gradients."""
     a, b = build(name), build(name)
-    assert [(k, tuple(v.shape)) for k, v in a.named_parameters()] == [(k, tuple(v.shape)) for k, v in b.named_parameters()]
+    assert [(k, tuple(v.shape)) for k, v in a.named_parameters()] == [
+        (k, tuple(v.shape)) for k, v in b.named_parameters()
+    ]
     assert [k for k, _ in a.named_buffers()] == [k for k, _ in b.named_buffers()]
     for (k, u), (_, v) in zip(a.named_buffers(), b.named_buffers()):
         assert torch.equal(u, v), k
@@ -313,7 +334,7 @@ def test_structure_and_state(name):
         y = run(a, xs)
     shapes = [tuple(x.shape) for x in xs]
     assert tuple(a.evaluate_output_shape(*shapes)) == tuple(y.shape)
-    for c in ([copy.deepcopy(a)] + ([] if name.startswith("pointwise-callable") else [pickle.loads(pickle.dumps(a))])):
+    for c in [copy.deepcopy(a)] + ([] if name.startswith("pointwise-callable") else [pickle.loads(pickle.dumps(a))]):
         with torch.no_grad():
             assert torch.equal(run(c, xs).tensor, y.tensor)
         assert c.out_type == a.out_type
@@ -328,8 +349,19 @@ def test_structure_and_state(name):
         assert p.grad is not None and torch.isfinite(p.grad).all(), k
 
 
-@pytest.mark.parametrize("name", ["relu/r0-c5", "norm/r0-so3", "gated1/r0-so3", "concat/r0-c5", "vectorfield/r0-c5",
-                                  "tp/r0-so3", "uniform/r0-o2", "inducednorm/r0-o2"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "relu/r0-c5",
+        "norm/r0-so3",
+        "gated1/r0-so3",
+        "concat/r0-c5",
+        "vectorfield/r0-c5",
+        "tp/r0-so3",
+        "uniform/r0-o2",
+        "inducednorm/r0-o2",
+    ],
+)
 def test_single_vector_and_point_cloud(name):
     """no_base_space: a single vector (C,) and a point cloud (N, C) with coords."""
     m = build(name).eval()
@@ -345,8 +377,11 @@ def test_single_vector_and_point_cloud(name):
 def test_point_cloud_coords_pass_through():
     t = ft("so3", irr("so3", 1, 2) + triv("so3", 2))
     x = GeometricTensor(torch.randn(6, t.size), t, coords=torch.randn(6, 3))
-    for m in (NormNonLinearity(t), GatedNonLinearity1(t, gates=["gated", "gated", "gate", "gate"]),
-              TensorProductModule(t, ft("so3", irr("so3", 0, 2) + triv("so3", 2)))):
+    for m in (
+        NormNonLinearity(t),
+        GatedNonLinearity1(t, gates=["gated", "gated", "gate", "gate"]),
+        TensorProductModule(t, ft("so3", irr("so3", 0, 2) + triv("so3", 2))),
+    ):
         out = m(x)
         assert out.coords is x.coords and out.shape == (6, m.out_type.size)
         assert_equivariant(m, inputs=x, elements=[t.gspace.fibergroup.sample(seed=3)], rtol=TOL_FIBRE)
@@ -359,8 +394,13 @@ def test_pointwise_values_and_inplace():
     assert torch.equal(ReLU(t)(t(x)).tensor, torch.relu(x))
     assert torch.allclose(ELU(t, alpha=0.3)(t(x)).tensor, torch.nn.functional.elu(x, 0.3))
     assert torch.allclose(LeakyReLU(t, 0.2)(t(x)).tensor, torch.nn.functional.leaky_relu(x, 0.2))
-    for fname, f in [("p_sigmoid", torch.sigmoid), ("p_tanh", torch.tanh), ("p_elu", torch.nn.functional.elu),
-                     ("p_leaky_relu", lambda z: torch.nn.functional.leaky_relu(z, 0.01)), ("p_relu", torch.relu)]:
+    for fname, f in [
+        ("p_sigmoid", torch.sigmoid),
+        ("p_tanh", torch.tanh),
+        ("p_elu", torch.nn.functional.elu),
+        ("p_leaky_relu", lambda z: torch.nn.functional.leaky_relu(z, 0.01)),
+        ("p_relu", torch.relu),
+    ]:
         m = PointwiseNonLinearity(t, fname)
         assert torch.allclose(m(t(x)).tensor, f(x))
         assert torch.allclose(m.export()(x), f(x))
@@ -384,13 +424,16 @@ def test_norm_values():
     y = m(t(x)).tensor
     starts, ends = t.fields_start, t.fields_end
     for f in range(3):
-        xf = x[:, starts[f]:ends[f]]
+        xf = x[:, starts[f] : ends[f]]
         n = xf.norm(dim=1, keepdim=True)
         expect = torch.relu(n - torch.exp(m.log_bias[f])) / n * xf
-        assert torch.allclose(y[:, starts[f]:ends[f]], expect.detach(), atol=1e-6)
+        assert torch.allclose(y[:, starts[f] : ends[f]], expect.detach(), atol=1e-6)
     # bias=False and the other functions
-    for fname, f in [("n_sigmoid", torch.sigmoid), ("squash", lambda s: s / (1 + s)),
-                     ("n_softplus", torch.nn.functional.softplus)]:
+    for fname, f in [
+        ("n_sigmoid", torch.sigmoid),
+        ("squash", lambda s: s / (1 + s)),
+        ("n_softplus", torch.nn.functional.softplus),
+    ]:
         m = NormNonLinearity(t, fname, bias=False)
         assert m.log_bias is None and list(m.state_dict()) == []
         y = m(t(x)).tensor
@@ -402,8 +445,10 @@ def test_norm_values():
 @pytest.mark.parametrize("fname", ["n_relu", "n_sigmoid", "n_softplus", "squash"])
 def test_norm_zero_is_safe(fname):
     t = ft("so2", irr("so2", 1, 2))
-    for m in (NormNonLinearity(t, fname, bias=fname != "squash"),
-              InducedNormNonLinearity(ft("o2", [ind("o2", (None, -1), 1)]), fname, bias=fname != "squash")):
+    for m in (
+        NormNonLinearity(t, fname, bias=fname != "squash"),
+        InducedNormNonLinearity(ft("o2", [ind("o2", (None, -1), 1)]), fname, bias=fname != "squash"),
+    ):
         x = torch.zeros(2, m.in_type.size, 3, 3, requires_grad=True)
         x.data[0, :, 0, 0] = 1.0  # one non-zero fibre: the rest is exactly zero
         y = m(m.in_type(x)).tensor
@@ -502,7 +547,7 @@ def test_uniform_and_induced_gated_values():
     x = torch.randn(1, 12, 2, 2)
     y = m(t(x)).tensor
     for j in range(4):
-        assert torch.allclose(y[:, 2 * j:2 * j + 2], x[:, 4 + 2 * j:6 + 2 * j] * torch.sigmoid(x[:, j:j + 1]))
+        assert torch.allclose(y[:, 2 * j : 2 * j + 2], x[:, 4 + 2 * j : 6 + 2 * j] * torch.sigmoid(x[:, j : j + 1]))
 
 
 def test_concatenated_values_and_type():
@@ -542,14 +587,25 @@ def test_vectorfield_values():
 def test_tensor_product_values_and_basis():
     G = sg.so3_group(2)
     # the symmetric basis spans the symmetric part of every intertwiner ρ⊗ρ → ρ_out
-    for rin, rout in [(G.irrep(1), G.irrep(0)), (G.irrep(1), G.irrep(2)), (G.irrep(2), G.irrep(2)),
-                      (directsum([G.irrep(1), G.irrep(0)]), G.irrep(1))]:
+    for rin, rout in [
+        (G.irrep(1), G.irrep(0)),
+        (G.irrep(1), G.irrep(2)),
+        (G.irrep(2), G.irrep(2)),
+        (directsum([G.irrep(1), G.irrep(0)]), G.irrep(1)),
+    ]:
         basis, iu, ju = symmetric_quadratic_basis(rin, rout)
         d = rin.size
         x = torch.as_tensor(np.random.default_rng(0).normal(size=d))
         for b in torch.as_tensor(basis):
-            assert_equivariant(lambda z, b=b, iu=iu, ju=ju: b @ (z[iu] * z[ju]), inputs=x, in_type=rin, out_type=rout,
-                               elements=G.sample(3, seed=0), atol=1e-9, rtol=0)
+            assert_equivariant(
+                lambda z, b=b, iu=iu, ju=ju: b @ (z[iu] * z[ju]),
+                inputs=x,
+                in_type=rin,
+                out_type=rout,
+                elements=G.sample(3, seed=0),
+                atol=1e-9,
+                rtol=0,
+            )
         hom = sg.homomorphism_space(rin.tensor(rin), rout)
         sym = (hom.reshape(-1, rout.size, d, d) + hom.reshape(-1, rout.size, d, d).transpose(0, 1, 3, 2)) / 2
         rank = np.linalg.matrix_rank(sym.reshape(len(sym), -1), tol=1e-8) if len(sym) else 0
@@ -557,9 +613,14 @@ def test_tensor_product_values_and_basis():
     b, _, _ = symmetric_quadratic_basis(G.irrep(1), G.irrep(1))
     assert b.shape[0] == 0  # Sym²(l=1) = l0 ⊕ l2
     # the module spans exactly the reference maps: same count, and its function lies in their span
-    for gsn, rin, rout in [("so3", irr("so3", 1), irr("so3", 0)), ("so3", irr("so3", 2), irr("so3", 2)),
-                           ("c4", reg("c4"), reg("c4")), ("o2", irr("o2", (1, 1)) + irr("o2", (1, 2)), irr("o2", (1, 2))),
-                           ("octa", reg("octa"), irr("octa", 2)), ("ico", irr("ico", 2), irr("ico", 2))]:
+    for gsn, rin, rout in [
+        ("so3", irr("so3", 1), irr("so3", 0)),
+        ("so3", irr("so3", 2), irr("so3", 2)),
+        ("c4", reg("c4"), reg("c4")),
+        ("o2", irr("o2", (1, 1)) + irr("o2", (1, 2)), irr("o2", (1, 2))),
+        ("octa", reg("octa"), irr("octa", 2)),
+        ("ico", irr("ico", 2), irr("ico", 2)),
+    ]:
         rho_in, rho_out = directsum(rin), directsum(rout)
         t_in, t_out = ft(gsn, [rho_in]), ft(gsn, [rho_out])
         tp = TensorProductModule(t_in, t_out).double()
@@ -572,7 +633,9 @@ def test_tensor_product_values_and_basis():
         mono = (z[:, iu] * z[:, ju]).numpy()
         feats = np.einsum("kot,bt->kbo", ref, mono).reshape(ref.shape[0], -1).T  # (64*D_out, k)
         coef, *_ = np.linalg.lstsq(feats, y.detach().numpy().reshape(-1), rcond=None)
-        assert np.abs(feats @ coef - y.detach().numpy().reshape(-1)).max() < 1e-9 * max(1, np.abs(y.detach().numpy()).max())
+        assert np.abs(feats @ coef - y.detach().numpy().reshape(-1)).max() < 1e-9 * max(
+            1, np.abs(y.detach().numpy()).max()
+        )
     # an invariant of a vector field: c·|x|² with a learned c
     t_in, t_out = ft("so3", irr("so3", 1, 1)), ft("so3", irr("so3", 0, 2))
     tp = TensorProductModule(t_in, t_out).double()
@@ -696,8 +759,9 @@ def test_construction_errors_gated():
     with pytest.raises(ValueError, match="in_type"):
         InducedGatedNonLinearity1(ft("so2", irr("so2", 1, 2)))  # an irrep is not a gate
     with pytest.raises(ValueError, match="gates"):
-        InducedGatedNonLinearity1(ft("d6", [quot("d6", (None, 3))] * 2 + [ind("d6", (None, 3), 1)]),
-                                  gates=["gate", "gate", "gated"])
+        InducedGatedNonLinearity1(
+            ft("d6", [quot("d6", (None, 3))] * 2 + [ind("d6", (None, 3), 1)]), gates=["gate", "gate", "gated"]
+        )
 
 
 def test_construction_errors_other():
@@ -732,8 +796,20 @@ def test_construction_errors_other():
         TensorProductModule(ft("c4", reg("c4")), ft("c4", reg("c4")), initialize=None)
 
 
-@pytest.mark.parametrize("name", ["relu/c4", "norm/so2", "gated1/so2", "concat/c4", "vectorfield/c8", "tp/c8",
-                                  "uniform/so2", "inducedgated/d6", "inducednorm/o2"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "relu/c4",
+        "norm/so2",
+        "gated1/so2",
+        "concat/c4",
+        "vectorfield/c8",
+        "tp/c8",
+        "uniform/so2",
+        "inducedgated/d6",
+        "inducednorm/o2",
+    ],
+)
 def test_forward_input_checks(name):
     m = build(name)
     t = m.in_type

@@ -1,4 +1,5 @@
 """Tests of the normalisation modules (batch norms, FieldNorm, LayerNorm, InstanceNorm)."""
+
 from __future__ import annotations
 
 import copy
@@ -15,8 +16,16 @@ from steerable import group, gspaces
 from steerable.group import change_basis
 from steerable.nn import FieldType, GeometricTensor
 from steerable.nn.norm import (
-    FieldNorm, GNormBatchNorm, IIDBatchNorm1d, IIDBatchNorm2d, IIDBatchNorm3d, InducedNormBatchNorm, InnerBatchNorm,
-    InstanceNorm, LayerNorm, NormBatchNorm,
+    FieldNorm,
+    GNormBatchNorm,
+    IIDBatchNorm1d,
+    IIDBatchNorm2d,
+    IIDBatchNorm3d,
+    InducedNormBatchNorm,
+    InnerBatchNorm,
+    InstanceNorm,
+    LayerNorm,
+    NormBatchNorm,
 )
 from steerable.testing import assert_equivariant
 
@@ -47,7 +56,7 @@ INDUCED = {
 QUOTIENT = {"flipRot2d_o2": (None, -1), "o2_R0": (None, -1), "flipRot3d": "so3"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gs(name: str):
     return GSPACES[name]()
 
@@ -61,7 +70,7 @@ def _regular(G):
     return G.bl_regular_representation(1) if G.continuous else G.regular_representation
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ftype(name: str, kind: str) -> FieldType:
     gs = _gs(name)
     G = gs.fibergroup
@@ -106,8 +115,11 @@ ALL = list(GSPACES)
 GRID = [n for n in ALL if not n.endswith("_R0")]
 MODULES = {
     "InnerBatchNorm": (lambda t: InnerBatchNorm(t), "perm", ALL),
-    "InnerBatchNorm-nostats": (lambda t: InnerBatchNorm(t, track_running_stats=False, momentum=None),
-                               "perm", ["rot2d_4", "octa", "c5_R0"]),
+    "InnerBatchNorm-nostats": (
+        lambda t: InnerBatchNorm(t, track_running_stats=False, momentum=None),
+        "perm",
+        ["rot2d_4", "octa", "c5_R0"],
+    ),
     "NormBatchNorm": (lambda t: NormBatchNorm(t), "notriv", ALL),
     "InducedNormBatchNorm": (lambda t: InducedNormBatchNorm(t), "induced", list(INDUCED)),
     "GNormBatchNorm": (lambda t: GNormBatchNorm(t), "gnorm", ALL),
@@ -184,8 +196,10 @@ def test_module(module, gsname):
             m.export()
     else:
         exported = m.export()
-        assert not any(type(s).__module__.startswith("steerable") and not type(s).__name__.startswith("_Plain")
-                       for s in exported.modules())
+        assert not any(
+            type(s).__module__.startswith("steerable") and not type(s).__name__.startswith("_Plain")
+            for s in exported.modules()
+        )
         exported.eval()
         with torch.no_grad():
             got = exported(gx.tensor)
@@ -328,10 +342,10 @@ def test_gnorm_normalises_each_irrep_block():
     start = 0
     for i in gs.regular_repr.irreps:
         d = gs.fibergroup.irrep(*i).size
-        block = z[:, start:start + d]
+        block = z[:, start : start + d]
         if i == (0,):
             assert abs(block.mean().item()) < 1e-5
-        assert abs((block ** 2).sum(1).mean().item() / d - 1) < 1e-3
+        assert abs((block**2).sum(1).mean().item() / d - 1) < 1e-3
         start += d
 
 
@@ -346,7 +360,7 @@ def test_iid_definition_and_cumulative_momentum():
         v = x.tensor
         mu = v.mean(dim=(0, 1, 2, 3))  # trivial component of the regular rep of C4: the channel mean
         c = v - mu
-        var = (c ** 2).mean(dim=(0, 2, 3)).mean()
+        var = (c**2).mean(dim=(0, 2, 3)).mean()
         n = v.shape[0] * 81
         unb.append(var * n / (n - 1))
         assert torch.allclose(m(x).tensor, c / torch.sqrt(var + 1e-5), atol=1e-5)
@@ -361,7 +375,7 @@ def test_fieldnorm_definition():
     y = m(x).tensor
     v = x.tensor
     c = v[:, :8] - v[:, :8].mean(1, keepdim=True)  # the trivial projection of a regular field
-    assert torch.allclose(y[:, :8], c / torch.sqrt((c ** 2).mean(1, keepdim=True)), atol=1e-4)
+    assert torch.allclose(y[:, :8], c / torch.sqrt((c**2).mean(1, keepdim=True)), atol=1e-4)
     assert torch.allclose(y[:, 8:], v[:, 8:] / torch.sqrt((v[:, 8:] ** 2).mean(1, keepdim=True)), atol=1e-4)
     m.train()
     assert torch.allclose(m(x).tensor, y)  # no running statistics: train = eval
@@ -376,8 +390,9 @@ def test_layernorm_equals_torch_on_trivial_fields():
         m.bias.copy_(torch.randn(4, generator=gen))
     x = _input(t, gen)
     shape = x.tensor.shape[1:]
-    want = F.layer_norm(x.tensor, shape, m.weight[:, None, None].expand(shape), m.bias[:, None, None].expand(shape),
-                        eps=1e-5)
+    want = F.layer_norm(
+        x.tensor, shape, m.weight[:, None, None].expand(shape), m.bias[:, None, None].expand(shape), eps=1e-5
+    )
     assert torch.allclose(m(x).tensor, want, atol=1e-5)
     m.eval()
     assert torch.allclose(m(x).tensor, want, atol=1e-5)
@@ -393,7 +408,7 @@ def test_layernorm_definition():
     mu = (v[:, :4].sum(1) / 2).mean(dim=(1, 2))
     c = v.clone()
     c[:, :4] -= (mu / 2)[:, None, None, None]
-    sigma2 = (c ** 2).sum(1).mean(dim=(1, 2)) / 6  # mean square per channel (4 + 2 channels) and grid point
+    sigma2 = (c**2).sum(1).mean(dim=(1, 2)) / 6  # mean square per channel (4 + 2 channels) and grid point
     assert torch.allclose(m(x).tensor, c / sigma2.sqrt()[:, None, None, None], atol=1e-5)
 
 
@@ -427,7 +442,7 @@ def test_instancenorm_definition():
     m = InstanceNorm(t, affine=False, eps=1e-9)
     x = _input(t, torch.Generator().manual_seed(0))
     v = x.tensor
-    var = (v ** 2).sum(1).mean(dim=(1, 2)) / 2  # mean square per channel of the 2-channel field
+    var = (v**2).sum(1).mean(dim=(1, 2)) / 2  # mean square per channel of the 2-channel field
     assert torch.allclose(m(x).tensor, v / var.sqrt()[:, None, None, None], atol=1e-5)
 
 
@@ -517,8 +532,16 @@ def test_iid_dimension_checks():
         InstanceNorm(ftype("c5_R0", "mixed"))
 
 
-ALL_CLASSES = [InnerBatchNorm, NormBatchNorm, InducedNormBatchNorm, GNormBatchNorm, IIDBatchNorm2d, FieldNorm,
-               LayerNorm, InstanceNorm]
+ALL_CLASSES = [
+    InnerBatchNorm,
+    NormBatchNorm,
+    InducedNormBatchNorm,
+    GNormBatchNorm,
+    IIDBatchNorm2d,
+    FieldNorm,
+    LayerNorm,
+    InstanceNorm,
+]
 
 
 @pytest.mark.parametrize("cls", ALL_CLASSES)

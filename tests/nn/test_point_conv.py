@@ -2,6 +2,7 @@
 (irrep, regular and mixed fields; float32 and float64), translation invariance, agreement with
 the numpy-sampled BlockBasisExpansion and a loop reference, both message orders, groups, bias,
 batching of graphs, gradients, init, export, caching, pickling and bad input."""
+
 from __future__ import annotations
 
 import copy
@@ -17,7 +18,12 @@ from steerable.nn import FieldType, GeometricTensor
 from steerable.nn.conv._expansion import BlockBasisExpansion
 from steerable.nn.init import deltaorthonormal_init, generalized_he_init
 from steerable.nn.point._point_conv import (
-    ExportedPointConv, PointBasisExpansion, R2PointConv, R3PointConv, point_conv_rings, reference_offsets,
+    ExportedPointConv,
+    PointBasisExpansion,
+    R2PointConv,
+    R3PointConv,
+    point_conv_rings,
+    reference_offsets,
 )
 from steerable.testing import assert_equivariant, random_elements
 
@@ -57,8 +63,10 @@ def _types(gs, kind):
         return FieldType(gs, nontriv[:2]), FieldType(gs, nontriv[1:3] + nontriv[:1])
     if kind == "regular":
         return FieldType(gs, [gs.regular_repr]), FieldType(gs, [gs.regular_repr])
-    return (FieldType(gs, [gs.trivial_repr, gs.regular_repr, nontriv[0]]),
-            FieldType(gs, [nontriv[1], gs.regular_repr, gs.trivial_repr]))
+    return (
+        FieldType(gs, [gs.trivial_repr, gs.regular_repr, nontriv[0]]),
+        FieldType(gs, [nontriv[1], gs.regular_repr, gs.trivial_repr]),
+    )
 
 
 def _conv_cls(gs):
@@ -110,12 +118,19 @@ def test_equivariance_random_elements(name, kind):
             out = conv(x, ei)
             assert out.tensor.abs().max() > 1e-2 and out.coords is x.coords
         # rotations (and relabelled points: the sum over the edges does not depend on their order)
-        assert_equivariant(conv, inputs=(x, ei), elements=random_elements(conv.in_type, 4, seed=1), rtol=tol,
-                           permute=True)
+        assert_equivariant(
+            conv, inputs=(x, ei), elements=random_elements(conv.in_type, 4, seed=1), rtol=tol, permute=True
+        )
         # translations: only offsets matter (the output's points move along)
         move = lambda v, s: GeometricTensor(v.tensor, v.type, v.coords + s)
-        assert_equivariant(conv, inputs=(x, ei), elements=[torch.randn(1, conv._d, dtype=dtype) * 3],
-                           in_action=lambda xs, s, move=move: (move(xs[0], s), xs[1]), out_action=move, rtol=10 * tol)
+        assert_equivariant(
+            conv,
+            inputs=(x, ei),
+            elements=[torch.randn(1, conv._d, dtype=dtype) * 3],
+            in_action=lambda xs, s, move=move: (move(xs[0], s), xs[1]),
+            out_action=move,
+            rtol=10 * tol,
+        )
 
 
 @pytest.mark.parametrize("name", ["C8", "D4", "octa"])
@@ -137,8 +152,9 @@ def test_filter_matches_numpy_block_expansion(name):
     d = conv._d
     pts = np.random.default_rng(0).normal(size=(9, d))
     pts[0] = 0.0
-    ref = BlockBasisExpansion(conv.in_type, conv.out_type, pts, conv.rings, conv.sigmas, make_cutoff(3.0),
-                              dtype=torch.float64)
+    ref = BlockBasisExpansion(
+        conv.in_type, conv.out_type, pts, conv.rings, conv.sigmas, make_cutoff(3.0), dtype=torch.float64
+    )
     assert ref.dimension == e.dimension and ref._types == e._types
     w = torch.randn(1, e.dimension, dtype=torch.float64)
     f_ref = ref(w)
@@ -149,8 +165,9 @@ def test_filter_matches_numpy_block_expansion(name):
     # the parent's forward (sampling through basis_tensor at the reference offsets) agrees with ours
     torch.testing.assert_close(BlockBasisExpansion.forward(e, w), e(w), atol=1e-12, rtol=0)
     name0 = e._types[0][0]
-    torch.testing.assert_close(e.basis_tensor(name0), torch.tensor(e._pair_bases[name0].sample(e._points)),
-                               atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        e.basis_tensor(name0), torch.tensor(e._pair_bases[name0].sample(e._points)), atol=1e-12, rtol=0
+    )
 
 
 def test_messages_match_loop_reference_and_both_orders():
@@ -250,8 +267,9 @@ def test_rings_and_sigmas():
     t = FieldType(gs, [gs.regular_repr])
     conv = R2PointConv(t, t, rings=[0.0, 1.0], frequencies_cutoff=1.0)
     assert max(a["frequency"] for a in conv.basisexpansion.attributes) == 1
-    conv = R2PointConv(t, t, rings=[0.0, 1.0], frequencies_cutoff=lambda r: 2 * r,
-                       basis_filter=lambda a: a["frequency"] != 1)
+    conv = R2PointConv(
+        t, t, rings=[0.0, 1.0], frequencies_cutoff=lambda r: 2 * r, basis_filter=lambda a: a["frequency"] != 1
+    )
     assert {a["frequency"] for a in conv.basisexpansion.attributes} == {0, 2}
 
 
@@ -284,13 +302,15 @@ def test_export_pickle_deepcopy_state():
         assert not isinstance(v, (FieldType, gspaces.GSpace))
     with torch.no_grad():
         torch.testing.assert_close(ex(x.tensor, x.coords, ei), out, atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(ex(x.tensor, x.coords, ei, x.coords[ei[0]] - x.coords[ei[1]]), out,
-                                   atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            ex(x.tensor, x.coords, ei, x.coords[ei[0]] - x.coords[ei[1]]), out, atol=1e-5, rtol=1e-5
+        )
     ex64 = _conv("ico", "mixed", torch.float64).export()
     x64, _ = _input(_conv("ico", "mixed", torch.float64), dtype=torch.float64)
     with torch.no_grad():
-        torch.testing.assert_close(ex64(x64.tensor, x64.coords, ei), _conv("ico", "mixed", torch.float64)(x64, ei).tensor,
-                                   atol=1e-12, rtol=0)
+        torch.testing.assert_close(
+            ex64(x64.tensor, x64.coords, ei), _conv("ico", "mixed", torch.float64)(x64, ei).tensor, atol=1e-12, rtol=0
+        )
     for clone in (pickle.loads(pickle.dumps(conv)), copy.deepcopy(conv), pickle.loads(pickle.dumps(ex))):
         with torch.no_grad():
             res = clone(x, ei).tensor if not isinstance(clone, ExportedPointConv) else clone(x.tensor, x.coords, ei)
@@ -431,6 +451,7 @@ def test_point_basis_expansion_standalone():
 def test_eval_cache_follows_edits_through_data():
     """The shared ExpansionCacheMixin compares parameter values, so .data edits are seen."""
     import torch
+
     from steerable import gspaces
     from steerable.nn import FieldType
     from steerable.nn.point._point_conv import R2PointConv

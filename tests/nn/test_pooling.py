@@ -10,6 +10,7 @@
 5. ``evaluate_output_shape`` against the actual output;
 6. bad input at construction (and in forward).
 """
+
 from __future__ import annotations
 
 import copy
@@ -24,12 +25,29 @@ from steerable import group as sg
 from steerable import gspaces, nn
 from steerable.nn import GeometricTensor
 from steerable.nn.pooling import (
-    GroupPooling, InducedNormPool, MaxPoolChannels, NormMaxPool, NormPool,
-    PointwiseAdaptiveAvgPool, PointwiseAdaptiveAvgPool2D, PointwiseAdaptiveAvgPool3D, PointwiseAdaptiveMaxPool,
-    PointwiseAdaptiveMaxPool2D, PointwiseAdaptiveMaxPool3D, PointwiseAvgPool, PointwiseAvgPool2D,
-    PointwiseAvgPool3D, PointwiseAvgPoolAntialiased, PointwiseAvgPoolAntialiased2D,
-    PointwiseAvgPoolAntialiased3D, PointwiseMaxPool, PointwiseMaxPool2D, PointwiseMaxPool3D,
-    PointwiseMaxPoolAntialiased, PointwiseMaxPoolAntialiased2D, PointwiseMaxPoolAntialiased3D,
+    GroupPooling,
+    InducedNormPool,
+    MaxPoolChannels,
+    NormMaxPool,
+    NormPool,
+    PointwiseAdaptiveAvgPool,
+    PointwiseAdaptiveAvgPool2D,
+    PointwiseAdaptiveAvgPool3D,
+    PointwiseAdaptiveMaxPool,
+    PointwiseAdaptiveMaxPool2D,
+    PointwiseAdaptiveMaxPool3D,
+    PointwiseAvgPool,
+    PointwiseAvgPool2D,
+    PointwiseAvgPool3D,
+    PointwiseAvgPoolAntialiased,
+    PointwiseAvgPoolAntialiased2D,
+    PointwiseAvgPoolAntialiased3D,
+    PointwiseMaxPool,
+    PointwiseMaxPool2D,
+    PointwiseMaxPool3D,
+    PointwiseMaxPoolAntialiased,
+    PointwiseMaxPoolAntialiased2D,
+    PointwiseMaxPoolAntialiased3D,
 )
 from steerable.nn.pooling._norm import induced_subfield_size
 from steerable.testing import assert_equivariant, equivariance_errors
@@ -44,7 +62,7 @@ def _seed():
 
 
 # ------------------------------------------------------------------------------ gspaces and types
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gs(name: str):
     return {
         "c4": lambda: gspaces.rot2dOnR2(4),
@@ -68,7 +86,7 @@ def _irreps(name, *idx):
     return [allr[i] for i in idx]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pointwise_type(name: str) -> nn.FieldType:
     """Permutation representations (max pooling, GroupPooling)."""
     s = gs(name)
@@ -90,7 +108,7 @@ def pointwise_type(name: str) -> nn.FieldType:
     return nn.FieldType(s, reps)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def general_type(name: str) -> nn.FieldType:
     """Non-permutation (irreducible) representations, for the linear and norm-based modules."""
     s = gs(name)
@@ -111,7 +129,7 @@ def general_type(name: str) -> nn.FieldType:
     return nn.FieldType(s, reps)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def induced_type(name: str) -> nn.FieldType:
     """Induced representations (InducedNormPool): index-2 inductions and quotients."""
     s = gs(name)
@@ -119,8 +137,11 @@ def induced_type(name: str) -> nn.FieldType:
     if name in ("d4", "d8"):
         N = G.order() // 2
         H = G.subgroup((None, N))[0]
-        reps = [G.induced_representation((None, N), H.irrep(1)), G.induced_representation((None, N), H.irrep(2)),
-                G.quotient_representation((0, 1))]
+        reps = [
+            G.induced_representation((None, N), H.irrep(1)),
+            G.induced_representation((None, N), H.irrep(2)),
+            G.quotient_representation((0, 1)),
+        ]
     elif name == "o2":
         H = G.subgroup((None, -1))[0]
         reps = [G.induced_representation((None, -1), H.irrep(k)) for k in (1, 2)] + [s.quotient_repr((None, -1))]
@@ -147,8 +168,9 @@ def assert_close_scaled(a: torch.Tensor, b: torch.Tensor, tol: float, what: str 
     assert err <= tol * max(1.0, scale), f"{what}: max error {err:.3g} (scale {scale:.3g}, tol {tol:g})"
 
 
-def rand_input(ftype: nn.FieldType, n: int | None = None, batch: int | None = None,
-               dtype=torch.float32) -> GeometricTensor:
+def rand_input(
+    ftype: nn.FieldType, n: int | None = None, batch: int | None = None, dtype=torch.float32
+) -> GeometricTensor:
     d = ftype.gspace.dimensionality
     if batch is None:
         batch = 2 if d < 3 else 1
@@ -165,8 +187,14 @@ def assert_export(m, x: GeometricTensor, tol: float = TOL32) -> None:
 
 
 # exactly equivariant window configurations: (n, kernel, stride, padding, dilation, ceil_mode)
-CONFIGS2 = [(9, 3, 2, 1, 1, False), (8, 2, 2, 0, 1, False), (7, 3, 1, 1, 1, False), (9, 3, 1, 1, 2, False),
-            (9, 3, 2, 1, 1, True), (10, 4, 3, 0, 1, False)]
+CONFIGS2 = [
+    (9, 3, 2, 1, 1, False),
+    (8, 2, 2, 0, 1, False),
+    (7, 3, 1, 1, 1, False),
+    (9, 3, 1, 1, 2, False),
+    (9, 3, 2, 1, 1, True),
+    (10, 4, 3, 0, 1, False),
+]
 CONFIGS3 = [(5, 3, 2, 1, 1, False), (6, 2, 2, 0, 1, False)]
 
 MAX_POOLS = {2: PointwiseMaxPool2D, 3: PointwiseMaxPool3D}
@@ -216,15 +244,24 @@ def test_antialiased_pools_equivariance(name):
     d = gs(name).dimensionality
     t = pointwise_type(name)
     # max: (n + 4p - dil(k-1) - 1) % stride == 0
-    cfgs = ([(9, 3, 2, 1, 1, 0.6), (8, 2, 2, 0, 1, 0.6), (7, 3, 1, 1, 1, 1.0), (9, 3, 2, 1, 2, 0.6)] if d == 2
-            else [(5, 3, 2, 1, 1, 0.6), (6, 2, 2, 0, 1, 0.5)])
+    cfgs = (
+        [(9, 3, 2, 1, 1, 0.6), (8, 2, 2, 0, 1, 0.6), (7, 3, 1, 1, 1, 1.0), (9, 3, 2, 1, 2, 0.6)]
+        if d == 2
+        else [(5, 3, 2, 1, 1, 0.6), (6, 2, 2, 0, 1, 0.5)]
+    )
     for n, k, s, p, dl, sigma in cfgs:
         assert (n + 4 * p - dl * (k - 1) - 1) % s == 0
         assert_equivariant(MAX_AA[d](t, k, s, p, dl, sigma=sigma), inputs=rand_input(t, n))
     # average: (n + 2p - filter) % stride == 0; default padding -> (n - 1) % stride == 0
-    for tt, cfgs in ((general_type(name), [(9, 0.6, 2, None), (9, 1.0, 1, None), (9, 0.6, 4, None), (6, 0.6, 3, 1)]
-                      if d == 2 else [(5, 0.6, 2, None), (5, 0.5, 1, 0)]),
-                     (t, [(9, 0.6, 2, None)] if d == 2 else [(5, 0.6, 2, None)])):
+    for tt, cfgs in (
+        (
+            general_type(name),
+            [(9, 0.6, 2, None), (9, 1.0, 1, None), (9, 0.6, 4, None), (6, 0.6, 3, 1)]
+            if d == 2
+            else [(5, 0.6, 2, None), (5, 0.5, 1, 0)],
+        ),
+        (t, [(9, 0.6, 2, None)] if d == 2 else [(5, 0.6, 2, None)]),
+    ):
         for n, sigma, s, p in cfgs:
             m = AVG_AA[d](tt, sigma, s, p)
             assert (n + 2 * m.padding[0] - m.filter_size) % s == 0
@@ -244,7 +281,9 @@ def test_norm_max_pool_equivariance(name):
 @pytest.mark.parametrize("name", GS2 + GS3)
 def test_fieldwise_pools_equivariance(name):
     assert_equivariant(NormPool(general_type(name)), inputs=rand_input(general_type(name), 7 if name in GS2 else 5))
-    assert_equivariant(GroupPooling(pointwise_type(name)), inputs=rand_input(pointwise_type(name), 7 if name in GS2 else 5))
+    assert_equivariant(
+        GroupPooling(pointwise_type(name)), inputs=rand_input(pointwise_type(name), 7 if name in GS2 else 5)
+    )
 
 
 @pytest.mark.parametrize("name", ["d4", "d8", "o2", "o3", "focta"])
@@ -278,8 +317,11 @@ def test_fibre_equivariance(name):
         assert_equivariant(m, inputs=xp, fibers_only=True)
 
 
-@pytest.mark.parametrize("G", [sg.so3_group(2), sg.o2_group(3), sg.cyclic_group(8), sg.ico_group(),
-                               sg.dihedral_group(4), sg.octa_group()], ids=lambda G: G.name)
+@pytest.mark.parametrize(
+    "G",
+    [sg.so3_group(2), sg.o2_group(3), sg.cyclic_group(8), sg.ico_group(), sg.dihedral_group(4), sg.octa_group()],
+    ids=lambda G: G.name,
+)
 def test_no_base_space(G):
     s = gspaces.no_base_space(G)
     irr = [r for r in G.irreps() if not r.is_trivial()][:2]
@@ -318,13 +360,15 @@ def test_reference_values():
     x = rand_input(t, 8)
     xt = x.tensor
     torch.testing.assert_close(PointwiseAvgPool2D(t, 2)(x).tensor, torch.nn.functional.avg_pool2d(xt, 2))
-    torch.testing.assert_close(PointwiseAdaptiveAvgPool2D(t, 3)(x).tensor, torch.nn.functional.adaptive_avg_pool2d(xt, 3))
+    torch.testing.assert_close(
+        PointwiseAdaptiveAvgPool2D(t, 3)(x).tensor, torch.nn.functional.adaptive_avg_pool2d(xt, 3)
+    )
     # NormPool: the norm of every field
     ref = torch.stack([xt[:, 0:4].norm(dim=1), xt[:, 4:6].norm(dim=1), xt[:, 6].abs(), xt[:, 7:9].norm(dim=1)], 1)
     torch.testing.assert_close(NormPool(t)(x).tensor, ref)
     # NormMaxPool: per field and window, the fibre of largest norm
     y = NormMaxPool(t, 2)(x).tensor
-    for f, (a, b) in enumerate([(0, 4), (4, 6), (6, 7), (7, 9)]):
+    for _f, (a, b) in enumerate([(0, 4), (4, 6), (6, 7), (7, 9)]):
         fld = xt[:, a:b].unfold(2, 2, 2).unfold(3, 2, 2).reshape(2, b - a, 4, 4, 4)  # window positions last
         arg = fld.norm(dim=1).argmax(-1, keepdim=True)  # (2, 4, 4, 1)
         ref = fld.gather(-1, arg.unsqueeze(1).expand(-1, b - a, -1, -1, -1)).squeeze(-1)
@@ -347,11 +391,14 @@ def test_induced_norm_pool_values_and_subfields():
     assert m.subfield_sizes == (2, 1, 1)  # C4 irrep(1) -> 2-dim sub-fields; sign irrep and quotient -> 1
     x = rand_input(t, 5)
     xt = x.tensor
-    ref = torch.stack([
-        torch.maximum(xt[:, 0:2].norm(dim=1), xt[:, 2:4].norm(dim=1)),
-        torch.maximum(xt[:, 4].abs(), xt[:, 5].abs()),
-        xt[:, 6:10].abs().amax(1),
-    ], 1)
+    ref = torch.stack(
+        [
+            torch.maximum(xt[:, 0:2].norm(dim=1), xt[:, 2:4].norm(dim=1)),
+            torch.maximum(xt[:, 4].abs(), xt[:, 5].abs()),
+            xt[:, 6:10].abs().amax(1),
+        ],
+        1,
+    )
     torch.testing.assert_close(m(x).tensor, ref)
     assert InducedNormPool(induced_type("o2")).subfield_sizes == (2, 2, 1)
     assert InducedNormPool(induced_type("o3")).subfield_sizes == (3, 5)
@@ -372,12 +419,18 @@ def _all_modules():
         d = tp.gspace.dimensionality
         n = 9 if d == 2 else 5
         out += [
-            (MAX_POOLS[d](tp, 3, 2, 1), tp, n), (MAX_POOLS[d](tp, 2, ceil_mode=True, dilation=1), tp, n),
-            (AVG_POOLS[d](tg, 3, 2, 1), tg, n), (AVG_POOLS[d](tg, 2, ceil_mode=True), tg, n),
-            (ADA_MAX[d](tp, 2), tp, n), (ADA_AVG[d](tg, (2,) * d), tg, n),
-            (MAX_AA[d](tp, 3, 2, 1), tp, n), (AVG_AA[d](tg, 0.6, 2), tg, n),
-            (NormMaxPool(tg, 3, 2, 1), tg, n), (NormMaxPool(tg, 2, ceil_mode=True), tg, n),
-            (NormPool(tg), tg, n), (GroupPooling(tp), tp, n),
+            (MAX_POOLS[d](tp, 3, 2, 1), tp, n),
+            (MAX_POOLS[d](tp, 2, ceil_mode=True, dilation=1), tp, n),
+            (AVG_POOLS[d](tg, 3, 2, 1), tg, n),
+            (AVG_POOLS[d](tg, 2, ceil_mode=True), tg, n),
+            (ADA_MAX[d](tp, 2), tp, n),
+            (ADA_AVG[d](tg, (2,) * d), tg, n),
+            (MAX_AA[d](tp, 3, 2, 1), tp, n),
+            (AVG_AA[d](tg, 0.6, 2), tg, n),
+            (NormMaxPool(tg, 3, 2, 1), tg, n),
+            (NormMaxPool(tg, 2, ceil_mode=True), tg, n),
+            (NormPool(tg), tg, n),
+            (GroupPooling(tp), tp, n),
         ]
     ti = induced_type("d4")
     out.append((InducedNormPool(ti), ti, 7))
@@ -464,16 +517,29 @@ def test_evaluate_output_shape():
     t2, t3 = pointwise_type("c4"), pointwise_type("octa")
     g2 = general_type("c4")
     mods = []
-    for k, s, p, dl, ceil in [(3, 2, 1, 1, False), (3, 2, 1, 1, True), (2, 3, 1, 1, True), (3, 2, 0, 2, True),
-                              (2, None, 0, 1, False), ((3, 2), (2, 1), (1, 0), (1, 2), True)]:
+    for k, s, p, dl, ceil in [
+        (3, 2, 1, 1, False),
+        (3, 2, 1, 1, True),
+        (2, 3, 1, 1, True),
+        (3, 2, 0, 2, True),
+        (2, None, 0, 1, False),
+        ((3, 2), (2, 1), (1, 0), (1, 2), True),
+    ]:
         mods.append((MAX_POOLS[2](t2, k, s, p, dl, ceil), t2))
         mods.append((NormMaxPool(g2, k, s, p, dl, ceil), g2))
         if dl == 1:
             mods.append((AVG_POOLS[2](g2, k, s, p, ceil), g2))
             mods.append((MAX_AA[2](t2, k, s, p, dl), t2))
-    mods += [(AVG_AA[2](g2, 0.6, 2), g2), (AVG_AA[2](g2, 0.9, 3, 0), g2), (ADA_AVG[2](g2, (3, None)), g2),
-             (ADA_MAX[2](t2, 4), t2), (MAX_POOLS[3](t3, 3, 2, 1, 1, True), t3), (MAX_AA[3](t3, 2), t3),
-             (NormPool(g2), g2), (GroupPooling(t2), t2)]
+    mods += [
+        (AVG_AA[2](g2, 0.6, 2), g2),
+        (AVG_AA[2](g2, 0.9, 3, 0), g2),
+        (ADA_AVG[2](g2, (3, None)), g2),
+        (ADA_MAX[2](t2, 4), t2),
+        (MAX_POOLS[3](t3, 3, 2, 1, 1, True), t3),
+        (MAX_AA[3](t3, 2), t3),
+        (NormPool(g2), g2),
+        (GroupPooling(t2), t2),
+    ]
     for m, t in mods:
         for n in (7, 8, 9, 10):
             x = rand_input(t, n, batch=1)
@@ -488,8 +554,12 @@ def test_evaluate_output_shape():
 def test_max_pools_refuse_non_permutation_representations():
     s = gs("so2")
     t = nn.FieldType(s, [s.trivial_repr, s.irrep(1)])
-    for ctor in (lambda: PointwiseMaxPool(t, 2), lambda: PointwiseAdaptiveMaxPool(t, 2),
-                 lambda: PointwiseMaxPoolAntialiased(t, 2), lambda: GroupPooling(t)):
+    for ctor in (
+        lambda: PointwiseMaxPool(t, 2),
+        lambda: PointwiseAdaptiveMaxPool(t, 2),
+        lambda: PointwiseMaxPoolAntialiased(t, 2),
+        lambda: GroupPooling(t),
+    ):
         with pytest.raises(ValueError, match="in_type.*field 1"):
             ctor()
     t3 = nn.FieldType(gs("so3"), [gs("so3").irrep(1)])
@@ -511,12 +581,20 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="in_type"):
         NormPool([1, 2])
     with pytest.raises(ValueError, match="in_type"):
-        NormMaxPool(nn.FieldType(gspaces.no_base_space(sg.cyclic_group(4)), [sg.cyclic_group(4).regular_representation]), 2)
-    for kw, exc in [(dict(kernel_size=0), ValueError), (dict(kernel_size=True), TypeError),
-                    (dict(kernel_size=(2, 2, 2)), TypeError), (dict(kernel_size=2.0), TypeError),
-                    (dict(kernel_size=2, stride=0), ValueError), (dict(kernel_size=3, padding=2), ValueError),
-                    (dict(kernel_size=2, padding=-1), ValueError), (dict(kernel_size=2, dilation=0), ValueError),
-                    (dict(kernel_size=2, ceil_mode=1), TypeError)]:
+        NormMaxPool(
+            nn.FieldType(gspaces.no_base_space(sg.cyclic_group(4)), [sg.cyclic_group(4).regular_representation]), 2
+        )
+    for kw, exc in [
+        (dict(kernel_size=0), ValueError),
+        (dict(kernel_size=True), TypeError),
+        (dict(kernel_size=(2, 2, 2)), TypeError),
+        (dict(kernel_size=2.0), TypeError),
+        (dict(kernel_size=2, stride=0), ValueError),
+        (dict(kernel_size=3, padding=2), ValueError),
+        (dict(kernel_size=2, padding=-1), ValueError),
+        (dict(kernel_size=2, dilation=0), ValueError),
+        (dict(kernel_size=2, ceil_mode=1), TypeError),
+    ]:
         arg = next(k for k in ("ceil_mode", "dilation", "padding", "stride", "kernel_size") if k in kw)
         for cls in (PointwiseMaxPool2D, NormMaxPool, PointwiseMaxPoolAntialiased2D):
             with pytest.raises(exc, match=arg):
@@ -577,8 +655,12 @@ def test_forward_checks_input():
 def test_torch_compile_fullgraph():
     t = general_type("c4")
     tp = pointwise_type("c4")
-    for m, tt in ((NormMaxPool(t, 3, 2, 1), t), (NormPool(t), t), (GroupPooling(tp), tp),
-                  (PointwiseMaxPoolAntialiased2D(tp, 3, 2, 1), tp)):
+    for m, tt in (
+        (NormMaxPool(t, 3, 2, 1), t),
+        (NormPool(t), t),
+        (GroupPooling(tp), tp),
+        (PointwiseMaxPoolAntialiased2D(tp, 3, 2, 1), tp),
+    ):
         x = torch.randn(2, tt.size, 9, 9, requires_grad=True)
         f = torch.compile(lambda a, m=m, tt=tt: m(tt(a)).tensor, fullgraph=True)
         y = f(x)

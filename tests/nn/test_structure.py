@@ -3,6 +3,7 @@ ReshuffleModule, RestrictionModule, DisentangleModule, IdentityModule, MaskModul
 (FieldDropout, PointwiseDropout) and upsampling (R2Upsampling, R3Upsampling): equivariance on
 the grids' exact symmetries and (per-fibre modules) under random elements of continuous groups,
 export to plain torch, float64, pickling, deterministic parameters and argument validation."""
+
 from __future__ import annotations
 
 import copy
@@ -16,14 +17,22 @@ import torch.nn.functional as F
 
 from steerable import group as sg
 from steerable import gspaces, nn
-from steerable.nn import FieldType, GeometricTensor
+from steerable.nn import (
+    BranchingModule,
+    DisentangleModule,
+    FieldType,
+    GeometricTensor,
+    IdentityModule,
+    MaskModule,
+    MergeModule,
+    MultipleModule,
+    ReshuffleModule,
+    RestrictionModule,
+    SequentialModule,
+)
 from steerable.nn._dropout import FieldDropout, PointwiseDropout
 from steerable.nn._linear import Linear
 from steerable.nn._module import EquivariantModule
-from steerable.nn import (
-    BranchingModule, DisentangleModule, IdentityModule, MaskModule, MergeModule, MultipleModule,
-    ReshuffleModule, RestrictionModule, SequentialModule,
-)
 from steerable.nn._upsampling import R2Upsampling, R3Upsampling
 from steerable.testing import assert_equivariant, random_elements
 
@@ -92,7 +101,11 @@ def test_sequential_conv_restriction_identity_upsampling_exports():
         net.train(mode)
         ex = assert_export(net, x)
         assert type(ex) is torch.nn.Sequential and [type(m) for m in ex] == [
-            torch.nn.Conv2d, torch.nn.Identity, torch.nn.Identity, torch.nn.Upsample]
+            torch.nn.Conv2d,
+            torch.nn.Identity,
+            torch.nn.Identity,
+            torch.nn.Upsample,
+        ]
         assert not ex.training and not net.training  # export() sets eval mode (escnn's contract)
     assert net.evaluate_output_shape((2, t.size, 7, 7)) == (2, t.size, 14, 14)
     assert len(net) == 4 and net[0] is conv and list(net)[1] is res
@@ -105,10 +118,14 @@ def test_sequential_conv_restriction_identity_upsampling_exports():
 def test_sequential_equivariance_float64_pickle(name):
     torch.manual_seed(1)
     gs = space(name)
-    t = FieldType(gs, [gs.regular_repr if gs.fibergroup.order() > 0 else gs.irrep(*gs.fibergroup.irreps()[1].id), gs.trivial_repr])
+    t = FieldType(
+        gs, [gs.regular_repr if gs.fibergroup.order() > 0 else gs.irrep(*gs.fibergroup.irreps()[1].id), gs.trivial_repr]
+    )
     conv = nn.R2Conv(t, t, 3, padding=1) if gs.dimensionality == 2 else nn.R3Conv(t, t, 3, padding=1)
     up = R2Upsampling(t, scale_factor=2) if gs.dimensionality == 2 else R3Upsampling(t, scale_factor=2)
-    net = SequentialModule(OrderedDict(conv=conv, id=IdentityModule(t), up=up, mask=MaskModule(t, 10 if gs.dimensionality == 2 else 6)))
+    net = SequentialModule(
+        OrderedDict(conv=conv, id=IdentityModule(t), up=up, mask=MaskModule(t, 10 if gs.dimensionality == 2 else 6))
+    )
     assert [n for n, _ in net.named_children()] == ["conv", "id", "up", "mask"]
     x = rand(t, 5 if gs.dimensionality == 2 else 3)
     net.eval()
@@ -232,7 +249,9 @@ def test_merge_module():
     gs, t, labels = _branch_setup()
     br = BranchingModule(t, labels)
     ta, tb, tc = br.out_type["a"], br.out_type["b"], br.out_type["c"]
-    merge = MergeModule([(nn.R2Conv(tc, ta, 3, padding=1), "c"), (IdentityModule(ta), ["a"]), (_AddPair(tb), ["b", "b"])])
+    merge = MergeModule(
+        [(nn.R2Conv(tc, ta, 3, padding=1), "c"), (IdentityModule(ta), ["a"]), (_AddPair(tb), ["b", "b"])]
+    )
     assert merge.in_type == OrderedDict(c=tc, a=ta, b=tb)
     assert merge.out_type == FieldType(gs, list(ta) + list(ta) + list(tb))
     x = rand(t, 5)
@@ -314,7 +333,10 @@ def test_multiple_module_on_R0_with_linear():
     t = FieldType(gs, [G.irrep(1), G.irrep(0), G.irrep(2), G.irrep(1)])
     labels = ["v", "s", "t", "v"]
     br = BranchingModule(t, labels)
-    mods = [(Linear(br.out_type["v"], FieldType(gs, [G.irrep(1)] * 3)), "v"), (Linear(br.out_type["s"], br.out_type["s"]), "s")]
+    mods = [
+        (Linear(br.out_type["v"], FieldType(gs, [G.irrep(1)] * 3)), "v"),
+        (Linear(br.out_type["s"], br.out_type["s"]), "s"),
+    ]
     m = MultipleModule(t, labels, mods)
     x = t(torch.randn(5, t.size))
     assert_equivariant(m, inputs=x, elements=random_elements(G, 3))
@@ -332,8 +354,10 @@ def test_reshuffle(name):
     x = rand(t, 5)
     y = m(x)
     for i, f in enumerate(perm):
-        torch.testing.assert_close(y.tensor[:, m.out_type.fields_start[i] : m.out_type.fields_end[i]],
-                                   x.tensor[:, t.fields_start[f] : t.fields_end[f]])
+        torch.testing.assert_close(
+            y.tensor[:, m.out_type.fields_start[i] : m.out_type.fields_end[i]],
+            x.tensor[:, t.fields_start[f] : t.fields_end[f]],
+        )
     assert_equivariant(m, inputs=x)
     if gs.fibergroup.continuous:
         assert_equivariant(m, inputs=x, elements=random_elements(gs.fibergroup, 3), fibers_only=True)
@@ -348,10 +372,16 @@ def test_reshuffle(name):
         ReshuffleModule(t, ["a"])
 
 
-@pytest.mark.parametrize("name, sid, expected", [
-    ("D4", (None, 4), "C4"), ("O2", (None, -1), "SO(2)"), ("O3", (False, False, -1), "SO(2)"),
-    ("octa", "tetra", "Tetrahedral"), ("R0_D3", (None, 3), "C3"),
-])
+@pytest.mark.parametrize(
+    "name, sid, expected",
+    [
+        ("D4", (None, 4), "C4"),
+        ("O2", (None, -1), "SO(2)"),
+        ("O3", (False, False, -1), "SO(2)"),
+        ("octa", "tetra", "Tetrahedral"),
+        ("R0_D3", (None, 3), "C3"),
+    ],
+)
 def test_restriction(name, sid, expected):
     gs = space(name)
     t = mixed_type(gs)
@@ -399,8 +429,15 @@ def test_disentangle(name):
     assert len(m.out_type) > len(t) and m.out_type.size == t.size
     # the change of basis intertwines the representations exactly
     M = m.change_of_basis.double()
-    assert_equivariant(lambda v: v @ M.T, inputs=torch.eye(t.size, dtype=torch.float64), in_type=t.fiber_representation,
-                       out_type=m.out_type.fiber_representation, elements=random_elements(G, 3), atol=1e-5, rtol=0)
+    assert_equivariant(
+        lambda v: v @ M.T,
+        inputs=torch.eye(t.size, dtype=torch.float64),
+        in_type=t.fiber_representation,
+        out_type=m.out_type.fiber_representation,
+        elements=random_elements(G, 3),
+        atol=1e-5,
+        rtol=0,
+    )
     x = rand(t, 5)
     assert_equivariant(m, inputs=x)
     if G.continuous:
@@ -435,8 +472,21 @@ def test_disentangle_dense_change_of_basis_path():
 
 
 # ====================================================================== Mask
-@pytest.mark.parametrize("name, S", [("C4", 9), ("C8", 8), ("D4", 7), ("SO2", 9), ("O2", 9), ("flip", 6),
-                                     ("octa", 5), ("O3", 6), ("SO3", 5), ("ico", 5)])
+@pytest.mark.parametrize(
+    "name, S",
+    [
+        ("C4", 9),
+        ("C8", 8),
+        ("D4", 7),
+        ("SO2", 9),
+        ("O2", 9),
+        ("flip", 6),
+        ("octa", 5),
+        ("O3", 6),
+        ("SO3", 5),
+        ("ico", 5),
+    ],
+)
 def test_mask_module(name, S):
     gs = space(name)
     t = mixed_type(gs)
@@ -465,7 +515,7 @@ def test_mask_values_follow_escnn_formula():
     thr = (c - margin / 100 * c) ** 2
     for i, j in [(5, 5), (0, 0), (0, 5), (1, 2), (9, 3)]:
         r = (i - c) ** 2 + (j - c) ** 2
-        want = 1.0 if r <= thr else np.exp((thr - r) / sigma ** 2)
+        want = 1.0 if r <= thr else np.exp((thr - r) / sigma**2)
         assert abs(mask[i, j] - want) < 1e-6
     m3 = MaskModule(FieldType(space("octa"), [space("octa").trivial_repr]), 5).mask
     assert m3.shape == (1, 1, 5, 5, 5) and m3[0, 0, 2, 2, 2] == 1.0 and m3[0, 0, 0, 0, 0] < 1.0
@@ -560,7 +610,7 @@ def test_pointwise_dropout():
 UP2 = [
     ("C4", dict(scale_factor=2), 5),
     ("C8", dict(scale_factor=2, mode="bicubic"), 5),
-    ("D4", dict(scale_factor=1.5), 7),                      # non-integer output scale
+    ("D4", dict(scale_factor=1.5), 7),  # non-integer output scale
     ("D4", dict(size=10, align_corners=True), 7),
     ("SO2", dict(scale_factor=3, mode="nearest"), 4),
     ("O2", dict(size=(9, 9), mode="bicubic", align_corners=True), 6),
@@ -586,10 +636,15 @@ def test_r2_upsampling(name, kw, n):
     assert m.double()(x.to(torch.float64)).tensor.dtype == torch.float64
 
 
-@pytest.mark.parametrize("name, kw, n", [
-    ("octa", dict(scale_factor=2), 3), ("O3", dict(size=7), 4), ("SO3", dict(scale_factor=2, mode="nearest"), 3),
-    ("ico", dict(scale_factor=1.5, align_corners=True), 4),
-])
+@pytest.mark.parametrize(
+    "name, kw, n",
+    [
+        ("octa", dict(scale_factor=2), 3),
+        ("O3", dict(size=7), 4),
+        ("SO3", dict(scale_factor=2, mode="nearest"), 3),
+        ("ico", dict(scale_factor=1.5, align_corners=True), 4),
+    ],
+)
 def test_r3_upsampling(name, kw, n):
     gs = space(name)
     t = mixed_type(gs)

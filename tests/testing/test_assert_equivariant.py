@@ -2,6 +2,7 @@
 point clouds, graphs, user actions, nested inputs / outputs), broken functions of each kind fail
 with a message naming the element, the error, the tolerance and where, and bad arguments raise
 clear TypeError / ValueError."""
+
 from __future__ import annotations
 
 import re
@@ -80,8 +81,11 @@ def test_grid_broken_module_message():
         assert_equivariant(conv)
     msg = str(info.value)
     assert msg.startswith("R2Conv is not equivariant to C4[int: 1]")
-    assert re.search(r"at output \(shape \(2, 8, 9, 9\)\), index \(\d, \d, \d, \d\), channel \d = field \d "
-                     r"\(regular, channels \d:\d\)", msg), msg
+    assert re.search(
+        r"at output \(shape \(2, 8, 9, 9\)\), index \(\d, \d, \d, \d\), channel \d = field \d "
+        r"\(regular, channels \d:\d\)",
+        msg,
+    ), msg
     assert "> tolerance" in msg and "rtol=1e-05" in msg and "worst relative error" in msg
 
 
@@ -136,21 +140,37 @@ def test_vectors_representations_and_matrices():
     assert len(errs) == len(fibre_elements(G)) and errs[0].where.startswith("output (shape (2, 6))")
     rho = G.irrep(1)
     cross = lambda a, b: torch.linalg.cross(a, b)
-    assert_equivariant(cross, inputs=(torch.randn(4, 3), torch.randn(4, 3)), in_type=rho, out_type=rho,
-                       elements=random_elements(G, 3))
+    assert_equivariant(
+        cross, inputs=(torch.randn(4, 3), torch.randn(4, 3)), in_type=rho, out_type=rho, elements=random_elements(G, 3)
+    )
     # O(3): the cross product is a pseudo-vector, so it is not equivariant to the inversion
     O3 = sg.o3_group(1)
     with pytest.raises(AssertionError, match="component"):
-        assert_equivariant(cross, inputs=(torch.randn(4, 3), torch.randn(4, 3)), in_type=O3.irrep(1, 1),
-                           out_type=O3.irrep(1, 1), elements=[O3.element((1, [0.0, 0.0, 0.0, 1.0]))])
+        assert_equivariant(
+            cross,
+            inputs=(torch.randn(4, 3), torch.randn(4, 3)),
+            in_type=O3.irrep(1, 1),
+            out_type=O3.irrep(1, 1),
+            elements=[O3.element((1, [0.0, 0.0, 0.0, 1.0]))],
+        )
     # elements as plain matrices, acted on by matrix_action; a callable g -> matrix
     R = torch.tensor([[0.0, -1.0], [1.0, 0.0]], dtype=torch.float64)
-    sq = lambda v: v * (v ** 2).sum(-1, keepdim=True)
-    assert_equivariant(sq, inputs=torch.randn(6, 2, dtype=torch.float64), elements=[R, R @ R, R.T],
-                       in_action=matrix_action(), out_action=matrix_action())
+    sq = lambda v: v * (v**2).sum(-1, keepdim=True)
+    assert_equivariant(
+        sq,
+        inputs=torch.randn(6, 2, dtype=torch.float64),
+        elements=[R, R @ R, R.T],
+        in_action=matrix_action(),
+        out_action=matrix_action(),
+    )
     with pytest.raises(AssertionError):
-        assert_equivariant(lambda v: v ** 2, inputs=torch.randn(6, 2, dtype=torch.float64), elements=[R],
-                           in_action=matrix_action(), out_action=matrix_action())
+        assert_equivariant(
+            lambda v: v**2,
+            inputs=torch.randn(6, 2, dtype=torch.float64),
+            elements=[R],
+            in_action=matrix_action(),
+            out_action=matrix_action(),
+        )
     act = matrix_action(lambda k: np.linalg.matrix_power(np.array([[0.0, -1.0], [1.0, 0.0]]), k), axis=-1)
     assert_equivariant(sq, inputs=torch.randn(3, 5, 2), elements=range(4), in_action=act, out_action=act)
 
@@ -256,11 +276,16 @@ def test_nested_inputs_and_outputs():
     # tuples of tensors in, tuple out, one type per entry (None: invariant)
     ta = _reg(C4)
     pair = lambda x, s: (x * s, s.sum())
-    assert_equivariant(pair, inputs=(torch.randn(1, 4, 5, 5), torch.tensor(2.0)), in_type=(ta, None),
-                       out_type=(ta, None))
+    assert_equivariant(
+        pair, inputs=(torch.randn(1, 4, 5, 5), torch.tensor(2.0)), in_type=(ta, None), out_type=(ta, None)
+    )
     with pytest.raises(AssertionError, match=r"output\[1\]"):
-        assert_equivariant(lambda x, s: (x * s, x[:, 0].sum()), inputs=(torch.randn(1, 4, 5, 5), torch.tensor(2.0)),
-                           in_type=(ta, None), out_type=(ta, None))
+        assert_equivariant(
+            lambda x, s: (x * s, x[:, 0].sum()),
+            inputs=(torch.randn(1, 4, 5, 5), torch.tensor(2.0)),
+            in_type=(ta, None),
+            out_type=(ta, None),
+        )
 
 
 def test_user_actions_and_element_maps():
@@ -277,11 +302,18 @@ def test_user_actions_and_element_maps():
     errs = assert_equivariant(res, elements=exact_elements(res.out_type), in_element=incl)
     assert [e.element for e in errs] == exact_elements(res.out_type)
     # out_element: an output that transforms by the element's square
-    assert_equivariant(lambda v: v.roll(1, -1) * 0 + v, inputs=x, elements=range(5), in_action=shift,
-                       out_action=shift, out_element=lambda k: k)
+    assert_equivariant(
+        lambda v: v.roll(1, -1) * 0 + v,
+        inputs=x,
+        elements=range(5),
+        in_action=shift,
+        out_action=shift,
+        out_element=lambda k: k,
+    )
     sq = lambda v: v[..., (2 * torch.arange(5)) % 5]
-    assert_equivariant(sq, inputs=x, elements=range(5), in_action=shift, out_action=shift,
-                       out_element=lambda k: 3 * k)  # y[i] = x[2i]: a shift by k shifts y by k/2 = 3k
+    assert_equivariant(
+        sq, inputs=x, elements=range(5), in_action=shift, out_action=shift, out_element=lambda k: 3 * k
+    )  # y[i] = x[2i]: a shift by k shifts y by k/2 = 3k
     with pytest.raises(AssertionError):
         assert_equivariant(sq, inputs=x, elements=range(5), in_action=shift, out_action=shift)
 
@@ -290,9 +322,12 @@ def test_structural_failures_are_reported():
     t = _reg(C4)
     x = t(torch.randn(1, 4, 5, 5))
     with pytest.raises(AssertionError, match="shapes differ"):
-        assert_equivariant(lambda v: nn.GeometricTensor(v.tensor[..., : 5 - int(v.tensor[0, 0, 0, 0] > 0)], t),
-                           inputs=nn.GeometricTensor(torch.ones(1, 4, 5, 5), t), elements=[C4.fibergroup.identity],
-                           out_action=lambda y, g: nn.GeometricTensor(torch.ones(1, 4, 5, 5), t))
+        assert_equivariant(
+            lambda v: nn.GeometricTensor(v.tensor[..., : 5 - int(v.tensor[0, 0, 0, 0] > 0)], t),
+            inputs=nn.GeometricTensor(torch.ones(1, 4, 5, 5), t),
+            elements=[C4.fibergroup.identity],
+            out_action=lambda y, g: nn.GeometricTensor(torch.ones(1, 4, 5, 5), t),
+        )
     other = nn.FieldType(C4, [C4.irrep(1), C4.irrep(1)])  # 4 channels too
     with pytest.raises(AssertionError, match="field types differ"):
         assert_equivariant(lambda v: v, inputs=x, out_action=lambda y, g: nn.GeometricTensor(y.tensor, other))
@@ -362,6 +397,9 @@ def test_check_equivariance_uses_the_same_comparison():
         for name, buf in conv.basisexpansion.named_buffers():
             if name.startswith(("basis_", "dense_")):
                 buf.add_(torch.randn_like(buf))
-    with pytest.raises(AssertionError, match=r"R2Conv is not equivariant to C4\[int: 1\]: at output "
-                                             r"\(shape \(2, 8, 9, 9\)\), index .*field"):
+    with pytest.raises(
+        AssertionError,
+        match=r"R2Conv is not equivariant to C4\[int: 1\]: at output "
+        r"\(shape \(2, 8, 9, 9\)\), index .*field",
+    ):
         conv.check_equivariance(atol=1e-6, rtol=1e-6)

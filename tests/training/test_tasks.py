@@ -1,5 +1,6 @@
 """Tasks built by name: each learns at tiny sizes, its model has the symmetry it claims, a task run
 resumes bit for bit, checkpoints rebuild their model, and a user's own task trains by name."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,9 +59,15 @@ def test_dipole_model_is_equivariant_under_rotations():
     net = DipoleNet(hidden=2).eval().double()
     x = torch.randn(5, 6, 4, dtype=torch.float64)
     rotations = list(torch.as_tensor(random_rotations(4, seed=5)))
-    assert_equivariant(net, inputs=x, elements=rotations, atol=0.0, rtol=1e-10,
-                       in_action=lambda x, r: torch.cat([x[..., :3] @ r.T, x[..., 3:]], -1),
-                       out_action=lambda y, r: y @ r.T)
+    assert_equivariant(
+        net,
+        inputs=x,
+        elements=rotations,
+        atol=0.0,
+        rtol=1e-10,
+        in_action=lambda x, r: torch.cat([x[..., :3] @ r.T, x[..., 3:]], -1),
+        out_action=lambda y, r: y @ r.T,
+    )
 
 
 def test_tetris_learns_upright_and_classifies_rotated_pieces_alike():

@@ -1,5 +1,6 @@
 """The task-agnostic Trainer: custom model/loss/metrics/callbacks, metric aggregation, exact resume,
 extending a run, logs and plots, DDP under torchrun, and errors that name the argument."""
+
 from __future__ import annotations
 
 import csv
@@ -37,8 +38,13 @@ class _MLP(torch.nn.Module):
     def __init__(self):
         super().__init__()
         torch.manual_seed(1)
-        self.net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
-                                       torch.nn.Dropout(0.1), torch.nn.Linear(16, 3))
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(4, 16),
+            torch.nn.BatchNorm1d(16),
+            torch.nn.ReLU(),
+            torch.nn.Dropout(0.1),
+            torch.nn.Linear(16, 3),
+        )
 
     def forward(self, x):
         return self.net(x)
@@ -83,9 +89,21 @@ class _Recorder(Callback):
 
 def _trainer(out=None, epochs=3, callbacks=(), **kw):
     data = _blobs()
-    return Trainer(_MLP(), data, loss=_smooth_ce, metrics=METRICS, eval_data={"test": _blobs(40, 1), "again": data},
-                   epochs=epochs, batch_size=16, lr=LR, callbacks=list(callbacks), out=out, device="cpu",
-                   progress=False, **kw)
+    return Trainer(
+        _MLP(),
+        data,
+        loss=_smooth_ce,
+        metrics=METRICS,
+        eval_data={"test": _blobs(40, 1), "again": data},
+        epochs=epochs,
+        batch_size=16,
+        lr=LR,
+        callbacks=list(callbacks),
+        out=out,
+        device="cpu",
+        progress=False,
+        **kw,
+    )
 
 
 def test_custom_model_loss_metrics_and_callbacks_train(tmp_path):
@@ -106,9 +124,24 @@ def test_custom_model_loss_metrics_and_callbacks_train(tmp_path):
     # log.csv has the task's columns (and the callback's), log.json the plan and the history
     with open(tmp_path / "run" / "log.csv") as f:
         header = next(csv.reader(f))
-    assert header == ["epoch", "train_loss", "train_acc", "train_err", "train_margin", "test_loss", "test_acc",
-                      "test_err", "test_margin", "again_loss", "again_acc", "again_err", "again_margin", "lr",
-                      "seconds", "steps_so_far"]
+    assert header == [
+        "epoch",
+        "train_loss",
+        "train_acc",
+        "train_err",
+        "train_margin",
+        "test_loss",
+        "test_acc",
+        "test_err",
+        "test_margin",
+        "again_loss",
+        "again_acc",
+        "again_err",
+        "again_margin",
+        "lr",
+        "seconds",
+        "steps_so_far",
+    ]
     log = json.loads((tmp_path / "run" / "log.json").read_text())
     assert log["args"]["epochs"] == 3 and log["args"]["lr"] == LR and log["model"] == {"name": "_MLP"}
     assert [h["steps_so_far"] for h in log["history"]] == [6, 12, 18]
@@ -123,11 +156,16 @@ def test_metric_means_do_not_depend_on_the_batch_size():
     x, y = data.tensors
     with torch.no_grad():
         out = model(x)
-    exact = {"test_acc": float(accuracy(out, y).mean()), "test_err": float((out.argmax(1) != y).double().mean()),
-             "test_margin": float(_margin(out, y)), "test_loss": float(_smooth_ce(out, y))}
+    exact = {
+        "test_acc": float(accuracy(out, y).mean()),
+        "test_err": float((out.argmax(1) != y).double().mean()),
+        "test_margin": float(_margin(out, y)),
+        "test_loss": float(_smooth_ce(out, y)),
+    }
     for bs in (1, 7, 16, 50):
-        got = Trainer(model, data, loss=_smooth_ce, metrics=METRICS, eval_data=data, epochs=1, device="cpu",
-                      eval_batch_size=bs).evaluate(model)
+        got = Trainer(
+            model, data, loss=_smooth_ce, metrics=METRICS, eval_data=data, epochs=1, device="cpu", eval_batch_size=bs
+        ).evaluate(model)
         for k, v in exact.items():
             assert got[k] == pytest.approx(v, rel=1e-6, abs=1e-7), (bs, k)
 
@@ -155,7 +193,9 @@ def test_interrupted_and_resumed_equals_uninterrupted_bit_for_bit(tmp_path):
 
     part = str(tmp_path / "part")
     with pytest.raises(_Stop):
-        _trainer(out=part, epochs=4, callbacks=[EarlyStopping("test_loss", patience=9), LambdaCallback(on_step=die)]).fit()
+        _trainer(
+            out=part, epochs=4, callbacks=[EarlyStopping("test_loss", patience=9), LambdaCallback(on_step=die)]
+        ).fit()
     assert load_checkpoint(part)["epoch"] == 2
     stop = EarlyStopping("test_loss", patience=9)
     res = _trainer(out=part, epochs=4, resume=True, callbacks=[stop]).fit()
@@ -175,8 +215,18 @@ def test_more_epochs_extend_a_run_and_the_cosine_follows_the_new_length(tmp_path
     two = _trainer(out=out, epochs=2).fit()
     assert two.history[-1]["lr"] == pytest.approx(0.0, abs=1e-15)
     with pytest.raises(CheckpointError, match=r"lr=0\.5 differs from the checkpoint's 0\.05"):
-        Trainer(_MLP(), _blobs(), loss=_smooth_ce, epochs=4, batch_size=16, lr=0.5, out=out, resume=True,
-                device="cpu", progress=False).fit()
+        Trainer(
+            _MLP(),
+            _blobs(),
+            loss=_smooth_ce,
+            epochs=4,
+            batch_size=16,
+            lr=0.5,
+            out=out,
+            resume=True,
+            device="cpu",
+            progress=False,
+        ).fit()
     four = _trainer(out=out, epochs=4, resume=True).fit()
     assert four.start_epoch == 2 and four.history[:2] == two.history
     steps = 6
@@ -193,8 +243,9 @@ def test_early_stopping_ends_the_run_and_a_resume_does_not_undo_it(tmp_path):
     stop = EarlyStopping("train_loss", mode="max", patience=1)  # the loss falls: "no improvement" at once
     res = _trainer(out=out, epochs=6, callbacks=[stop]).fit()
     assert res.stopped and len(res.history) == 2
-    again = _trainer(out=out, epochs=6, resume=True, callbacks=[EarlyStopping("train_loss", mode="max",
-                                                                              patience=1)]).fit()
+    again = _trainer(
+        out=out, epochs=6, resume=True, callbacks=[EarlyStopping("train_loss", mode="max", patience=1)]
+    ).fit()
     assert again.stopped and len(again.history) == 2 and again.start_epoch == 2
 
 
@@ -267,9 +318,28 @@ def test_trainer_under_torchrun_two_processes(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(_DDP_WORKER)
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
-                        "--master_addr", "127.0.0.1", "--master_port", str(find_free_port()), str(script), str(out),
-                        str(tmp_path / "rank")], capture_output=True, text=True, timeout=180, env=env)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nnodes",
+            "1",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            str(find_free_port()),
+            str(script),
+            str(out),
+            str(tmp_path / "rank"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     r0, r1 = (torch.load(tmp_path / f"rank{i}.pt", weights_only=True) for i in (0, 1))
     assert r0["world"] == r1["world"] == 2

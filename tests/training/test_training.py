@@ -2,6 +2,7 @@
 
 Small models on subsets of rotated MNIST; the whole file takes about a minute with one thread.
 """
+
 from __future__ import annotations
 
 import os
@@ -57,10 +58,24 @@ def test_ddp_two_processes_keep_identical_parameters(tmp_path):
     out = tmp_path / "run"
     procs = []
     for rank in range(2):
-        env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank),
-                   LOCAL_RANK=str(rank), OMP_NUM_THREADS="1")
-        procs.append(subprocess.Popen([sys.executable, "-c", _WORKER, str(out), str(tmp_path / f"rank{rank}.pt")],
-                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        env = dict(
+            os.environ,
+            MASTER_ADDR="127.0.0.1",
+            MASTER_PORT=str(port),
+            WORLD_SIZE="2",
+            RANK=str(rank),
+            LOCAL_RANK=str(rank),
+            OMP_NUM_THREADS="1",
+        )
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", _WORKER, str(out), str(tmp_path / f"rank{rank}.pt")],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     logs = []
     for p in procs:
         try:
@@ -185,8 +200,9 @@ def test_resume_without_checkpoint_and_resume_with_overwrite_are_errors(tmp_path
 
 
 def test_export_and_int8_quantisation_of_a_trained_model(tmp_path):
-    res = train(TrainConfig(model="c8", width=0.5, epochs=3, batch_size=32, limit=2000, seed=0, device="cpu",
-                            progress=False))
+    res = train(
+        TrainConfig(model="c8", width=0.5, epochs=3, batch_size=32, limit=2000, seed=0, device="cpu", progress=False)
+    )
     train_ds, x, y = load_data(res.config)
     assert len(y) == 1000
     model = res.model.eval()

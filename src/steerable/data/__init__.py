@@ -1,8 +1,20 @@
 """Data sets used by the examples, the CLI and the training tasks (no downloads): rotated MNIST,
 3-D voxel tetris, point-charge dipoles."""
+
 from ._dipoles import PointDipoles, random_rotations
 from ._mnist import RotatedMNIST, load_mnist_5k, mnist_5k_path, rotate_images, split_indices
 from ._tetris import TETRIS_PIECES, VoxelTetris, cube_rotations, rotate_voxels
 
-__all__ = ["PointDipoles", "RotatedMNIST", "TETRIS_PIECES", "VoxelTetris", "cube_rotations", "load_mnist_5k",
-           "mnist_5k_path", "random_rotations", "rotate_images", "rotate_voxels", "split_indices"]
+__all__ = [
+    "PointDipoles",
+    "RotatedMNIST",
+    "TETRIS_PIECES",
+    "VoxelTetris",
+    "cube_rotations",
+    "load_mnist_5k",
+    "mnist_5k_path",
+    "random_rotations",
+    "rotate_images",
+    "rotate_voxels",
+    "split_indices",
+]

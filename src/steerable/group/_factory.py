@@ -1,7 +1,8 @@
 """Factories: cached group instances (a cache, not a registry: equality is by content)."""
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from ._group import Group
 
@@ -12,7 +13,7 @@ def _check_int(name, value, minimum):
     return value
 
 
-@lru_cache(maxsize=None)
+@cache
 def cyclic_group(N: int):
     """The cyclic group C_N.
 
@@ -24,7 +25,7 @@ def cyclic_group(N: int):
     return CyclicGroup(_check_int("N", N, 1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def dihedral_group(N: int):
     """The dihedral group D_N of order 2N.
 
@@ -36,7 +37,7 @@ def dihedral_group(N: int):
     return DihedralGroup(_check_int("N", N, 1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def so2_group(maximum_frequency: int = 3):
     """SO(2); ``maximum_frequency`` bounds ``irreps()``/``regular_representation``."""
     from ._planar import SO2
@@ -44,7 +45,7 @@ def so2_group(maximum_frequency: int = 3):
     return SO2(_check_int("maximum_frequency", maximum_frequency, 0))
 
 
-@lru_cache(maxsize=None)
+@cache
 def o2_group(maximum_frequency: int = 3):
     """O(2); ``maximum_frequency`` bounds ``irreps()``/``regular_representation``."""
     from ._planar import O2
@@ -52,7 +53,7 @@ def o2_group(maximum_frequency: int = 3):
     return O2(_check_int("maximum_frequency", maximum_frequency, 0))
 
 
-@lru_cache(maxsize=None)
+@cache
 def so3_group(maximum_frequency: int = 2):
     """SO(3); ``maximum_frequency`` bounds ``irreps()``/``regular_representation``."""
     from ._rot3d import SO3
@@ -60,7 +61,7 @@ def so3_group(maximum_frequency: int = 2):
     return SO3(_check_int("maximum_frequency", maximum_frequency, 0))
 
 
-@lru_cache(maxsize=None)
+@cache
 def o3_group(maximum_frequency: int = 2):
     """O(3); ``maximum_frequency`` bounds ``irreps()``/``regular_representation``."""
     from ._rot3d import O3
@@ -68,7 +69,7 @@ def o3_group(maximum_frequency: int = 2):
     return O3(_check_int("maximum_frequency", maximum_frequency, 0))
 
 
-@lru_cache(maxsize=None)
+@cache
 def ico_group():
     """The icosahedral rotation group I (order 60)."""
     from ._finite3d import Icosahedral
@@ -76,7 +77,7 @@ def ico_group():
     return Icosahedral()
 
 
-@lru_cache(maxsize=None)
+@cache
 def octa_group():
     """The octahedral (cube) rotation group O (order 24)."""
     from ._finite3d import Octahedral
@@ -84,7 +85,7 @@ def octa_group():
     return Octahedral()
 
 
-@lru_cache(maxsize=None)
+@cache
 def tetra_group():
     """The tetrahedral rotation group T (order 12)."""
     from ._finite3d import Tetrahedral
@@ -92,7 +93,7 @@ def tetra_group():
     return Tetrahedral()
 
 
-@lru_cache(maxsize=None)
+@cache
 def full_tetra_group():
     """The full tetrahedral group T_d (order 24, the symmetries of a regular tetrahedron,
     reflections included). The pyritohedral group T × {±I} is ``o3_group().subgroup((True, 'tetra'))``."""
@@ -149,13 +150,13 @@ def full_cylinder_discrete_group(n: int):
     return inversion_product(dihedral_group(n))
 
 
-@lru_cache(maxsize=None)
+@cache
 def klein4_group():
     """The Klein four-group C_2 × C_2."""
     return direct_product(cyclic_group(2), cyclic_group(2))
 
 
-@lru_cache(maxsize=None)
+@cache
 def trivial_group():
     """The trivial group (C_1)."""
     return cyclic_group(1)

@@ -26,6 +26,7 @@ cyclic subgroup about the N-fold axis (z for N = 2, 4; (1, 1, 1) for N = 3; the 
 (φ, 0, 1) for N = 5, as escnn), ``(True, N)`` the dihedral one adding the first π-rotation perpendicular to
 that axis, ``(True, 1)`` the C_2 of the π-rotation about x, and ``'tetra'`` (T inside O, I or T_d).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -190,11 +191,21 @@ class FiniteO3Group(Group):
         return rng.integers(0, self.order(), n).astype(float)[:, None]
 
     def _test_batch(self):
-        gens = {"ico": [([0, 0, 1], 2), ([1, 1, 1], 3), ([0, 1, _PHI], 5)],
-                "octa": [([0, 0, 1], 4), ([1, 0, 0], 4)],
-                "tetra": [([0, 0, 1], 2), ([1, 1, 1], 3)],
-                "fulltetra": [([0, 0, 1], 2), ([1, 1, 1], 3)]}[self.kind]
-        rows = [np.concatenate([[0.0], sm.quat_canonical(sm.axis_angle_to_quat(np.array(ax, float) / np.linalg.norm(ax) * 2 * np.pi / n))]) for ax, n in gens]
+        gens = {
+            "ico": [([0, 0, 1], 2), ([1, 1, 1], 3), ([0, 1, _PHI], 5)],
+            "octa": [([0, 0, 1], 4), ([1, 0, 0], 4)],
+            "tetra": [([0, 0, 1], 2), ([1, 1, 1], 3)],
+            "fulltetra": [([0, 0, 1], 2), ([1, 1, 1], 3)],
+        }[self.kind]
+        rows = [
+            np.concatenate(
+                [
+                    [0.0],
+                    sm.quat_canonical(sm.axis_angle_to_quat(np.array(ax, float) / np.linalg.norm(ax) * 2 * np.pi / n)),
+                ]
+            )
+            for ax, n in gens
+        ]
         if self.kind == "fulltetra":
             # a mirror: -(π/2 rotation about z)
             rows.append(np.concatenate([[1.0], sm.quat_canonical(sm.axis_angle_to_quat(np.array([0, 0, np.pi / 2])))]))
@@ -395,10 +406,12 @@ class FiniteO3Group(Group):
         return (bool(id[0]), int(N))
 
     def _axes(self):
-        return {"ico": {2: [0, 0, 1], 3: [1, 1, 1], 5: [_PHI, 0, 1]},  # escnn's axes
-                "octa": {2: [0, 0, 1], 3: [1, 1, 1], 4: [0, 0, 1]},
-                "tetra": {2: [0, 0, 1], 3: [1, 1, 1]},
-                "fulltetra": {2: [0, 0, 1], 3: [1, 1, 1]}}[self.kind]
+        return {
+            "ico": {2: [0, 0, 1], 3: [1, 1, 1], 5: [_PHI, 0, 1]},  # escnn's axes
+            "octa": {2: [0, 0, 1], 3: [1, 1, 1], 4: [0, 0, 1]},
+            "tetra": {2: [0, 0, 1], 3: [1, 1, 1]},
+            "fulltetra": {2: [0, 0, 1], 3: [1, 1, 1]},
+        }[self.kind]
 
     def _rotation_index(self, axis, angle):
         q = sm.quat_canonical(sm.axis_angle_to_quat(np.asarray(axis, float) / np.linalg.norm(axis) * angle))

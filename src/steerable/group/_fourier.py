@@ -10,10 +10,10 @@ Haar measure. The sampling matrix ``A[n, :] = a(g_n)`` maps coefficients to samp
 pseudo-inverse maps samples back (exactly when the grid resolves the band limit; by least
 squares when it oversamples).
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -128,8 +128,7 @@ class FourierTransform(_SampledTransform):
     def __init__(self, group: Group, irreps, grid: Sequence[GroupElement]):
         self.group = group
         self.irreps = [p.id for p in _irrep_list(group, irreps)]
-        self._set_sampling(group, grid, lambda els: sampling_matrix(group, self.irreps, els),
-                           f"irreps {self.irreps}")
+        self._set_sampling(group, grid, lambda els: sampling_matrix(group, self.irreps, els), f"irreps {self.irreps}")
 
     @property
     def representation(self) -> Representation:

@@ -5,19 +5,20 @@ arrays ``(n, k)``), its irreps (ids, types, matrices on batches), a quadrature e
 band-limited functions, and its subgroups. From that, this class derives representations,
 restriction, induction, quotients, tensor products, Clebsch–Gordan coefficients and grids.
 """
+
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ._element import GroupElement
 from ._irrep import IrreducibleRepresentation
-from ._linalg import block_diagonal, isotypic_intertwiners
+from ._linalg import isotypic_intertwiners
 from ._representation import Representation, _block_diag_single
-
 
 _INSTANCES: dict = {}
 
@@ -139,9 +140,7 @@ class Group(metaclass=_GroupMeta):
 
     def _check_param(self, param: str) -> None:
         if param not in self.PARAMS:
-            raise ValueError(
-                f"param: {self.name} supports parametrisations {list(self.PARAMS)}, got {param!r}"
-            )
+            raise ValueError(f"param: {self.name} supports parametrisations {list(self.PARAMS)}, got {param!r}")
 
     @property
     def identity(self) -> GroupElement:
@@ -168,9 +167,7 @@ class Group(metaclass=_GroupMeta):
             if not isinstance(e, GroupElement):
                 raise TypeError(f"{argname}: expected GroupElements, got {type(e).__name__}")
             if e.group != self:
-                raise ValueError(
-                    f"{argname}: expected elements of {self.name}, got one of {e.group.name}"
-                )
+                raise ValueError(f"{argname}: expected elements of {self.name}, got one of {e.group.name}")
             out.append(e._v)
         if not out:
             return np.zeros((0, self._identity_value().shape[0]))
@@ -237,8 +234,7 @@ class Group(metaclass=_GroupMeta):
             ok = False
         if not ok:
             raise ValueError(
-                f"{argname}: {id!r} is not an irrep id of {self.name}; "
-                f"expected ids like {self._irrep_ids(2)[:6]}"
+                f"{argname}: {id!r} is not an irrep id of {self.name}; expected ids like {self._irrep_ids(2)[:6]}"
             )
         return tuple(_plain(x) for x in id)
 
@@ -335,9 +331,7 @@ class Group(metaclass=_GroupMeta):
         if type == "rand" and not self.continuous:
             n = int(args[0]) if args else int(kwargs.get("N", self.order()))
             return self._sample_batch(n, np.random.default_rng(kwargs.get("seed", 0)))
-        raise ValueError(
-            f"type: {self.name} has grid types {self._grid_types()}, got {type!r} with args {args}"
-        )
+        raise ValueError(f"type: {self.name} has grid types {self._grid_types()}, got {type!r} with args {args}")
 
     def _grid_types(self) -> list[str]:
         return ["regular", "rand"]
@@ -373,8 +367,7 @@ class Group(metaclass=_GroupMeta):
             xs = isotypic_intertwiners(rho, pm, weights, psi.endomorphism_basis(), m)
             if len(xs) != m:
                 raise RuntimeError(
-                    f"internal: found {len(xs)} of {m} copies of {jid} in a {d}-dim "
-                    f"representation of {self.name}"
+                    f"internal: found {len(xs)} of {m} copies of {jid} in a {d}-dim representation of {self.name}"
                 )
             for x in xs:
                 ids.append(jid)
@@ -692,8 +685,7 @@ class Group(metaclass=_GroupMeta):
             raise ValueError(f"representatives: expected {len(reps)} coset representatives, got {n}")
         if reps is None:
             raise ValueError(
-                f"representatives: {key!r} has infinite index in {self.name}; no finite set of "
-                "representatives exists"
+                f"representatives: {key!r} has infinite index in {self.name}; no finite set of representatives exists"
             )
         inv = self._inverse(given)
         for i in range(n):
@@ -742,14 +734,10 @@ class Group(metaclass=_GroupMeta):
         if not isinstance(repr, Representation):
             raise TypeError(f"repr: expected a Representation, got {type(repr).__name__}")
         if repr.group != H:
-            raise ValueError(
-                f"repr: expected a representation of the subgroup {H.name}, got one of {repr.group.name}"
-            )
+            raise ValueError(f"repr: expected a representation of the subgroup {H.name}, got one of {repr.group.name}")
         reps = self._representatives(key, representatives)
         if reps is None:
-            raise ValueError(
-                f"subgroup_id: induction needs a subgroup of finite index; {key!r} of {self.name} is not"
-            )
+            raise ValueError(f"subgroup_id: induction needs a subgroup of finite index; {key!r} of {self.name} is not")
         k = reps.shape[0]
         inv_reps = self._inverse(reps)
         d = repr.size
@@ -769,8 +757,10 @@ class Group(metaclass=_GroupMeta):
         if "pointwise" in repr.supported_nonlinearities:  # induced from a permutation representation
             nl |= {"pointwise", "concatenated"}
         return self._decompose(
-            mats, repr.bandlimit + self._coset_bandlimit(reps),
-            name if name is not None else f"induced[{subgroup_id}][{repr.name}]", nl,
+            mats,
+            repr.bandlimit + self._coset_bandlimit(reps),
+            name if name is not None else f"induced[{subgroup_id}][{repr.name}]",
+            nl,
         )
 
     # ------------------------------------------------------------------ tensor products & CG

@@ -1,4 +1,5 @@
 """Intertwiner spaces between representations."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,7 @@ def homomorphism_space(rho1: Representation, rho2: Representation) -> np.ndarray
             raise TypeError(f"{arg}: expected a Representation, got {type(r).__name__}")
     if rho1.group != rho2.group:
         raise ValueError(
-            f"rho2: expected a representation of {rho1.group.name} (the group of rho1), "
-            f"got one of {rho2.group.name}"
+            f"rho2: expected a representation of {rho1.group.name} (the group of rho1), got one of {rho2.group.name}"
         )
     g = rho1.group
 

@@ -1,7 +1,9 @@
 """Homogeneous spaces G/H and their harmonic bases (escnn's ``Group.homspace(id)``)."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -112,8 +114,9 @@ class HomSpace:
         """``basis(g, ρ, trivial)``: the functions of G/H transforming as ρ, ``(dim ρ, m, 1)``."""
         return self.basis(g, rho, self.H.trivial_irrep_id)
 
-    def induced_representation(self, psi: Any = None, irreps: Sequence[Any] | None = None,
-                               name: str | None = None) -> Representation | None:
+    def induced_representation(
+        self, psi: Any = None, irreps: Sequence[Any] | None = None, name: str | None = None
+    ) -> Representation | None:
         """Ind_H^G ψ truncated to the given irreps of G, in the spectral basis (each ρ repeated
         its multiplicity m); None when none of them occurs (escnn's behaviour). Calls with the
         same ``name`` return the same representation."""
@@ -140,8 +143,9 @@ class HomSpace:
         self._reps[name] = rep
         return rep
 
-    def complete_basis(self, g: GroupElement, psi: Any = None, irreps: Sequence[Any] | None = None,
-                       name: str | None = None) -> np.ndarray:
+    def complete_basis(
+        self, g: GroupElement, psi: Any = None, irreps: Sequence[Any] | None = None, name: str | None = None
+    ) -> np.ndarray:
         """The first components (along ψ) of :meth:`basis` for every ρ in ``irreps``, stacked
         into a vector of the size of ``induced_representation(psi, irreps, name)``."""
         rep = self.induced_representation(psi, irreps, name)

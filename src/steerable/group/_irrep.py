@@ -1,4 +1,5 @@
 """Irreducible real representations."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ class IrreducibleRepresentation(Representation):
 
     def __init__(
         self,
-        group: "Group",
+        group: Group,
         id: tuple,
         name: str,
         representation: Any = None,

@@ -6,6 +6,7 @@ it is oblivious to which group produced them. All computations are float64 and d
 no random numbers, no eigenvector sign choices; bases come from Gram–Schmidt on projector columns
 taken in a fixed order.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -13,6 +13,7 @@ is accepted for ``(id1, id2)`` too.
 Subgroup ids: ``(id1, id2)`` → H1 × H2 (or just one factor when the other is trivial);
 double groups also have ``'diagonal'`` ({(g, g)} ≅ G).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,8 +54,13 @@ class DirectProductGroup(Group):
         for arg, g in (("G1", G1), ("G2", G2)):
             if not isinstance(g, Group):
                 raise TypeError(f"{arg}: expected a Group, got {type(g).__name__}")
-        return (G1, G1.maximum_frequency if hasattr(G1, "maximum_frequency") else None,
-                G2, getattr(G2, "maximum_frequency", None), name)
+        return (
+            G1,
+            G1.maximum_frequency if hasattr(G1, "maximum_frequency") else None,
+            G2,
+            getattr(G2, "maximum_frequency", None),
+            name,
+        )
 
     @property
     def PARAMS(self):
@@ -265,12 +271,16 @@ class DirectProductGroup(Group):
         e1, e2 = p1.endomorphism_basis(), p2.endomorphism_basis()
         if v is not None:
             ends = np.stack([np.eye(v.shape[1]), v.T @ np.kron(e1[1], np.eye(p2.size)) @ v])
-            return IrreducibleRepresentation(self, id, name, size=v.shape[1], type="C", endomorphisms=ends, bandlimit=bl)
+            return IrreducibleRepresentation(
+                self, id, name, size=v.shape[1], type="C", endomorphisms=ends, bandlimit=bl
+            )
         if p1.type == "R":
             ends, typ = np.stack([np.kron(np.eye(p1.size), e) for e in e2]), p2.type
         else:
             ends, typ = np.stack([np.kron(e, np.eye(p2.size)) for e in e1]), p1.type
-        return IrreducibleRepresentation(self, id, name, size=p1.size * p2.size, type=typ, endomorphisms=ends, bandlimit=bl)
+        return IrreducibleRepresentation(
+            self, id, name, size=p1.size * p2.size, type=typ, endomorphisms=ends, bandlimit=bl
+        )
 
     def _irrep_matrices(self, id, batch):
         p1, p2, v = self._constituent(id)
@@ -409,8 +419,12 @@ class InversionProduct(DirectProductGroup):
         raise ValueError(f"{self.name} has no standard representation")  # pragma: no cover
 
 
-_INV_NAMES = {"Icosahedral": "FullIcosahedral", "Octahedral": "FullOctahedral", "Tetrahedral": "Pyritohedral",
-              "SO(3)": "O(3)'"}
+_INV_NAMES = {
+    "Icosahedral": "FullIcosahedral",
+    "Octahedral": "FullOctahedral",
+    "Tetrahedral": "Pyritohedral",
+    "SO(3)": "O(3)'",
+}
 
 
 def inversion_product(H: Group) -> InversionProduct:

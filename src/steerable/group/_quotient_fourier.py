@@ -12,14 +12,16 @@ h in H, and G acts on coefficients by the left-regular action on functions:
 ``f_{ρ(k) x}(g) = f_x(k⁻¹ g)``. With H trivial this is ``sampling_matrix`` (up to the choice of
 the v_i).
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ._element import GroupElement
-from ._fourier import _SampledTransform, _irrep_list
+from ._fourier import _irrep_list, _SampledTransform
 from ._group import Group
 from ._irrep import IrreducibleRepresentation
 from ._representation import Representation
@@ -90,8 +92,9 @@ def quotient_irreps(G: Group, subgroup_id: Any, irreps) -> list[tuple]:
     return ids
 
 
-def quotient_sampling_matrix(G: Group, subgroup_id: Any, irreps,
-                             elements: Sequence[GroupElement] | np.ndarray) -> np.ndarray:
+def quotient_sampling_matrix(
+    G: Group, subgroup_id: Any, irreps, elements: Sequence[GroupElement] | np.ndarray
+) -> np.ndarray:
     """The matrix A (n_elements, D) with ``A @ x`` the samples at ``elements`` of the band-limited
     function on G/H with coefficients ``x`` (ordered as ``quotient_irreps``).
 
@@ -109,9 +112,7 @@ def quotient_sampling_matrix(G: Group, subgroup_id: Any, irreps,
         raise TypeError(f"G: expected a Group, got {type(G).__name__}")
     blocks = _quotient_blocks(G, subgroup_id, irreps)
     if not blocks:
-        raise ValueError(
-            f"irreps: none of the irreps has vectors invariant under the subgroup {subgroup_id!r}"
-        )
+        raise ValueError(f"irreps: none of the irreps has vectors invariant under the subgroup {subgroup_id!r}")
     batch = elements if isinstance(elements, np.ndarray) else G._batch(elements, "elements")
     out = []
     for psi, v in blocks:
@@ -139,8 +140,12 @@ class QuotientFourierTransform(_SampledTransform):
         self.group = group
         self.subgroup_id = subgroup_id
         self.irreps = quotient_irreps(group, subgroup_id, irreps)
-        self._set_sampling(group, grid, lambda els: quotient_sampling_matrix(group, subgroup_id, irreps, els),
-                           f"the functions on the quotient by {subgroup_id!r}")
+        self._set_sampling(
+            group,
+            grid,
+            lambda els: quotient_sampling_matrix(group, subgroup_id, irreps, els),
+            f"the functions on the quotient by {subgroup_id!r}",
+        )
 
     @property
     def representation(self) -> Representation:

@@ -1,7 +1,9 @@
 """Representations ρ(g) = Q (⊕ᵢ ψᵢ(g)) Q⁻¹ as immutable, hashable, picklable values."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Sequence, overload
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -11,9 +13,7 @@ from ._linalg import block_diagonal
 if TYPE_CHECKING:  # pragma: no cover
     from ._group import Group
 
-ALL_NONLINEARITIES = frozenset(
-    {"pointwise", "norm", "gated", "gate", "concatenated", "vectorfield"}
-)
+ALL_NONLINEARITIES = frozenset({"pointwise", "norm", "gated", "gate", "concatenated", "vectorfield"})
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -39,13 +39,13 @@ class Representation:
     """
 
     size: int
-    _parts: tuple["Representation", ...]  # the summands of a direct sum without change of basis
+    _parts: tuple[Representation, ...]  # the summands of a direct sum without change of basis
     _homspace_psi: Any  # set by HomSpace on the representations it induces
     _homspace_irreps: list
 
     def __init__(
         self,
-        group: "Group",
+        group: Group,
         name: str | None,
         irreps: Sequence[tuple],
         change_of_basis: np.ndarray | None = None,
@@ -72,8 +72,7 @@ class Representation:
             q = np.asarray(change_of_basis, dtype=np.float64)
             if q.shape != (size, size):
                 raise ValueError(
-                    f"change_of_basis: expected a ({size}, {size}) matrix for irreps {irreps}, "
-                    f"got shape {q.shape}"
+                    f"change_of_basis: expected a ({size}, {size}) matrix for irreps {irreps}, got shape {q.shape}"
                 )
         if change_of_basis_inv is None:
             if np.allclose(q.T @ q, np.eye(size), atol=1e-10):
@@ -82,8 +81,7 @@ class Representation:
                 cond = np.linalg.cond(q)
                 if not np.isfinite(cond) or cond > 1e12:
                     raise ValueError(
-                        f"change_of_basis: expected an invertible matrix, got one with "
-                        f"condition number {cond:.3g}"
+                        f"change_of_basis: expected an invertible matrix, got one with condition number {cond:.3g}"
                     )
                 qinv = np.linalg.inv(q)
         else:
@@ -104,8 +102,9 @@ class Representation:
         if character is not None:
             self._check_given("character", character, lambda g: self.character(g))
         if self._declared_nonlinearities is not None:
-            unknown = {n for n in self._declared_nonlinearities - ALL_NONLINEARITIES
-                       if not n.startswith("induced_")}  # escnn's induced_norm_<d>, induced_gate, ...
+            unknown = {
+                n for n in self._declared_nonlinearities - ALL_NONLINEARITIES if not n.startswith("induced_")
+            }  # escnn's induced_norm_<d>, induced_gate, ...
             if unknown:
                 raise ValueError(
                     f"supported_nonlinearities: unknown names {sorted(unknown)}; "
@@ -139,9 +138,7 @@ class Representation:
         for g in elements:
             value = given[g] if isinstance(given, dict) else given(g)
             if not np.allclose(value, ours(g), atol=1e-8):
-                raise ValueError(
-                    f"{argname}: differs from change_of_basis (⊕ irreps) change_of_basis⁻¹ at {g}"
-                )
+                raise ValueError(f"{argname}: differs from change_of_basis (⊕ irreps) change_of_basis⁻¹ at {g}")
 
     @property
     def irreducible(self) -> bool:
@@ -149,7 +146,7 @@ class Representation:
         return False
 
     @property
-    def representation(self) -> "Representation":
+    def representation(self) -> Representation:
         """The map g ↦ ρ(g) (escnn's attribute; the representation itself is callable)."""
         return self
 
@@ -165,9 +162,9 @@ class Representation:
     @overload
     def __call__(self, element: GroupElement) -> np.ndarray: ...
     @overload
-    def __call__(self, element: None = None) -> "Representation": ...
+    def __call__(self, element: None = None) -> Representation: ...
 
-    def __call__(self, element: GroupElement | None = None) -> "np.ndarray | Representation":
+    def __call__(self, element: GroupElement | None = None) -> np.ndarray | Representation:
         """The matrix ρ(g) of one element (float64 numpy array).
 
         Called without an element it returns the representation itself, so that escnn's
@@ -175,13 +172,9 @@ class Representation:
         if element is None:
             return self
         if not isinstance(element, GroupElement):
-            raise TypeError(
-                f"element: expected a GroupElement of {self.group.name}, got {type(element).__name__}"
-            )
+            raise TypeError(f"element: expected a GroupElement of {self.group.name}, got {type(element).__name__}")
         if element.group != self.group:
-            raise ValueError(
-                f"element: expected an element of {self.group.name}, got one of {element.group.name}"
-            )
+            raise ValueError(f"element: expected an element of {self.group.name}, got one of {element.group.name}")
         return self._matrices(element._v[None])[0]
 
     def character(self, element: GroupElement) -> float:
@@ -232,11 +225,11 @@ class Representation:
             r = np.abs(r)
         return bool(np.all((r == 0) | (r == 1)) and np.all(r.sum(axis=1) == 1))
 
-    def restrict(self, subgroup_id: Any) -> "Representation":
+    def restrict(self, subgroup_id: Any) -> Representation:
         """The restriction ρ∘inclusion to the subgroup ``subgroup_id`` (see ``Group.subgroup``)."""
         return self.group.restrict_representation(subgroup_id, self)
 
-    def tensor(self, other: "Representation") -> "Representation":
+    def tensor(self, other: Representation) -> Representation:
         """ρ ⊗ σ decomposed into irreps (via Clebsch–Gordan coefficients)."""
         return self.group._tensor_representation(self, other)
 
@@ -253,7 +246,7 @@ class Representation:
         return out
 
     # -- value semantics ---------------------------------------------------------------------
-    def __add__(self, other: "Representation") -> "Representation":
+    def __add__(self, other: Representation) -> Representation:
         return directsum([self, other])
 
     def __eq__(self, other: Any) -> bool:
@@ -309,9 +302,7 @@ def directsum(
     g = reprs[0].group
     for r in reprs[1:]:
         if r.group != g:
-            raise ValueError(
-                f"reprs: all representations must be of the same group; got {g.name} and {r.group.name}"
-            )
+            raise ValueError(f"reprs: all representations must be of the same group; got {g.name} and {r.group.name}")
     irreps: list = []
     for r in reprs:
         irreps += r.irreps
@@ -319,9 +310,7 @@ def directsum(
     if change_of_basis is not None:
         cb = np.asarray(change_of_basis, dtype=np.float64)
         if cb.shape != q.shape:
-            raise ValueError(
-                f"change_of_basis: expected shape {q.shape} for the sum, got {cb.shape}"
-            )
+            raise ValueError(f"change_of_basis: expected shape {q.shape} for the sum, got {cb.shape}")
         q = cb @ q
     nl = None
     declared = [r._declared_nonlinearities for r in reprs if r._declared_nonlinearities is not None]
@@ -340,7 +329,9 @@ def _block_diag_single(mats: list[np.ndarray]) -> np.ndarray:
 
 
 def change_basis(
-    repr: Representation, change_of_basis: np.ndarray, name: str | None = None,
+    repr: Representation,
+    change_of_basis: np.ndarray,
+    name: str | None = None,
     supported_nonlinearities: Iterable[str] | None = None,
 ) -> Representation:
     """The representation ``Q ρ(g) Q⁻¹``.
@@ -356,14 +347,10 @@ def change_basis(
         raise TypeError(f"repr: expected a Representation, got {type(repr).__name__}")
     cb = np.asarray(change_of_basis, dtype=np.float64)
     if cb.shape != (repr.size, repr.size):
-        raise ValueError(
-            f"change_of_basis: expected a ({repr.size}, {repr.size}) matrix, got shape {cb.shape}"
-        )
+        raise ValueError(f"change_of_basis: expected a ({repr.size}, {repr.size}) matrix, got shape {cb.shape}")
     cond = np.linalg.cond(cb)
     if not np.isfinite(cond) or cond > 1e12:
-        raise ValueError(
-            f"change_of_basis: expected an invertible matrix, got condition number {cond:.3g}"
-        )
+        raise ValueError(f"change_of_basis: expected an invertible matrix, got condition number {cond:.3g}")
     return Representation(
         repr.group,
         name if name is not None else f"{repr.name}'",

@@ -24,6 +24,7 @@ inversion {±I} (cylinder groups; ``(True, False, 1)`` is the inversion group, a
 planes containing z (mirror y→-y, or through the axis at θ/2); ``'mirror'`` = ``('cone', π, 1)``
 (x→-x); ``'trivial'``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -148,7 +149,13 @@ def _need_n(args, kwargs, type):
 def _so3_subgroup_maps(kind: Any, N: int, mf: int):
     """kind: 'so3' | 'ico' | 'octa' | 'tetra' | ('rot',) | ('dih', axis_angle)."""
     from ._factory import (
-        cyclic_group, dihedral_group, ico_group, o2_group, octa_group, so2_group, so3_group,
+        cyclic_group,
+        dihedral_group,
+        ico_group,
+        o2_group,
+        octa_group,
+        so2_group,
+        so3_group,
         tetra_group,
     )
 
@@ -171,8 +178,10 @@ def _so3_subgroup_maps(kind: Any, N: int, mf: int):
     if kind in ("rot", ("rot",)):
         if N == -1:
             H = so2_group(mf)
-            return H, (lambda b: sm.quat_canonical(_zrot(b[:, 1]))), (
-                lambda q: (lambda a, ok: (np.stack([np.zeros(len(q)), a], 1), ok))(*_z_angle(q))
+            return (
+                H,
+                (lambda b: sm.quat_canonical(_zrot(b[:, 1]))),
+                (lambda q: (lambda a, ok: (np.stack([np.zeros(len(q)), a], 1), ok))(*_z_angle(q))),
             )
         H = cyclic_group(N)
         step = 2 * np.pi / N
@@ -600,10 +609,16 @@ class O3(Group, _RotationParams):
         )
         rest, adj = _split_adj(id, self)
         aliases = {
-            "o3": (True, "so3"), "so3": (False, "so3"), "ico": (False, "ico"),
-            "octa": (False, "octa"), "tetra": (False, "tetra"), "fullico": (True, "ico"),
-            "fullocta": (True, "octa"), "inversion": (True, False, 1),
-            "mirror": ("cone", float(np.pi), 1), "trivial": (False, False, 1),
+            "o3": (True, "so3"),
+            "so3": (False, "so3"),
+            "ico": (False, "ico"),
+            "octa": (False, "octa"),
+            "tetra": (False, "tetra"),
+            "fullico": (True, "ico"),
+            "fullocta": (True, "octa"),
+            "inversion": (True, False, 1),
+            "mirror": ("cone", float(np.pi), 1),
+            "trivial": (False, False, 1),
         }
         if isinstance(rest, str):
             if rest == "fulltetra":
@@ -619,7 +634,7 @@ class O3(Group, _RotationParams):
             return ("inv" if rest[0] else "rot", rest[1], -1, adj)
         if rest and rest[0] == "cone":
             if len(rest) == 2:
-                axis, N = float(np.pi) * 0 + 0.0, rest[1]
+                N = rest[1]
                 kind = ("dih", float(np.pi))
             elif len(rest) == 3:
                 if isinstance(rest[1], bool) or not isinstance(rest[1], (int, float, np.number)):
@@ -688,15 +703,18 @@ class O3(Group, _RotationParams):
                 def restr(b, rq=rq):
                     hb, ok = rq(b[:, 1:])
                     return np.concatenate([np.zeros((len(b), 1)), b[:, :1], hb], 1), ok
+
                 del k
         elif top == "cone":
             Hr, iq, rq = _so3_subgroup_maps(kind, N, mf)
             H = Hr
             # H element -> parity = flip, rotation = dihedral element
             if N == 1:
+
                 def flipbit(b):
                     return b[:, 1]
             else:
+
                 def flipbit(b):
                     return b[:, 0]
 

@@ -59,7 +59,7 @@ Finite subgroups (fixed orientation)
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -156,9 +156,15 @@ def quat_to_matrix(q: ArrayLike) -> np.ndarray:
     wx, wy, wz = w * x, w * y, w * z
     R = np.stack(
         [
-            1 - 2 * (yy + zz), 2 * (xy - wz), 2 * (xz + wy),
-            2 * (xy + wz), 1 - 2 * (xx + zz), 2 * (yz - wx),
-            2 * (xz - wy), 2 * (yz + wx), 1 - 2 * (xx + yy),
+            1 - 2 * (yy + zz),
+            2 * (xy - wz),
+            2 * (xz + wy),
+            2 * (xy + wz),
+            1 - 2 * (xx + zz),
+            2 * (yz - wx),
+            2 * (xz - wy),
+            2 * (yz + wx),
+            1 - 2 * (xx + yy),
         ],
         axis=-1,
     )
@@ -202,8 +208,7 @@ def quat_to_euler_zyz(q: ArrayLike) -> np.ndarray:
     sb = np.hypot(R[..., 0, 2], R[..., 1, 2])
     beta = np.arctan2(sb, R[..., 2, 2])
     lock = sb < 1e-9
-    alpha = np.where(lock, np.arctan2(-R[..., 0, 1], R[..., 1, 1]),
-                     np.arctan2(R[..., 1, 2], R[..., 0, 2]))
+    alpha = np.where(lock, np.arctan2(-R[..., 0, 1], R[..., 1, 1]), np.arctan2(R[..., 1, 2], R[..., 0, 2]))
     gamma = np.where(lock, 0.0, np.arctan2(R[..., 2, 1], -R[..., 2, 0]))
     return np.stack([alpha, beta, gamma], axis=-1)
 
@@ -218,8 +223,7 @@ def quat_to_axis_angle(q: ArrayLike) -> np.ndarray:
     small = n < 1e-8
     # angle / n -> 2 / w (1 - n^2 / (3 w^2)) for n -> 0 (w ~ 1 there)
     ws = np.where(small, w, 1.0)
-    scale = np.where(small, 2.0 / ws * (1.0 - n * n / (3.0 * ws * ws)),
-                     angle / np.where(small, 1.0, n))
+    scale = np.where(small, 2.0 / ws * (1.0 - n * n / (3.0 * ws * ws)), angle / np.where(small, 1.0, n))
     return v * scale[..., None]
 
 
@@ -230,8 +234,7 @@ def axis_angle_to_quat(v: ArrayLike) -> np.ndarray:
     half = 0.5 * theta
     small = theta < 1e-8
     # sin(theta/2) / theta -> 1/2 - theta^2/48
-    s = np.where(small, 0.5 - theta * theta / 48.0,
-                 np.sin(half) / np.where(small, 1.0, theta))
+    s = np.where(small, 0.5 - theta * theta / 48.0, np.sin(half) / np.where(small, 1.0, theta))
     q = np.concatenate([v * s[..., None], np.cos(half)[..., None]], axis=-1)
     return quat_canonical(q)
 
@@ -332,7 +335,7 @@ def _fibonacci_sphere(n: int) -> np.ndarray:
     return np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=-1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _wigner_fit(L: int):
     """Sample points X (n, 3) and, per l <= L, pinv(Y_l(X)) of shape (2l+1, n)."""
     n = 2 * (2 * L + 1) + 2
@@ -340,7 +343,7 @@ def _wigner_fit(L: int):
     Y = real_spherical_harmonics(L, X)
     pinvs = []
     for l in range(L + 1):
-        pinvs.append(_readonly(np.ascontiguousarray(np.linalg.pinv(Y[:, l * l:(l + 1) ** 2]).T)))
+        pinvs.append(_readonly(np.ascontiguousarray(np.linalg.pinv(Y[:, l * l : (l + 1) ** 2]).T)))
     return _readonly(X), tuple(pinvs)
 
 
@@ -372,7 +375,7 @@ def wigner_D_upto(L: int, q: ArrayLike) -> list[np.ndarray]:
     Y, pinvs = _rotated_sh_T(L, q)
     out = []
     for l in range(L + 1):
-        D = _fit_D(Y[l * l:(l + 1) ** 2], pinvs[l])
+        D = _fit_D(Y[l * l : (l + 1) ** 2], pinvs[l])
         out.append(D.reshape(batch + (2 * l + 1, 2 * l + 1)))
     return out
 
@@ -389,7 +392,7 @@ def wigner_D(l: int, q: ArrayLike) -> np.ndarray:
     q = np.asarray(q, dtype=np.float64)
     batch = q.shape[:-1]
     Y, pinvs = _rotated_sh_T(l, q)
-    D = _fit_D(Y[l * l:], pinvs[l])
+    D = _fit_D(Y[l * l :], pinvs[l])
     return D.reshape(batch + (2 * l + 1, 2 * l + 1))
 
 
@@ -412,8 +415,16 @@ def _complex_cg(l1: int, l2: int, L: int) -> np.ndarray:
 
     log_pre = 0.5 * (
         np.log(2.0 * L + 1.0)
-        + lf(L + l1 - l2) + lf(L - l1 + l2) + lf(l1 + l2 - L) - lf(l1 + l2 + L + 1)
-        + lf(L + Mc) + lf(L - Mc) + lf(l1 - m1) + lf(l1 + m1) + lf(l2 - m2) + lf(l2 + m2)
+        + lf(L + l1 - l2)
+        + lf(L - l1 + l2)
+        + lf(l1 + l2 - L)
+        - lf(l1 + l2 + L + 1)
+        + lf(L + Mc)
+        + lf(L - Mc)
+        + lf(l1 - m1)
+        + lf(l1 + m1)
+        + lf(l2 - m2)
+        + lf(l2 + m2)
     )
     total = np.zeros(np.broadcast(m1, m2).shape)
     for k in range(0, l1 + l2 - L + 1):
@@ -453,7 +464,7 @@ def _complex_to_real(l: int) -> np.ndarray:
     return U
 
 
-@lru_cache(maxsize=None)
+@cache
 def _so3_cg_cached(l1: int, l2: int, L: int) -> np.ndarray:
     Cc = _complex_cg(l1, l2, L)
     U1, U2, U3 = _complex_to_real(l1), _complex_to_real(l2), _complex_to_real(L)
@@ -519,35 +530,41 @@ def _closure(generators: np.ndarray) -> np.ndarray:
     return _readonly(np.array(elems))
 
 
-@lru_cache(maxsize=None)
+@cache
 def octahedral_quaternions() -> np.ndarray:
     """The 24 rotations of the cube group O (4-fold axes along x, y, z)."""
-    g = np.stack([
-        _axis_quat([0.0, 0.0, 1.0], np.pi / 2),
-        _axis_quat([1.0, 0.0, 0.0], np.pi / 2),
-    ])
+    g = np.stack(
+        [
+            _axis_quat([0.0, 0.0, 1.0], np.pi / 2),
+            _axis_quat([1.0, 0.0, 0.0], np.pi / 2),
+        ]
+    )
     return _closure(g)
 
 
-@lru_cache(maxsize=None)
+@cache
 def tetrahedral_quaternions() -> np.ndarray:
     """The 12 rotations of T (2-fold axes x, y, z; 3-fold axes (+-1,+-1,+-1))."""
-    g = np.stack([
-        _axis_quat([0.0, 0.0, 1.0], np.pi),
-        _axis_quat([1.0, 1.0, 1.0], 2 * np.pi / 3),
-    ])
+    g = np.stack(
+        [
+            _axis_quat([0.0, 0.0, 1.0], np.pi),
+            _axis_quat([1.0, 1.0, 1.0], 2 * np.pi / 3),
+        ]
+    )
     return _closure(g)
 
 
-@lru_cache(maxsize=None)
+@cache
 def icosahedral_quaternions() -> np.ndarray:
     """The 60 rotations of I (vertices (0, +-1, +-phi) + cyclic perms; T < I)."""
     phi = 0.5 * (1.0 + np.sqrt(5.0))
-    g = np.stack([
-        _axis_quat([0.0, 0.0, 1.0], np.pi),
-        _axis_quat([1.0, 1.0, 1.0], 2 * np.pi / 3),
-        _axis_quat([0.0, 1.0, phi], 2 * np.pi / 5),
-    ])
+    g = np.stack(
+        [
+            _axis_quat([0.0, 0.0, 1.0], np.pi),
+            _axis_quat([1.0, 1.0, 1.0], 2 * np.pi / 3),
+            _axis_quat([0.0, 1.0, phi], 2 * np.pi / 5),
+        ]
+    )
     return _closure(g)
 
 
@@ -604,11 +621,10 @@ def _thomson_grad(P: np.ndarray, s: float) -> tuple[float, np.ndarray]:
     return E, G
 
 
-def _thomson_optimise(P0: np.ndarray, n_total: int, expand, pullback,
-                      steps: int, s: float = 2.0) -> np.ndarray:
+def _thomson_optimise(P0: np.ndarray, n_total: int, expand, pullback, steps: int, s: float = 2.0) -> np.ndarray:
     """Projected normalised gradient descent with geometric step decay."""
     P = P0 / np.linalg.norm(P0, axis=-1, keepdims=True)
-    spacing = (np.pi ** 2 / max(n_total, 1)) ** (1.0 / 3.0)
+    spacing = (np.pi**2 / max(n_total, 1)) ** (1.0 / 3.0)
     lr0, lr1 = 0.15 * spacing, 0.002 * spacing
     for t in range(steps):
         lr = lr0 * (lr1 / lr0) ** (t / max(steps - 1, 1))
@@ -617,7 +633,7 @@ def _thomson_optimise(P0: np.ndarray, n_total: int, expand, pullback,
         G = pullback(G)
         G = G - np.sum(G * P, axis=-1, keepdims=True) * P  # tangent part
         norms = np.linalg.norm(G, axis=-1)
-        scale = np.sqrt(np.mean(norms ** 2)) + 1e-300
+        scale = np.sqrt(np.mean(norms**2)) + 1e-300
         step = G / scale
         # cap individual steps to avoid overshooting
         step_n = np.linalg.norm(step, axis=-1, keepdims=True)
@@ -658,6 +674,7 @@ def grid_thomson_cube(n: int, seed: int = 0, steps: int = 300, side: str = "left
     k = n // 24
     R0 = random_quaternions(k, np.random.default_rng(seed))
     if side == "left":
+
         def expand(R):
             return quat_multiply(O[:, None, :], R[None, :, :]).reshape(-1, 4)
 
@@ -666,6 +683,7 @@ def grid_thomson_cube(n: int, seed: int = 0, steps: int = 300, side: str = "left
         def pullback(G):
             return quat_multiply(Oinv[:, None, :], G.reshape(24, k, 4)).sum(axis=0)
     else:
+
         def expand(R):
             return quat_multiply(R[None, :, :], O[:, None, :]).reshape(-1, 4)
 
@@ -698,7 +716,7 @@ def grid_tetra() -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def quadrature_so3(L: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact Haar quadrature for Wigner D matrices of degree ``<= L``.
 

@@ -1,5 +1,6 @@
 """Grids on the sphere S² = SO(3)/SO(2), as rotations taking the north pole z to each point
 (escnn's ``sphere_grid``)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -66,8 +67,9 @@ def sphere_points(type: str, *args, **kwargs) -> np.ndarray:
         mats = sm.quat_to_matrix(np.array(sm.octahedral_quaternions()))
         return np.einsum("gij,nj->gni", mats, base).reshape(-1, 3)
     if type in ("ico", "cube", "tetra"):
-        q = {"ico": sm.icosahedral_quaternions, "cube": sm.octahedral_quaternions,
-             "tetra": sm.tetrahedral_quaternions}[type]()
+        q = {"ico": sm.icosahedral_quaternions, "cube": sm.octahedral_quaternions, "tetra": sm.tetrahedral_quaternions}[
+            type
+        ]()
         return _orbit_of_z(np.array(q))
     raise ValueError(f"type: sphere grids are {SPHERE_GRID_TYPES}, got {type!r}")
 

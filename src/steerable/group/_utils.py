@@ -1,4 +1,5 @@
 """escnn's small planar helpers: rotation and reflection matrices."""
+
 from __future__ import annotations
 
 import numpy as np

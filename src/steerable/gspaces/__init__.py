@@ -13,22 +13,62 @@ with escnn's conventions for reflections (the flip of ``flipRot2dOnR2`` maps x -
 >>> gs.fibergroup.order(), gs.dimensionality
 (16, 2)
 """
+
+from ._e2cnn import Flip2dOnR2, FlipRot2dOnR2, GeneralOnR2, Rot2dOnR2, TrivialOnR2
 from ._gspace import GSpace
-from ._transform import grid_coordinates, transform_grid, is_signed_permutation
 from ._r0 import GSpace0D, no_base_space
-from ._r2 import GSpace2D, rot2dOnR2, flipRot2dOnR2, flip2dOnR2, trivialOnR2
-from ._e2cnn import GeneralOnR2, Rot2dOnR2, FlipRot2dOnR2, Flip2dOnR2, TrivialOnR2
+from ._r2 import GSpace2D, flip2dOnR2, flipRot2dOnR2, rot2dOnR2, trivialOnR2
 from ._r3 import (
-    GSpace3D, rot3dOnR3, flipRot3dOnR3, icoOnR3, fullIcoOnR3, octaOnR3, fullOctaOnR3, tetraOnR3,
-    rot2dOnR3, dihedralOnR3, conicalOnR3, fullCylindricalOnR3, cylindricalOnR3, mirOnR3, invOnR3,
+    GSpace3D,
+    conicalOnR3,
+    cylindricalOnR3,
+    dihedralOnR3,
+    flipRot3dOnR3,
+    fullCylindricalOnR3,
+    fullIcoOnR3,
+    fullOctaOnR3,
+    icoOnR3,
+    invOnR3,
+    mirOnR3,
+    octaOnR3,
+    rot2dOnR3,
+    rot3dOnR3,
+    tetraOnR3,
     trivialOnR3,
 )
+from ._transform import grid_coordinates, is_signed_permutation, transform_grid
 
 __all__ = [
-    "GSpace", "GSpace0D", "GSpace2D", "GSpace3D", "grid_coordinates", "transform_grid",
-    "is_signed_permutation", "no_base_space", "rot2dOnR2", "flipRot2dOnR2", "flip2dOnR2",
-    "trivialOnR2", "rot3dOnR3", "flipRot3dOnR3", "icoOnR3", "fullIcoOnR3", "octaOnR3",
-    "fullOctaOnR3", "tetraOnR3", "rot2dOnR3", "dihedralOnR3", "conicalOnR3",
-    "fullCylindricalOnR3", "cylindricalOnR3", "mirOnR3", "invOnR3", "trivialOnR3",
-    "GeneralOnR2", "Rot2dOnR2", "FlipRot2dOnR2", "Flip2dOnR2", "TrivialOnR2",
+    "GSpace",
+    "GSpace0D",
+    "GSpace2D",
+    "GSpace3D",
+    "grid_coordinates",
+    "transform_grid",
+    "is_signed_permutation",
+    "no_base_space",
+    "rot2dOnR2",
+    "flipRot2dOnR2",
+    "flip2dOnR2",
+    "trivialOnR2",
+    "rot3dOnR3",
+    "flipRot3dOnR3",
+    "icoOnR3",
+    "fullIcoOnR3",
+    "octaOnR3",
+    "fullOctaOnR3",
+    "tetraOnR3",
+    "rot2dOnR3",
+    "dihedralOnR3",
+    "conicalOnR3",
+    "fullCylindricalOnR3",
+    "cylindricalOnR3",
+    "mirOnR3",
+    "invOnR3",
+    "trivialOnR3",
+    "GeneralOnR2",
+    "Rot2dOnR2",
+    "FlipRot2dOnR2",
+    "Flip2dOnR2",
+    "TrivialOnR2",
 ]

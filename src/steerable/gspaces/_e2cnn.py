@@ -26,6 +26,7 @@ C_2 or C_1), as in e2cnn.
 >>> gspaces.FlipRot2dOnR2(4).name, gspaces.FlipRot2dOnR2(4) == gspaces.flipRot2dOnR2(4)
 ('Flip_4-Rotations(f=1.57080)', True)
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -144,11 +145,18 @@ class FlipRot2dOnR2(GeneralOnR2):
 
     _e2_kinds = ("fliprot",)
 
-    def __init__(self, N: int | None = None, maximum_frequency: int | None = None, axis: float = np.pi / 2,
-                 fibergroup: Group | None = None):
+    def __init__(
+        self,
+        N: int | None = None,
+        maximum_frequency: int | None = None,
+        axis: float = np.pi / 2,
+        fibergroup: Group | None = None,
+    ):
         kwargs = {"N": N, "maximum_frequency": maximum_frequency, "axis": axis, "fibergroup": fibergroup}
         if fibergroup is not None:
-            N, maximum_frequency = _from_fibergroup(fibergroup, maximum_frequency, ("DihedralGroup", "O2"), "FlipRot2dOnR2")
+            N, maximum_frequency = _from_fibergroup(
+                fibergroup, maximum_frequency, ("DihedralGroup", "O2"), "FlipRot2dOnR2"
+            )
         if N is None:
             raise ValueError("N: expected the number of rotations (or -1), or pass fibergroup")
         N = _check_N(N)
@@ -197,4 +205,3 @@ class TrivialOnR2(GeneralOnR2):
             if N != 1:
                 raise ValueError(f"fibergroup: TrivialOnR2 needs C1, got {fibergroup.name}")
         self._e2_init((None, 1), 1, "Trivial", kwargs)
-

@@ -13,10 +13,12 @@ rotations of the icosahedron for SO(3), ...). :attr:`GSpace.exact_testing_elemen
 the elements whose base-space matrix is a signed permutation (exact symmetries of the grid): use
 it where a check compares transformed grids to ~1e-6.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -66,7 +68,11 @@ class GSpace:
     ) -> None:
         if not isinstance(fibergroup, Group):
             raise TypeError(f"fibergroup: expected a steerable.group.Group, got {type(fibergroup).__name__}")
-        if isinstance(dimensionality, bool) or not isinstance(dimensionality, (int, np.integer)) or int(dimensionality) < 0:
+        if (
+            isinstance(dimensionality, bool)
+            or not isinstance(dimensionality, (int, np.integer))
+            or int(dimensionality) < 0
+        ):
             raise ValueError(f"dimensionality: expected a non-negative integer, got {dimensionality!r}")
         dimensionality = int(dimensionality)
         if dimensionality == 0:
@@ -225,7 +231,7 @@ class GSpace:
                 pass
         return sub, inclusion, restriction
 
-    def _build_restricted(self, id, H, incl_h, restr_h, key) -> "GSpace":
+    def _build_restricted(self, id, H, incl_h, restr_h, key) -> GSpace:
         parent = self
         k = H._identity_value().shape[0]
 
@@ -270,10 +276,10 @@ class GSpace:
             return canon  # the space a factory builds (escnn's restrict returns that one)
         return sub
 
-    def _post_restrict(self, parent: "GSpace", key: Any) -> None:
+    def _post_restrict(self, parent: GSpace, key: Any) -> None:
         """Hook for subclasses to set extra attributes on a restricted space."""
 
-    def _canonical_restricted(self, id: Any) -> "GSpace | None":
+    def _canonical_restricted(self, id: Any) -> GSpace | None:
         """The space built directly from the combined subgroup id (as escnn's ``restrict`` does),
         if a subclass knows it; used only when it acts exactly like the composed restriction."""
         return None
@@ -380,9 +386,7 @@ class GSpace:
         if not isinstance(g, GroupElement):
             raise TypeError(f"{argname}: expected a GroupElement of {self.fibergroup.name}, got {type(g).__name__}")
         if g.group != self.fibergroup:
-            raise ValueError(
-                f"{argname}: expected an element of {self.fibergroup.name}, got one of {g.group.name}"
-            )
+            raise ValueError(f"{argname}: expected an element of {self.fibergroup.name}, got one of {g.group.name}")
 
     def transform_signal(self, tensor: torch.Tensor, g: GroupElement, order: int = 3) -> torch.Tensor:
         """Move a signal ``(B, C, *spatial)`` on the base space by ``g``:
@@ -439,12 +443,13 @@ class GSpace:
             raise ValueError(
                 f"input: expected shape (B, {repr.size}, ..., *spatial) with {d} spatial axes, got {tuple(t.shape)}"
             )
-        rho = torch.as_tensor(np.asarray(repr(element)), dtype=t.dtype if t.is_floating_point() else torch.float64,
-                              device=t.device)
+        rho = torch.as_tensor(
+            np.asarray(repr(element)), dtype=t.dtype if t.is_floating_point() else torch.float64, device=t.device
+        )
         out = torch.einsum("oi,bi...->bo...", rho, t.to(rho.dtype))
         if d > 0:
             shape = out.shape
-            spatial = tuple(shape[len(shape) - d:])
+            spatial = tuple(shape[len(shape) - d :])
             flat = out.reshape((-1, 1) + spatial)
             flat = transform_grid(flat, self._basespace_batch(element._v[None])[0], order=order)
             out = flat.reshape(shape)
@@ -476,7 +481,9 @@ class GSpace:
             if coords.ndim != 2 or coords.shape[1] != d:
                 raise ValueError(f"coords: expected an array of shape (N, {d}), got {coords.shape}")
             return coords @ m.T
-        raise TypeError(f"coords: expected a torch.Tensor or numpy array of shape (N, {d}), got {type(coords).__name__}")
+        raise TypeError(
+            f"coords: expected a torch.Tensor or numpy array of shape (N, {d}), got {type(coords).__name__}"
+        )
 
 
 _BUILT: dict = {}
@@ -511,9 +518,7 @@ def escnn_testing_values(G: Group) -> np.ndarray:
         return np.array(ico_group()._quats, dtype=float)
     if ident.shape == (5,):  # O(3): (parity, quaternion)
         q = np.array(ico_group()._quats, dtype=float)
-        return np.concatenate(
-            [np.concatenate([np.full((len(q), 1), p), q], 1) for p in (0.0, 1.0)]
-        )
+        return np.concatenate([np.concatenate([np.full((len(q), 1), p), q], 1) for p in (0.0, 1.0)])
     return np.concatenate(  # pragma: no cover - no other continuous group today
         [ident[None], G._test_batch(), G._sample_batch(8, np.random.default_rng(0))]
     )

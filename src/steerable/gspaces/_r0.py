@@ -1,4 +1,5 @@
 """The G-space with no base space (R^0): a group acting on plain feature vectors (equivariant MLPs)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -13,6 +13,7 @@ as the mirror ``r_θ·diag(1, -1)``, which for the default ``axis = π/2`` (θ =
 D_N is ``diag(1, -1)`` at ``f``), so for θ ≠ 0 :attr:`GSpace.basespace_action` is that irrep
 up to a change of basis (a rotation by θ/2) -- exactly as in escnn.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,8 +48,13 @@ class GSpace2D(GSpace):
         if axis is not None and M > 1:
             incl, restr = _dihedral_maps(o2, axis, int(M))
         super().__init__(
-            H, 2, f"{H.name}_on_R2[{sg_id}]", ambient=o2, incl=incl,
-            reduce_args=(GSpace2D, (sg_id, maximum_frequency)), restr=restr,
+            H,
+            2,
+            f"{H.name}_on_R2[{sg_id}]",
+            ambient=o2,
+            incl=incl,
+            reduce_args=(GSpace2D, (sg_id, maximum_frequency)),
+            restr=restr,
         )
         self._sg_id = (axis, int(M))
 

@@ -5,6 +5,7 @@ A point is ``(x, y, z)``; voxel ``(i, j, k)`` of a ``D×H×W`` volume sits at
 fibre group is the subgroup ``sg_id`` of ``o3_group(maximum_frequency)`` (ids in
 ``steerable.group._rot3d``; a trailing O(3) element ``adjoint`` conjugates the subgroup).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -18,9 +19,22 @@ from ._gspace import GSpace
 from ._r2 import _check_axis, _check_N
 
 __all__ = [
-    "GSpace3D", "rot3dOnR3", "flipRot3dOnR3", "icoOnR3", "fullIcoOnR3", "octaOnR3", "fullOctaOnR3",
-    "tetraOnR3", "rot2dOnR3", "dihedralOnR3", "conicalOnR3", "fullCylindricalOnR3",
-    "cylindricalOnR3", "mirOnR3", "invOnR3", "trivialOnR3",
+    "GSpace3D",
+    "rot3dOnR3",
+    "flipRot3dOnR3",
+    "icoOnR3",
+    "fullIcoOnR3",
+    "octaOnR3",
+    "fullOctaOnR3",
+    "tetraOnR3",
+    "rot2dOnR3",
+    "dihedralOnR3",
+    "conicalOnR3",
+    "fullCylindricalOnR3",
+    "cylindricalOnR3",
+    "mirOnR3",
+    "invOnR3",
+    "trivialOnR3",
 ]
 
 
@@ -44,13 +58,17 @@ class GSpace3D(GSpace):
 
     _ambient: Any  # O(3)
 
-
     def __init__(self, sg_id: Any, maximum_frequency: int = 2) -> None:
         o3 = o3_group(maximum_frequency)
         H, incl, restr, key = o3._subgroup_data(_escnn_cone_id(o3, sg_id))
         super().__init__(
-            H, 3, f"{H.name}_on_R3[{sg_id}]", ambient=o3, incl=incl,
-            reduce_args=(GSpace3D, (sg_id, maximum_frequency)), restr=restr,
+            H,
+            3,
+            f"{H.name}_on_R3[{sg_id}]",
+            ambient=o3,
+            incl=incl,
+            reduce_args=(GSpace3D, (sg_id, maximum_frequency)),
+            restr=restr,
         )
         self._sg_id = key
 
@@ -65,7 +83,9 @@ class GSpace3D(GSpace):
         if G == o3_group():  # ids of O(3) subgroups are GSpace3D ids
             return GSpace3D(id, mf)
         if G == so3_group():  # an SO(3) subgroup id: the same subgroup without the inversion
-            rest, adj = (id[:-1], id[-1:]) if isinstance(id, tuple) and id and isinstance(id[-1], GroupElement) else (id, ())
+            rest, adj = (
+                (id[:-1], id[-1:]) if isinstance(id, tuple) and id and isinstance(id[-1], GroupElement) else (id, ())
+            )
             if isinstance(rest, tuple) and len(rest) == 1:
                 rest = rest[0]
             if isinstance(rest, str):
@@ -85,9 +105,13 @@ def _escnn_cone_id(o3, sg_id: Any) -> Any:
     ``[[cos θ, -sin θ], [-sin θ, -cos θ]]``). Returns the id of the group layer that has this
     mirror (checked numerically, so it holds whichever convention the group layer uses)."""
     if not (
-        isinstance(sg_id, tuple) and len(sg_id) >= 3 and sg_id[0] == "cone"
-        and isinstance(sg_id[1], (int, float, np.integer, np.floating)) and not isinstance(sg_id[1], bool)
-        and isinstance(sg_id[2], (int, np.integer)) and not isinstance(sg_id[2], bool)
+        isinstance(sg_id, tuple)
+        and len(sg_id) >= 3
+        and sg_id[0] == "cone"
+        and isinstance(sg_id[1], (int, float, np.integer, np.floating))
+        and not isinstance(sg_id[1], bool)
+        and isinstance(sg_id[2], (int, np.integer))
+        and not isinstance(sg_id[2], bool)
     ):
         return sg_id
     theta, N = float(sg_id[1]), int(sg_id[2])

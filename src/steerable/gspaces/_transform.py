@@ -20,11 +20,11 @@ zero further out.
 Everything is torch, so it runs on the tensor's device and is differentiable in the tensor (and in
 the matrix when that is a tensor requiring grad).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
-
 import itertools
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -98,8 +98,7 @@ def _as_numpy_matrix(matrix, argname: str) -> np.ndarray:
             m = np.asarray(matrix, dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError(
-                f"{argname}: expected a square matrix (numpy array or torch tensor), got "
-                f"{type(matrix).__name__}"
+                f"{argname}: expected a square matrix (numpy array or torch tensor), got {type(matrix).__name__}"
             ) from None
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError(f"{argname}: expected a square (d, d) matrix, got shape {tuple(m.shape)}")
@@ -149,8 +148,7 @@ def transform_grid(tensor: torch.Tensor, matrix, mode: str = "auto", order: int 
     if tensor.ndim != d + 2:
         names = "(B, C, H, W)" if d == 2 else "(B, C, D, H, W)"
         raise ValueError(
-            f"tensor: a {d}x{d} matrix acts on tensors of shape {names} ({d + 2} dims), got shape "
-            f"{tuple(tensor.shape)}"
+            f"tensor: a {d}x{d} matrix acts on tensors of shape {names} ({d + 2} dims), got shape {tuple(tensor.shape)}"
         )
     if abs(np.linalg.det(m)) < 1e-12:
         raise ValueError(f"matrix: expected an invertible matrix, got {m.tolist()}")
@@ -230,18 +228,20 @@ def _bspline_weights(frac: torch.Tensor, order: int) -> list[torch.Tensor]:
     if order == 1:
         return [1.0 - frac, frac]
     if order == 2:  # taps -1, 0, 1 around the nearest node
-        return [0.5 * (0.5 - frac) ** 2, 0.75 - frac ** 2, 0.5 * (0.5 + frac) ** 2]
+        return [0.5 * (0.5 - frac) ** 2, 0.75 - frac**2, 0.5 * (0.5 + frac) ** 2]
     # cubic: taps -1, 0, 1, 2 around floor
     u = 1.0 - frac
-    return [u ** 3 / 6.0, (3.0 * frac ** 3 - 6.0 * frac ** 2 + 4.0) / 6.0,
-            (3.0 * u ** 3 - 6.0 * u ** 2 + 4.0) / 6.0, frac ** 3 / 6.0]
+    return [
+        u**3 / 6.0,
+        (3.0 * frac**3 - 6.0 * frac**2 + 4.0) / 6.0,
+        (3.0 * u**3 - 6.0 * u**2 + 4.0) / 6.0,
+        frac**3 / 6.0,
+    ]
 
 
 def _interpolate(tensor: torch.Tensor, matrix, m: np.ndarray, order: int = 3) -> torch.Tensor:
     if not tensor.is_floating_point():
-        raise TypeError(
-            f"tensor: interpolation needs a floating-point tensor, got dtype {tensor.dtype}"
-        )
+        raise TypeError(f"tensor: interpolation needs a floating-point tensor, got dtype {tensor.dtype}")
     d = m.shape[0]
     spatial = tuple(tensor.shape[2:])
     dev, dt = tensor.device, tensor.dtype
@@ -278,7 +278,7 @@ def _interpolate(tensor: torch.Tensor, matrix, m: np.ndarray, order: int = 3) ->
     frac = u - base
     base = base.to(torch.long)
     weights = [_bspline_weights(frac[..., a], order) for a in range(d)]
-    strides = [int(np.prod(spatial[len(spatial) - a:])) if a else 1 for a in range(d)]
+    strides = [int(np.prod(spatial[len(spatial) - a :])) if a else 1 for a in range(d)]
     npts = u.shape[:-1]
     out = torch.zeros((b, c) + tuple(npts), dtype=work, device=dev)
     for taps in itertools.product(range(order + 1), repeat=d):

@@ -13,6 +13,7 @@ Restriction to H uses the gspace's inclusion H → O(d) and the group layer's ex
 so finite, axial and product subgroups all get complete bases. General representations
 ``ρ = Q (⊕ ψ) Q⁻¹`` use the irreps' bases blockwise, then the changes of basis.
 """
+
 from __future__ import annotations
 
 import math
@@ -59,7 +60,7 @@ def harmonic_intertwiners(gspace, in_id: tuple, out_id: tuple, harmonic_id: tupl
         res = Representation(H, "harmonic", ids, q)
         tens = H.irrep(*out_id).tensor(H.irrep(*in_id))
         x = homomorphism_space(res, tens)  # (k, do*di, dimY)
-        norms = np.sqrt((x ** 2).sum(axis=(1, 2), keepdims=True))
+        norms = np.sqrt((x**2).sum(axis=(1, 2), keepdims=True))
         x = x / np.where(norms > 0, norms, 1.0)
         x.setflags(write=False)
         _HOM_CACHE[key] = x
@@ -86,7 +87,9 @@ def make_cutoff(frequencies_cutoff) -> Callable[[float], int]:
         if f < 0:
             raise ValueError(f"frequencies_cutoff: expected a non-negative factor, got {f}")
         return lambda r: int(math.floor(f * r + 1e-9))
-    raise TypeError(f"frequencies_cutoff: expected None, a float or a callable, got {type(frequencies_cutoff).__name__}")
+    raise TypeError(
+        f"frequencies_cutoff: expected None, a float or a callable, got {type(frequencies_cutoff).__name__}"
+    )
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,12 @@ class BasisElement:
 
     def as_dict(self) -> dict:
         return {
-            "in_irrep": self.in_irrep, "out_irrep": self.out_irrep, "radius": self.radius,
-            "sigma": self.sigma, "harmonic": self.harmonic, "frequency": self.frequency,
+            "in_irrep": self.in_irrep,
+            "out_irrep": self.out_irrep,
+            "radius": self.radius,
+            "sigma": self.sigma,
+            "harmonic": self.harmonic,
+            "frequency": self.frequency,
             "inner": self.inner,
         }
 
@@ -144,7 +151,8 @@ class IrrepsPairBasis:
                 for k in range(x.shape[0]):
                     el = BasisElement(self.in_id, self.out_id, float(r), float(s), hid, j, k)
                     if self.basis_filter is not None and not self.basis_filter(
-                            escnn_attributes(el, self.d_out, self.d_in, ri, d)):
+                        escnn_attributes(el, self.d_out, self.d_in, ri, d)
+                    ):
                         continue
                     keep.append(k)
                     self.elements.append(el)
@@ -193,7 +201,7 @@ class IrrepsPairBasis:
     def count_at_radius(self, r: float) -> int:
         return sum(1 for e in self.elements if abs(e.radius - r) < 1e-12)
 
-    def select(self, keep) -> "IrrepsPairBasis":
+    def select(self, keep) -> IrrepsPairBasis:
         """A copy holding only the elements ``keep`` (a boolean mask over ``elements``), in order."""
         keep = np.asarray(keep, dtype=bool).reshape(-1)
         if keep.shape != (len(self),):
@@ -210,14 +218,14 @@ class IrrepsPairBasis:
         new._blocks = blocks
         return new
 
-    def nonvanishing(self, points: np.ndarray, tol: float = VANISHING_TOL) -> "IrrepsPairBasis":
+    def nonvanishing(self, points: np.ndarray, tol: float = VANISHING_TOL) -> IrrepsPairBasis:
         """The elements whose samples on ``points`` are not all ~0 (escnn drops the others: on a
         grid, some harmonics alias to zero). An element is kept when
         ``Σ_points ‖B(x)‖²_F / d_out >= tol``."""
         if not len(self):
             return self
         s = self.sample(points)
-        norms = (s ** 2).sum(axis=(1, 2, 3)) / self.d_out
+        norms = (s**2).sum(axis=(1, 2, 3)) / self.d_out
         keep = norms >= tol
         return self if keep.all() else self.select(keep)
 
@@ -237,10 +245,17 @@ class SteerableKernelBasis:
     (4, 4, 10)
     """
 
-    def __init__(self, gspace, in_repr: Representation, out_repr: Representation,
-                 rings: Sequence[float], sigma: float | Sequence[float] = 0.6,
-                 frequencies_cutoff=None, maximum_offset: int | None = None,
-                 basis_filter: Callable[[dict], bool] | None = None):
+    def __init__(
+        self,
+        gspace,
+        in_repr: Representation,
+        out_repr: Representation,
+        rings: Sequence[float],
+        sigma: float | Sequence[float] = 0.6,
+        frequencies_cutoff=None,
+        maximum_offset: int | None = None,
+        basis_filter: Callable[[dict], bool] | None = None,
+    ):
         if gspace.dimensionality not in (2, 3):
             raise ValueError(f"gspace: kernel bases need a base space R^2 or R^3, got R^{gspace.dimensionality}")
         for arg, r in (("in_repr", in_repr), ("out_repr", out_repr)):
@@ -259,8 +274,9 @@ class SteerableKernelBasis:
             for b, idi in enumerate(in_repr.irreps):
                 key = (idi, ido)
                 if key not in self.pairs:
-                    self.pairs[key] = IrrepsPairBasis(gspace, idi, ido, self.rings, self.sigmas, self.cutoff,
-                                                      maximum_offset, basis_filter)
+                    self.pairs[key] = IrrepsPairBasis(
+                        gspace, idi, ido, self.rings, self.sigmas, self.cutoff, maximum_offset, basis_filter
+                    )
                 if len(self.pairs[key]):
                     self.blocks.append((oo[a], oi[b], self.pairs[key]))
                     self._block_pos.append((a, b, self.pairs[key]))
@@ -335,10 +351,24 @@ def pair_basis_structure(pb) -> BasisStructure:
         if e.radius not in ring_of:
             ring_of[e.radius] = next((k for k, r in enumerate(rings) if r == e.radius), 0)
     b.add_elements(
-        {"in_field": 0, "out_field": 0, "in_irrep": pb.in_id, "out_irrep": pb.out_id, "in_irrep_idx": 0,
-         "out_irrep_idx": 0, "harmonic": e.harmonic, "frequency": e.frequency, "ring": ring_of[e.radius],
-         "radius": e.radius, "sigma": e.sigma, "inner": e.inner, "rows": (0, po.size), "cols": (0, pi.size)}
-        for e in pb.elements)
+        {
+            "in_field": 0,
+            "out_field": 0,
+            "in_irrep": pb.in_id,
+            "out_irrep": pb.out_id,
+            "in_irrep_idx": 0,
+            "out_irrep_idx": 0,
+            "harmonic": e.harmonic,
+            "frequency": e.frequency,
+            "ring": ring_of[e.radius],
+            "radius": e.radius,
+            "sigma": e.sigma,
+            "inner": e.inner,
+            "rows": (0, po.size),
+            "cols": (0, pi.size),
+        }
+        for e in pb.elements
+    )
     return b.build()
 
 

@@ -10,9 +10,10 @@ subspaces: ``'radius'``, ``'sigma'``, ``'j'``, ``'irrep:frequency'``, ...) drops
 ``max_offset`` (cyclic and dihedral groups) keeps only the elements whose harmonic frequency
 exceeds the frequency of the subgroup irrep it restricts to by at most ``max_offset``.
 """
+
 from __future__ import annotations
 
-from typing import Callable, List, Union
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,8 +26,14 @@ from ._steerable_kernel import SteerableKernelBasis
 from ._wigner_eckart import RestrictedWignerEckartBasis, WignerEckartBasis
 
 __all__ = [
-    "kernels_on_point", "kernels_SO2_act_R2", "kernels_O2_act_R2", "kernels_SO2_subgroup_act_R2",
-    "kernels_O2_subgroup_act_R2", "kernels_CN_act_R2", "kernels_DN_act_R2", "kernels_Flip_act_R2",
+    "kernels_on_point",
+    "kernels_SO2_act_R2",
+    "kernels_O2_act_R2",
+    "kernels_SO2_subgroup_act_R2",
+    "kernels_O2_subgroup_act_R2",
+    "kernels_CN_act_R2",
+    "kernels_DN_act_R2",
+    "kernels_Flip_act_R2",
     "kernels_Trivial_act_R2",
 ]
 
@@ -36,8 +43,10 @@ def _check_pair(in_repr, out_repr) -> Group:
         if not isinstance(r, Representation):
             raise TypeError(f"{name}: expected a Representation, got {type(r).__name__}")
     if in_repr.group != out_repr.group:
-        raise ValueError(f"in_repr, out_repr: expected representations of the same group, got "
-                         f"{in_repr.group.name} and {out_repr.group.name}")
+        raise ValueError(
+            f"in_repr, out_repr: expected representations of the same group, got "
+            f"{in_repr.group.name} and {out_repr.group.name}"
+        )
     return in_repr.group
 
 
@@ -58,9 +67,15 @@ def _max_frequency(in_repr, out_repr) -> int:
 
 def _check_mf(maximum_frequency, family: str) -> int:
     if maximum_frequency is None:
-        raise ValueError(f"maximum_frequency: {family} needs the maximum frequency of the circular/spherical "
-                         "harmonics (an integer >= 0)")
-    if isinstance(maximum_frequency, bool) or not isinstance(maximum_frequency, (int, np.integer)) or maximum_frequency < 0:
+        raise ValueError(
+            f"maximum_frequency: {family} needs the maximum frequency of the circular/spherical "
+            "harmonics (an integer >= 0)"
+        )
+    if (
+        isinstance(maximum_frequency, bool)
+        or not isinstance(maximum_frequency, (int, np.integer))
+        or maximum_frequency < 0
+    ):
         raise ValueError(f"maximum_frequency: expected a non-negative integer, got {maximum_frequency!r}")
     return int(maximum_frequency)
 
@@ -101,9 +116,14 @@ def kernels_on_point(in_repr: Representation, out_repr: Representation) -> Kerne
     return SteerableKernelBasis(PointBasis(G), in_repr, out_repr, WignerEckartBasis)
 
 
-def kernels_SO2_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                       sigma: list[float] | float, maximum_frequency: int | None = None,
-                       filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_SO2_act_R2(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """SO(2)-equivariant kernels on R^2 (``maximum_frequency`` defaults to the sum of the largest
     input and output frequencies).
 
@@ -122,9 +142,16 @@ def kernels_SO2_act_R2(in_repr: Representation, out_repr: Representation, radii:
     return SteerableKernelBasis(X, in_repr, out_repr, RestrictedWignerEckartBasis, sg_id=(None, -1))
 
 
-def kernels_O2_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                      sigma: list[float] | float, maximum_frequency: int | None = None, axis: float = np.pi / 2,
-                      adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_O2_act_R2(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int | None = None,
+    axis: float = np.pi / 2,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """O(2)-equivariant kernels on R^2, the mirror across the line at angle ``axis``.
 
     >>> from steerable.group import o2_group
@@ -142,10 +169,17 @@ def kernels_O2_act_R2(in_repr: Representation, out_repr: Representation, radii: 
     return _adjoint(SteerableKernelBasis(X, in_repr, out_repr, WignerEckartBasis), adjoint, 2)
 
 
-def kernels_O2_subgroup_act_R2(in_repr: Representation, out_repr: Representation, sg_id, radii: List[float],
-                               sigma: Union[List[float], float], maximum_frequency: int = 5,
-                               axis: float = np.pi / 2., adjoint: np.ndarray | None = None,
-                               filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_O2_subgroup_act_R2(
+    in_repr: Representation,
+    out_repr: Representation,
+    sg_id,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    axis: float = np.pi / 2.0,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^2 equivariant to the subgroup ``sg_id`` of O(2) (escnn's O(2) subgroup ids).
 
     >>> from steerable.group import dihedral_group
@@ -163,14 +197,22 @@ def _o2_subgroup(in_repr, out_repr, sg_id, radii, sigma, maximum_frequency, axis
     H = o2_group(max(L, 1)).subgroup(sg_id)[0]
     _check_group(G, H, f"kernels_O2_subgroup_act_R2(sg_id={sg_id!r})")
     X = CircularShellsBasis(L, GaussianRadialProfile(radii, sigma), filter=filter, axis=axis)
-    basis = SteerableKernelBasis(X, in_repr, out_repr, RestrictedWignerEckartBasis, sg_id=sg_id,
-                                 **_max_offset_kwargs(_max_offset))
+    basis = SteerableKernelBasis(
+        X, in_repr, out_repr, RestrictedWignerEckartBasis, sg_id=sg_id, **_max_offset_kwargs(_max_offset)
+    )
     return _adjoint(basis, adjoint, 2)
 
 
-def kernels_SO2_subgroup_act_R2(in_repr: Representation, out_repr: Representation, sg_id, radii: List[float],
-                                sigma: Union[List[float], float], maximum_frequency: int = 5,
-                                adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_SO2_subgroup_act_R2(
+    in_repr: Representation,
+    out_repr: Representation,
+    sg_id,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^2 equivariant to the subgroup ``sg_id`` of SO(2) (``N``: C_N, ``-1``: SO(2)).
 
     >>> from steerable.group import cyclic_group
@@ -188,14 +230,21 @@ def _so2_subgroup(in_repr, out_repr, sg_id, radii, sigma, maximum_frequency, adj
     H = so2_group(max(L, 1)).subgroup(sg_id)[0]
     _check_group(G, H, f"kernels_SO2_subgroup_act_R2(sg_id={sg_id!r})")
     X = CircularShellsBasis(L, GaussianRadialProfile(radii, sigma), filter=filter)
-    basis = SteerableKernelBasis(X, in_repr, out_repr, RestrictedWignerEckartBasis, sg_id=(None, sg_id),
-                                 **_max_offset_kwargs(_max_offset))
+    basis = SteerableKernelBasis(
+        X, in_repr, out_repr, RestrictedWignerEckartBasis, sg_id=(None, sg_id), **_max_offset_kwargs(_max_offset)
+    )
     return _adjoint(basis, adjoint, 2)
 
 
-def kernels_CN_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                      sigma: list[float] | float, maximum_frequency: int | None = None, max_offset: int | None = None,
-                      filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_CN_act_R2(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int | None = None,
+    max_offset: int | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """C_N-equivariant kernels on R^2 (``maximum_frequency`` is required: escnn has no default).
 
     >>> from steerable.group import cyclic_group
@@ -207,14 +256,30 @@ def kernels_CN_act_R2(in_repr: Representation, out_repr: Representation, radii: 
     """
     G = _check_pair(in_repr, out_repr)
     _check_kind(G, ("CyclicGroup",), "kernels_CN_act_R2")
-    return _so2_subgroup(in_repr, out_repr, G.order(), radii, sigma,
-                         _check_mf(maximum_frequency, "kernels_CN_act_R2"), None, filter, max_offset)
+    return _so2_subgroup(
+        in_repr,
+        out_repr,
+        G.order(),
+        radii,
+        sigma,
+        _check_mf(maximum_frequency, "kernels_CN_act_R2"),
+        None,
+        filter,
+        max_offset,
+    )
 
 
-def kernels_DN_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                      sigma: list[float] | float, axis: float = np.pi / 2, maximum_frequency: int | None = None,
-                      max_offset: int | None = None, adjoint: np.ndarray | None = None,
-                      filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_DN_act_R2(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    axis: float = np.pi / 2,
+    maximum_frequency: int | None = None,
+    max_offset: int | None = None,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """D_N-equivariant kernels on R^2, the mirror across the line at angle ``axis``.
 
     >>> from steerable.group import dihedral_group
@@ -226,13 +291,30 @@ def kernels_DN_act_R2(in_repr: Representation, out_repr: Representation, radii: 
     G = _check_pair(in_repr, out_repr)
     _check_kind(G, ("DihedralGroup",), "kernels_DN_act_R2")
     N = G.order() // 2
-    return _o2_subgroup(in_repr, out_repr, (0., N), radii, sigma,
-                        _check_mf(maximum_frequency, "kernels_DN_act_R2"), axis, adjoint, filter, max_offset)
+    return _o2_subgroup(
+        in_repr,
+        out_repr,
+        (0.0, N),
+        radii,
+        sigma,
+        _check_mf(maximum_frequency, "kernels_DN_act_R2"),
+        axis,
+        adjoint,
+        filter,
+        max_offset,
+    )
 
 
-def kernels_Flip_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                        sigma: list[float] | float, axis: float = np.pi / 2, maximum_frequency: int | None = None,
-                        adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_Flip_act_R2(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    axis: float = np.pi / 2,
+    maximum_frequency: int | None = None,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^2 equivariant to the reflection across the line at angle ``axis`` (C_2).
 
     >>> from steerable.group import cyclic_group
@@ -244,14 +326,27 @@ def kernels_Flip_act_R2(in_repr: Representation, out_repr: Representation, radii
     G = _check_pair(in_repr, out_repr)
     if type(G).__name__ != "CyclicGroup" or G.order() != 2:
         raise ValueError(f"in_repr: kernels_Flip_act_R2 needs representations of C2, got {G.name}")
-    return kernels_O2_subgroup_act_R2(in_repr, out_repr, (0., 1), radii, sigma,
-                                      maximum_frequency=_check_mf(maximum_frequency, "kernels_Flip_act_R2"),
-                                      axis=axis, adjoint=adjoint, filter=filter)
+    return kernels_O2_subgroup_act_R2(
+        in_repr,
+        out_repr,
+        (0.0, 1),
+        radii,
+        sigma,
+        maximum_frequency=_check_mf(maximum_frequency, "kernels_Flip_act_R2"),
+        axis=axis,
+        adjoint=adjoint,
+        filter=filter,
+    )
 
 
-def kernels_Trivial_act_R2(in_repr: Representation, out_repr: Representation, radii: List[float],
-                           sigma: list[float] | float, maximum_frequency: int | None = None,
-                           filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_Trivial_act_R2(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Unconstrained kernels on R^2 (the trivial group C_1): every ring × harmonic.
 
     >>> from steerable.group import cyclic_group
@@ -263,6 +358,12 @@ def kernels_Trivial_act_R2(in_repr: Representation, out_repr: Representation, ra
     G = _check_pair(in_repr, out_repr)
     if type(G).__name__ != "CyclicGroup" or G.order() != 1:
         raise ValueError(f"in_repr: kernels_Trivial_act_R2 needs representations of C1, got {G.name}")
-    return kernels_SO2_subgroup_act_R2(in_repr, out_repr, 1, radii, sigma,
-                                       maximum_frequency=_check_mf(maximum_frequency, "kernels_Trivial_act_R2"),
-                                       filter=filter)
+    return kernels_SO2_subgroup_act_R2(
+        in_repr,
+        out_repr,
+        1,
+        radii,
+        sigma,
+        maximum_frequency=_check_mf(maximum_frequency, "kernels_Trivial_act_R2"),
+        filter=filter,
+    )

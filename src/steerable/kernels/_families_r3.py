@@ -8,9 +8,10 @@ subgroup id ``s`` is the O(3) id ``(False,) + s``). Unlike escnn 1.0.11, which r
 ``NotImplementedError`` for them, the full icosahedral, full octahedral, full tetrahedral and
 pyritohedral families are implemented.
 """
+
 from __future__ import annotations
 
-from typing import Callable, List, Tuple, Union
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,21 +24,40 @@ from ._steerable_kernel import SteerableKernelBasis
 from ._wigner_eckart import RestrictedWignerEckartBasis, WignerEckartBasis
 
 __all__ = [
-    "kernels_SO3_act_R3", "kernels_O3_act_R3", "kernels_SO3_subgroup_act_R3", "kernels_O3_subgroup_act_R3",
-    "kernels_Ico_act_R3", "kernels_Octa_act_R3", "kernels_Tetra_act_R3", "kernels_FullIco_act_R3",
-    "kernels_FullOcta_act_R3", "kernels_FullTetra_act_R3", "kernels_Pyrito_act_R3", "kernels_SO2_act_R3",
-    "kernels_CN_act_R3", "kernels_O2_conical_act_R3", "kernels_DN_conical_act_R3", "kernels_O2_dihedral_act_R3",
-    "kernels_DN_dihedral_act_R3", "kernels_full_cylinder_act_R3", "kernels_full_cylinder_discrete_act_R3",
-    "kernels_cylinder_act_R3", "kernels_cylinder_discrete_act_R3", "kernels_Inv_act_R3", "kernels_Trivial_act_R3",
+    "kernels_SO3_act_R3",
+    "kernels_O3_act_R3",
+    "kernels_SO3_subgroup_act_R3",
+    "kernels_O3_subgroup_act_R3",
+    "kernels_Ico_act_R3",
+    "kernels_Octa_act_R3",
+    "kernels_Tetra_act_R3",
+    "kernels_FullIco_act_R3",
+    "kernels_FullOcta_act_R3",
+    "kernels_FullTetra_act_R3",
+    "kernels_Pyrito_act_R3",
+    "kernels_SO2_act_R3",
+    "kernels_CN_act_R3",
+    "kernels_O2_conical_act_R3",
+    "kernels_DN_conical_act_R3",
+    "kernels_O2_dihedral_act_R3",
+    "kernels_DN_dihedral_act_R3",
+    "kernels_full_cylinder_act_R3",
+    "kernels_full_cylinder_discrete_act_R3",
+    "kernels_cylinder_act_R3",
+    "kernels_cylinder_discrete_act_R3",
+    "kernels_Inv_act_R3",
+    "kernels_Trivial_act_R3",
 ]
 
 
 def _so3_to_o3_id(sg_id):
     """The O(3) subgroup id of the SO(3) subgroup ``sg_id`` (escnn's convention)."""
+
     def conv(a):
         if isinstance(a, GroupElement):
             return o3_group().element((0, a.to("Q")), "Q")
         return a
+
     if isinstance(sg_id, str):
         return (False, sg_id)
     if isinstance(sg_id, tuple):  # (False|True|axis, N[, adjoint]) or (name, adjoint)
@@ -50,9 +70,15 @@ def _shells(maximum_frequency, radii, sigma, filter, family):
     return SphericalShellsBasis(L, GaussianRadialProfile(radii, sigma), filter=filter)
 
 
-def kernels_SO3_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                       sigma: list[float] | float, maximum_frequency: int | None = None,
-                       adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_SO3_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int | None = None,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """SO(3)-equivariant kernels on R^3 (``maximum_frequency`` defaults to the sum of the largest
     input and output frequencies).
 
@@ -70,9 +96,15 @@ def kernels_SO3_act_R3(in_repr: Representation, out_repr: Representation, radii:
     return _adjoint(SteerableKernelBasis(X, in_repr, out_repr, RestrictedWignerEckartBasis, sg_id="so3"), adjoint, 3)
 
 
-def kernels_O3_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                      sigma: list[float] | float, maximum_frequency: int | None = None,
-                      adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_O3_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int | None = None,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """O(3)-equivariant kernels on R^3.
 
     >>> from steerable.group import o3_group
@@ -89,9 +121,16 @@ def kernels_O3_act_R3(in_repr: Representation, out_repr: Representation, radii: 
     return _adjoint(SteerableKernelBasis(X, in_repr, out_repr, WignerEckartBasis), adjoint, 3)
 
 
-def kernels_O3_subgroup_act_R3(in_repr: Representation, out_repr: Representation, sg_id: Tuple, radii: List[float],
-                               sigma: Union[List[float], float], maximum_frequency: int = 5,
-                               adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_O3_subgroup_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    sg_id: tuple,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^3 equivariant to the subgroup ``sg_id`` of O(3) (escnn's O(3) subgroup ids).
 
     >>> from steerable.group import o3_group
@@ -108,9 +147,16 @@ def kernels_O3_subgroup_act_R3(in_repr: Representation, out_repr: Representation
     return _adjoint(SteerableKernelBasis(X, in_repr, out_repr, RestrictedWignerEckartBasis, sg_id=sg_id), adjoint, 3)
 
 
-def kernels_SO3_subgroup_act_R3(in_repr: Representation, out_repr: Representation, sg_id: Tuple, radii: List[float],
-                                sigma: Union[List[float], float], maximum_frequency: int = 5,
-                                adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_SO3_subgroup_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    sg_id: tuple,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^3 equivariant to the subgroup ``sg_id`` of SO(3) (``'ico'``, ``'octa'``,
     ``'tetra'``, ``(False, N)`` axial rotations, ``(True, N)`` dihedral, ...).
 
@@ -130,21 +176,51 @@ def kernels_SO3_subgroup_act_R3(in_repr: Representation, out_repr: Representatio
 
 
 def _so3_family(sg_id, name):
-    def family(in_repr: Representation, out_repr: Representation, radii: List[float],
-               sigma: list[float] | float, maximum_frequency: int = 5, adjoint: np.ndarray | None = None,
-               filter: Callable[[dict], bool] | None = None) -> KernelBasis:
-        return kernels_SO3_subgroup_act_R3(in_repr, out_repr, sg_id, radii=radii, sigma=sigma,
-                                           maximum_frequency=maximum_frequency, adjoint=adjoint, filter=filter)
+    def family(
+        in_repr: Representation,
+        out_repr: Representation,
+        radii: list[float],
+        sigma: list[float] | float,
+        maximum_frequency: int = 5,
+        adjoint: np.ndarray | None = None,
+        filter: Callable[[dict], bool] | None = None,
+    ) -> KernelBasis:
+        return kernels_SO3_subgroup_act_R3(
+            in_repr,
+            out_repr,
+            sg_id,
+            radii=radii,
+            sigma=sigma,
+            maximum_frequency=maximum_frequency,
+            adjoint=adjoint,
+            filter=filter,
+        )
+
     family.__name__ = family.__qualname__ = name
     return family
 
 
 def _o3_family(sg_id, name):
-    def family(in_repr: Representation, out_repr: Representation, radii: List[float],
-               sigma: list[float] | float, maximum_frequency: int = 5, adjoint: np.ndarray | None = None,
-               filter: Callable[[dict], bool] | None = None) -> KernelBasis:
-        return kernels_O3_subgroup_act_R3(in_repr, out_repr, sg_id, radii=radii, sigma=sigma,
-                                          maximum_frequency=maximum_frequency, adjoint=adjoint, filter=filter)
+    def family(
+        in_repr: Representation,
+        out_repr: Representation,
+        radii: list[float],
+        sigma: list[float] | float,
+        maximum_frequency: int = 5,
+        adjoint: np.ndarray | None = None,
+        filter: Callable[[dict], bool] | None = None,
+    ) -> KernelBasis:
+        return kernels_O3_subgroup_act_R3(
+            in_repr,
+            out_repr,
+            sg_id,
+            radii=radii,
+            sigma=sigma,
+            maximum_frequency=maximum_frequency,
+            adjoint=adjoint,
+            filter=filter,
+        )
+
     family.__name__ = family.__qualname__ = name
     return family
 
@@ -161,41 +237,90 @@ def _doc(f, text, group_expr, n):
     return f
 
 
-kernels_Ico_act_R3 = _doc(_so3_family("ico", "kernels_Ico_act_R3"),
-                          "Kernels on R^3 equivariant to the rotations of the icosahedron.", "ico_group()", 1)
-kernels_Octa_act_R3 = _doc(_so3_family("octa", "kernels_Octa_act_R3"),
-                           "Kernels on R^3 equivariant to the rotations of the cube.", "octa_group()", 2)
-kernels_Tetra_act_R3 = _doc(_so3_family("tetra", "kernels_Tetra_act_R3"),
-                            "Kernels on R^3 equivariant to the rotations of the tetrahedron.", "tetra_group()", 3)
-kernels_SO2_act_R3 = _doc(_so3_family((False, -1), "kernels_SO2_act_R3"),
-                          "Kernels on R^3 equivariant to the rotations about the z axis (SO(2)).", "so2_group(4)", 5)
-kernels_O2_dihedral_act_R3 = _doc(_so3_family((True, -1), "kernels_O2_dihedral_act_R3"),
-                                  "Kernels on R^3 equivariant to O(2) as rotations about z and the π-rotations "
-                                  "about horizontal axes.", "o2_group(4)", 3)
-kernels_FullIco_act_R3 = _doc(_o3_family((True, "ico"), "kernels_FullIco_act_R3"),
-                              "Kernels on R^3 equivariant to the full icosahedral group (with the inversion).",
-                              "full_ico_group()", 1)
-kernels_FullOcta_act_R3 = _doc(_o3_family((True, "octa"), "kernels_FullOcta_act_R3"),
-                               "Kernels on R^3 equivariant to the full octahedral group (the cube's 48 symmetries).",
-                               "full_octa_group()", 2)
-kernels_FullTetra_act_R3 = _doc(_o3_family("fulltetra", "kernels_FullTetra_act_R3"),
-                                "Kernels on R^3 equivariant to the full tetrahedral group T_d.", "full_tetra_group()", 3)
-kernels_Pyrito_act_R3 = _doc(_o3_family((True, "tetra"), "kernels_Pyrito_act_R3"),
-                             "Kernels on R^3 equivariant to the pyritohedral group T_h.",
-                             "o3_group().subgroup((True, 'tetra'))[0]", 2)
-kernels_O2_conical_act_R3 = _doc(_o3_family(("cone", -1), "kernels_O2_conical_act_R3"),
-                                 "Kernels on R^3 equivariant to O(2) as rotations about z and mirrors containing z.",
-                                 "o2_group(4)", 5)
-kernels_full_cylinder_act_R3 = _doc(_o3_family((True, True, -1), "kernels_full_cylinder_act_R3"),
-                                    "Kernels on R^3 equivariant to the full cylinder group O(2) × C_2.",
-                                    "full_cylinder_group(4)", 3)
-kernels_cylinder_act_R3 = _doc(_o3_family((True, False, -1), "kernels_cylinder_act_R3"),
-                               "Kernels on R^3 equivariant to the cylinder group SO(2) × C_2.", "cylinder_group(4)", 3)
+kernels_Ico_act_R3 = _doc(
+    _so3_family("ico", "kernels_Ico_act_R3"),
+    "Kernels on R^3 equivariant to the rotations of the icosahedron.",
+    "ico_group()",
+    1,
+)
+kernels_Octa_act_R3 = _doc(
+    _so3_family("octa", "kernels_Octa_act_R3"),
+    "Kernels on R^3 equivariant to the rotations of the cube.",
+    "octa_group()",
+    2,
+)
+kernels_Tetra_act_R3 = _doc(
+    _so3_family("tetra", "kernels_Tetra_act_R3"),
+    "Kernels on R^3 equivariant to the rotations of the tetrahedron.",
+    "tetra_group()",
+    3,
+)
+kernels_SO2_act_R3 = _doc(
+    _so3_family((False, -1), "kernels_SO2_act_R3"),
+    "Kernels on R^3 equivariant to the rotations about the z axis (SO(2)).",
+    "so2_group(4)",
+    5,
+)
+kernels_O2_dihedral_act_R3 = _doc(
+    _so3_family((True, -1), "kernels_O2_dihedral_act_R3"),
+    "Kernels on R^3 equivariant to O(2) as rotations about z and the π-rotations about horizontal axes.",
+    "o2_group(4)",
+    3,
+)
+kernels_FullIco_act_R3 = _doc(
+    _o3_family((True, "ico"), "kernels_FullIco_act_R3"),
+    "Kernels on R^3 equivariant to the full icosahedral group (with the inversion).",
+    "full_ico_group()",
+    1,
+)
+kernels_FullOcta_act_R3 = _doc(
+    _o3_family((True, "octa"), "kernels_FullOcta_act_R3"),
+    "Kernels on R^3 equivariant to the full octahedral group (the cube's 48 symmetries).",
+    "full_octa_group()",
+    2,
+)
+kernels_FullTetra_act_R3 = _doc(
+    _o3_family("fulltetra", "kernels_FullTetra_act_R3"),
+    "Kernels on R^3 equivariant to the full tetrahedral group T_d.",
+    "full_tetra_group()",
+    3,
+)
+kernels_Pyrito_act_R3 = _doc(
+    _o3_family((True, "tetra"), "kernels_Pyrito_act_R3"),
+    "Kernels on R^3 equivariant to the pyritohedral group T_h.",
+    "o3_group().subgroup((True, 'tetra'))[0]",
+    2,
+)
+kernels_O2_conical_act_R3 = _doc(
+    _o3_family(("cone", -1), "kernels_O2_conical_act_R3"),
+    "Kernels on R^3 equivariant to O(2) as rotations about z and mirrors containing z.",
+    "o2_group(4)",
+    5,
+)
+kernels_full_cylinder_act_R3 = _doc(
+    _o3_family((True, True, -1), "kernels_full_cylinder_act_R3"),
+    "Kernels on R^3 equivariant to the full cylinder group O(2) × C_2.",
+    "full_cylinder_group(4)",
+    3,
+)
+kernels_cylinder_act_R3 = _doc(
+    _o3_family((True, False, -1), "kernels_cylinder_act_R3"),
+    "Kernels on R^3 equivariant to the cylinder group SO(2) × C_2.",
+    "cylinder_group(4)",
+    3,
+)
 
 
-def kernels_CN_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                      sigma: list[float] | float, maximum_frequency: int = 5, max_offset: int | None = None,
-                      adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_CN_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    max_offset: int | None = None,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^3 equivariant to the rotations C_N about the z axis (``max_offset`` is accepted
     and ignored, as in escnn).
 
@@ -207,13 +332,28 @@ def kernels_CN_act_R3(in_repr: Representation, out_repr: Representation, radii: 
     """
     G = _check_pair(in_repr, out_repr)
     _check_kind(G, ("CyclicGroup",), "kernels_CN_act_R3")
-    return kernels_SO3_subgroup_act_R3(in_repr, out_repr, (False, G.order()), radii=radii, sigma=sigma,
-                                       maximum_frequency=maximum_frequency, adjoint=adjoint, filter=filter)
+    return kernels_SO3_subgroup_act_R3(
+        in_repr,
+        out_repr,
+        (False, G.order()),
+        radii=radii,
+        sigma=sigma,
+        maximum_frequency=maximum_frequency,
+        adjoint=adjoint,
+        filter=filter,
+    )
 
 
-def kernels_DN_conical_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                              sigma: list[float] | float, maximum_frequency: int = 5, max_offset: int | None = None,
-                              adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_DN_conical_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    max_offset: int | None = None,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^3 equivariant to D_N as rotations about z and mirrors containing z.
 
     >>> from steerable.group import dihedral_group
@@ -224,13 +364,28 @@ def kernels_DN_conical_act_R3(in_repr: Representation, out_repr: Representation,
     """
     G = _check_pair(in_repr, out_repr)
     _check_kind(G, ("DihedralGroup",), "kernels_DN_conical_act_R3")
-    return kernels_O3_subgroup_act_R3(in_repr, out_repr, ("cone", G.order() // 2), radii=radii, sigma=sigma,
-                                      maximum_frequency=maximum_frequency, adjoint=adjoint, filter=filter)
+    return kernels_O3_subgroup_act_R3(
+        in_repr,
+        out_repr,
+        ("cone", G.order() // 2),
+        radii=radii,
+        sigma=sigma,
+        maximum_frequency=maximum_frequency,
+        adjoint=adjoint,
+        filter=filter,
+    )
 
 
-def kernels_DN_dihedral_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                               sigma: list[float] | float, maximum_frequency: int = 5, max_offset: int | None = None,
-                               adjoint: np.ndarray | None = None, filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_DN_dihedral_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    max_offset: int | None = None,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^3 equivariant to D_N as rotations about z and π-rotations about horizontal axes.
 
     >>> from steerable.group import dihedral_group
@@ -241,33 +396,74 @@ def kernels_DN_dihedral_act_R3(in_repr: Representation, out_repr: Representation
     """
     G = _check_pair(in_repr, out_repr)
     _check_kind(G, ("DihedralGroup",), "kernels_DN_dihedral_act_R3")
-    return kernels_SO3_subgroup_act_R3(in_repr, out_repr, (True, G.order() // 2), radii=radii, sigma=sigma,
-                                       maximum_frequency=maximum_frequency, adjoint=adjoint, filter=filter)
+    return kernels_SO3_subgroup_act_R3(
+        in_repr,
+        out_repr,
+        (True, G.order() // 2),
+        radii=radii,
+        sigma=sigma,
+        maximum_frequency=maximum_frequency,
+        adjoint=adjoint,
+        filter=filter,
+    )
 
 
-def kernels_full_cylinder_discrete_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                                          sigma: Union[List[float], float], maximum_frequency: int = 5,
-                                          max_offset: int | None = None, adjoint: np.ndarray | None = None,
-                                          filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_full_cylinder_discrete_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    max_offset: int | None = None,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^3 equivariant to the discrete full cylinder group D_N × C_2 (order 4N)."""
     G = _check_pair(in_repr, out_repr)
-    return kernels_O3_subgroup_act_R3(in_repr, out_repr, (True, True, G.order() // 4), radii=radii, sigma=sigma,
-                                      maximum_frequency=maximum_frequency, adjoint=adjoint, filter=filter)
+    return kernels_O3_subgroup_act_R3(
+        in_repr,
+        out_repr,
+        (True, True, G.order() // 4),
+        radii=radii,
+        sigma=sigma,
+        maximum_frequency=maximum_frequency,
+        adjoint=adjoint,
+        filter=filter,
+    )
 
 
-def kernels_cylinder_discrete_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                                     sigma: Union[List[float], float], maximum_frequency: int = 5,
-                                     max_offset: int | None = None, adjoint: np.ndarray | None = None,
-                                     filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_cylinder_discrete_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    max_offset: int | None = None,
+    adjoint: np.ndarray | None = None,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^3 equivariant to the discrete cylinder group C_N × C_2 (order 2N)."""
     G = _check_pair(in_repr, out_repr)
-    return kernels_O3_subgroup_act_R3(in_repr, out_repr, (True, False, G.order() // 2), radii=radii, sigma=sigma,
-                                      maximum_frequency=maximum_frequency, adjoint=adjoint, filter=filter)
+    return kernels_O3_subgroup_act_R3(
+        in_repr,
+        out_repr,
+        (True, False, G.order() // 2),
+        radii=radii,
+        sigma=sigma,
+        maximum_frequency=maximum_frequency,
+        adjoint=adjoint,
+        filter=filter,
+    )
 
 
-def kernels_Inv_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                       sigma: Union[List[float], float], maximum_frequency: int = 5,
-                       filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_Inv_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Kernels on R^3 equivariant to the inversion x → -x (C_2).
 
     >>> from steerable.group import cyclic_group
@@ -276,13 +472,25 @@ def kernels_Inv_act_R3(in_repr: Representation, out_repr: Representation, radii:
     >>> len(kernels_Inv_act_R3(G.irrep(1), G.irrep(0), [1.], 0.6, maximum_frequency=2))
     3
     """
-    return kernels_O3_subgroup_act_R3(in_repr, out_repr, (True, False, 1), radii=radii, sigma=sigma,
-                                      maximum_frequency=maximum_frequency, filter=filter)
+    return kernels_O3_subgroup_act_R3(
+        in_repr,
+        out_repr,
+        (True, False, 1),
+        radii=radii,
+        sigma=sigma,
+        maximum_frequency=maximum_frequency,
+        filter=filter,
+    )
 
 
-def kernels_Trivial_act_R3(in_repr: Representation, out_repr: Representation, radii: List[float],
-                           sigma: Union[List[float], float], maximum_frequency: int = 5,
-                           filter: Callable[[dict], bool] | None = None) -> KernelBasis:
+def kernels_Trivial_act_R3(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    maximum_frequency: int = 5,
+    filter: Callable[[dict], bool] | None = None,
+) -> KernelBasis:
     """Unconstrained kernels on R^3 (the trivial group): every shell × spherical harmonic.
 
     >>> from steerable.group import cyclic_group
@@ -291,5 +499,6 @@ def kernels_Trivial_act_R3(in_repr: Representation, out_repr: Representation, ra
     >>> len(kernels_Trivial_act_R3(G.trivial_representation, G.trivial_representation, [1.], 0.6, maximum_frequency=2))
     9
     """
-    return kernels_SO3_subgroup_act_R3(in_repr, out_repr, (False, 1), radii=radii, sigma=sigma,
-                                       maximum_frequency=maximum_frequency, filter=filter)
+    return kernels_SO3_subgroup_act_R3(
+        in_repr, out_repr, (False, 1), radii=radii, sigma=sigma, maximum_frequency=maximum_frequency, filter=filter
+    )

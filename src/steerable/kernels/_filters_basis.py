@@ -6,10 +6,11 @@ spans a space of scalar functions on R^n and splits it into G-irreps: ``js`` lis
 an irrep, copy by copy, and within a copy, by the irrep's coordinates, so that
 ``f(g x) = ψ_j(g) f(x)`` for each copy of ``ψ_j``. ``shape`` is always ``(1, 1)``.
 """
+
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Dict, Iterable, List, Tuple
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -60,7 +61,7 @@ class SteerableFiltersBasis(KernelBasis):
     {(0, 0): (3, 2, 1), (1, 1): (3, 2, 2), (1, 2): (3, 2, 2)}
     """
 
-    def __init__(self, G: Group, action: Representation, js: List[Tuple]):
+    def __init__(self, G: Group, action: Representation, js: list[tuple]):
         if not isinstance(G, Group):
             raise TypeError(f"G: expected a steerable.group.Group, got {type(G).__name__}")
         if not isinstance(action, Representation) or action.group != G:
@@ -106,11 +107,11 @@ class SteerableFiltersBasis(KernelBasis):
             p += size * m
         return res
 
-    def dim_harmonic(self, j: Tuple) -> int:
+    def dim_harmonic(self, j: tuple) -> int:
         """Number of elements transforming as the irrep ``j`` (multiplicity × size)."""
         return self.group.irrep(*j).size * self._js[j] if j in self._js else 0
 
-    def multiplicity(self, j: Tuple) -> int:
+    def multiplicity(self, j: tuple) -> int:
         """Multiplicity of the irrep ``j`` in ``js`` (0 if absent)."""
         return self._js.get(j, 0)
 
@@ -136,7 +137,7 @@ class SteerableFiltersBasis(KernelBasis):
         for j, _ in self.js:
             yield from self.steerable_attrs_j_iter(j)
 
-    def steerable_attrs(self, idx) -> Dict:
+    def steerable_attrs(self, idx) -> dict:
         """Attributes of the ``idx``-th invariant subspace."""
         j, rel = self._get_j_from_idx_steerable(idx)
         attr = self.steerable_attrs_j(j, rel)
@@ -144,7 +145,7 @@ class SteerableFiltersBasis(KernelBasis):
         return attr
 
     @abstractmethod
-    def steerable_attrs_j_iter(self, j: Tuple) -> Iterable:
+    def steerable_attrs_j_iter(self, j: tuple) -> Iterable:
         """Attributes of the copies of the irrep ``j``."""
 
     @abstractmethod
@@ -207,7 +208,7 @@ class PointBasis(SteerableFiltersBasis):
             raise IndexError(f"idx: a PointBasis has one element, got {idx}")
         return self._attr()
 
-    def steerable_attrs_j_iter(self, j: Tuple) -> Iterable:
+    def steerable_attrs_j_iter(self, j: tuple) -> Iterable:
         if j == self.group.trivial_irrep_id:
             yield self._attr()
 

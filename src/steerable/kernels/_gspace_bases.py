@@ -7,9 +7,8 @@ through the gspace's own inclusion, so restricted gspaces (``gspace.restrict(id)
 O(2)/O(3) acting by the identity inclusion use :class:`WignerEckartBasis` (escnn's attribute keys
 for those groups), every other fibre group :class:`RestrictedWignerEckartBasis`.
 """
-from __future__ import annotations
 
-from typing import List, Union
+from __future__ import annotations
 
 import numpy as np
 
@@ -29,8 +28,9 @@ _DEFAULT_FINITE_FREQUENCY = 5  # escnn's default maximum_frequency of the kernel
 def _check_gspace_reprs(gspace, in_repr, out_repr):
     G = _check_pair(in_repr, out_repr)
     if G != gspace.fibergroup:
-        raise ValueError(f"in_repr: expected representations of the gspace's fibre group "
-                         f"{gspace.fibergroup.name}, got {G.name}")
+        raise ValueError(
+            f"in_repr: expected representations of the gspace's fibre group {gspace.fibergroup.name}, got {G.name}"
+        )
 
 
 def _identity_inclusion(gspace) -> bool:
@@ -56,8 +56,9 @@ def build_fiber_intertwiner_basis(gspace, in_repr: Representation, out_repr: Rep
     return kernels_on_point(in_repr, out_repr)
 
 
-def build_kernel_basis(gspace, in_repr: Representation, out_repr: Representation, sigma: Union[float, List[float]],
-                       rings: List[float], **kwargs) -> KernelBasis:
+def build_kernel_basis(
+    gspace, in_repr: Representation, out_repr: Representation, sigma: float | list[float], rings: list[float], **kwargs
+) -> KernelBasis:
     """The basis of kernels ``κ(g x) = ρ_out(g) κ(x) ρ_in(g)⁻¹`` on the gspace's base space,
     sampled with ``sample(points)`` on points (N, d) → (N, dim, out_repr.size, in_repr.size).
 
@@ -105,5 +106,11 @@ def build_kernel_basis(gspace, in_repr: Representation, out_repr: Representation
         X = SphericalShellsBasis(int(L), radial, filter=filt)
     if _identity_inclusion(gspace) and max_offset is None:
         return SteerableKernelBasis(X, in_repr, out_repr, WignerEckartBasis)
-    return SteerableKernelBasis(X, in_repr, out_repr, RestrictedWignerEckartBasis, sg_id=_GSpaceRestriction(gspace),
-                                **_max_offset_kwargs(max_offset))
+    return SteerableKernelBasis(
+        X,
+        in_repr,
+        out_repr,
+        RestrictedWignerEckartBasis,
+        sg_id=_GSpaceRestriction(gspace),
+        **_max_offset_kwargs(max_offset),
+    )

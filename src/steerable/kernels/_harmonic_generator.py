@@ -1,4 +1,5 @@
 """escnn's :class:`HarmonicPolynomialR3Generator`: the harmonic polynomials of R^3 as a module."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,10 @@ class HarmonicPolynomialR3Generator(torch.nn.Module):
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
         if not isinstance(points, torch.Tensor) or points.dim() < 1 or points.shape[-1] != 3:
-            raise ValueError(f"points: expected a tensor of shape (..., 3), got "
-                             f"{tuple(points.shape) if isinstance(points, torch.Tensor) else type(points).__name__}")
+            raise ValueError(
+                f"points: expected a tensor of shape (..., 3), got "
+                f"{tuple(points.shape) if isinstance(points, torch.Tensor) else type(points).__name__}"
+            )
         y = spherical_harmonics_torch(self.L, points, normalization="norm", normalize=False)
         return torch.cat([torch.ones_like(y[..., :1]), y[..., 1:]], -1)
 
@@ -50,4 +53,6 @@ class HarmonicPolynomialR3Generator(torch.nn.Module):
         for g in self.G.sample(10, seed=0):
             a = torch.as_tensor(np.asarray(std(g)), dtype=torch.float64)
             r = torch.as_tensor(np.asarray(self.rho(g)), dtype=torch.float64)
-            assert torch.allclose(self(x @ a.T), p @ r.T, atol=atol, rtol=rtol), "HarmonicPolynomialR3Generator: not equivariant"
+            assert torch.allclose(self(x @ a.T), p @ r.T, atol=atol, rtol=rtol), (
+                "HarmonicPolynomialR3Generator: not equivariant"
+            )

@@ -10,6 +10,7 @@ parity ``(-1)^l``) carry the O(3) irreps ``(l mod 2, l)``.
 Normalisation: ``Σ_m Y_{j,m}(x)² = 1`` at every x ≠ 0. At the origin only ``Y_0`` is non-zero
 (harmonics of positive order vanish there, as equivariance requires).
 """
+
 from __future__ import annotations
 
 import numpy as np

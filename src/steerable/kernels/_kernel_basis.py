@@ -6,6 +6,7 @@ A kernel basis is a ``torch.nn.Module`` holding ``dim`` functions ``Îº_k: R^d â†
 Iterating over a basis yields one attribute dictionary per element (``basis[k]`` gives the same
 dictionary), which is what filters and initialisers read.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

@@ -10,9 +10,10 @@ sphere). Elements are ordered by harmonic, then ring, then coordinate ``m`` (esc
 the harmonics are evaluated as the harmonic polynomials ``|x|^j Y_j(x̂)`` so that the sampled basis
 keeps a gradient in the points (as the polynomials do) instead of a constant.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Iterable, List, Tuple, Union
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
@@ -53,7 +54,7 @@ class GaussianRadialProfile(KernelBasis):
     radii: torch.Tensor  # buffers (1, n_rings, 1, 1), float64
     sigma: torch.Tensor
 
-    def __init__(self, radii: List[float], sigma: Union[List[float], float]):
+    def __init__(self, radii: list[float], sigma: list[float] | float):
         try:
             radii = [float(r) for r in radii]
         except TypeError:
@@ -99,7 +100,7 @@ class GaussianRadialProfile(KernelBasis):
 class _ShellsBasis(SteerableFiltersBasis):
     """Common machinery: harmonics ``js_all = [(id, size)]`` times the rings of ``radial``."""
 
-    def _setup(self, G, action, L: int, radial: GaussianRadialProfile, filter, ids: List[Tuple]):
+    def _setup(self, G, action, L: int, radial: GaussianRadialProfile, filter, ids: list[tuple]):
         if isinstance(L, bool) or not isinstance(L, (int, np.integer)) or L < 0:
             raise ValueError(f"L: expected a non-negative integer, got {L!r}")
         if not isinstance(radial, GaussianRadialProfile):
@@ -135,7 +136,7 @@ class _ShellsBasis(SteerableFiltersBasis):
                     self._elements.append((jid, r, m))
 
     # -- sampling -------------------------------------------------------------------------
-    def _harmonics(self, points: torch.Tensor) -> List[torch.Tensor]:
+    def _harmonics(self, points: torch.Tensor) -> list[torch.Tensor]:
         raise TypeError(f"{type(self).__name__}: subclasses of the shells basis define _harmonics(points)")
 
     def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -173,7 +174,7 @@ class _ShellsBasis(SteerableFiltersBasis):
             p += len(self._keep[j])
         raise KeyError(jid)
 
-    def steerable_attrs_j_iter(self, j: Tuple) -> Iterable:
+    def steerable_attrs_j_iter(self, j: tuple) -> Iterable:
         if j not in self._keep:
             return
         idx = self._steerable_offset(j)
@@ -204,8 +205,13 @@ class _ShellsBasis(SteerableFiltersBasis):
             yield self[idx]
 
     def _key(self):
-        return (type(self).__name__, self.L, self.radial, tuple((j, tuple(v)) for j, v in self._keep.items()),
-                getattr(self, "axis", None))
+        return (
+            type(self).__name__,
+            self.L,
+            self.radial,
+            tuple((j, tuple(v)) for j, v in self._keep.items()),
+            getattr(self, "axis", None),
+        )
 
     def __eq__(self, other):
         return isinstance(other, _ShellsBasis) and self._key() == other._key()
@@ -228,14 +234,21 @@ class CircularShellsBasis(_ShellsBasis):
     ([((0, 0), 2), ((1, 1), 1)], 4, (4, 4, 1, 1))
     """
 
-    def __init__(self, L: int, radial: GaussianRadialProfile, filter: Callable[[dict], bool] | None = None,
-                 axis: float = np.pi / 2):
+    def __init__(
+        self,
+        L: int,
+        radial: GaussianRadialProfile,
+        filter: Callable[[dict], bool] | None = None,
+        axis: float = np.pi / 2,
+    ):
         if isinstance(axis, bool) or not isinstance(axis, (int, float, np.integer, np.floating)):
             raise TypeError(f"axis: expected an angle in radians, got {type(axis).__name__}")
         self.axis = float(axis)
         G = o2_group(max(int(L) if isinstance(L, (int, np.integer)) else 0, 1))
         std = _standard_representation(G)
-        action = change_basis(std, np.asarray(std(G.element((0, self.axis), "radians"))), f"StandardAction|axis=[{self.axis}]")
+        action = change_basis(
+            std, np.asarray(std(G.element((0, self.axis), "radians"))), f"StandardAction|axis=[{self.axis}]"
+        )
         ids = [(int(j > 0), j) for j in range(int(L) + 1)] if isinstance(L, (int, np.integer)) and L >= 0 else []
         self._setup(G, action, L, radial, filter, ids)
         c, s = np.cos(self.axis), np.sin(self.axis)

@@ -6,9 +6,10 @@ For a finite group G acting on R^n and a point ``root`` fixed by a subgroup H, t
 multiplicity ``dim Hom_H(1, Res_H ψ_j)`` (``HomSpace.scalar_basis``); each is spread on R^n by
 Gaussians of width ``sigma`` centred on the orbit points: ``f(x) = Σ_p Y_j(p) exp(-|x-p|²/2σ²)``.
 """
+
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Tuple, Union
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -21,8 +22,11 @@ from ._steerable_kernel import SteerableKernelBasis
 from ._wigner_eckart import WignerEckartBasis
 
 __all__ = [
-    "SparseOrbitBasis", "SparseOrbitBasisWithIcosahedralSymmetry", "kernels_aliased_Ico_act_R3_dodecahedron",
-    "kernels_aliased_Ico_act_R3_icosahedron", "kernels_aliased_Ico_act_R3_icosidodecahedron",
+    "SparseOrbitBasis",
+    "SparseOrbitBasisWithIcosahedralSymmetry",
+    "kernels_aliased_Ico_act_R3_dodecahedron",
+    "kernels_aliased_Ico_act_R3_icosahedron",
+    "kernels_aliased_Ico_act_R3_icosidodecahedron",
 ]
 
 
@@ -56,8 +60,16 @@ class SparseOrbitBasis(SteerableFiltersBasis):
 
     points: torch.Tensor  # buffer: the orbit points (n_pts, n), float64
 
-    def __init__(self, X: HomSpace, action: Representation, root: np.ndarray, sigma: float, harmonics: list | None = None,
-                 change_of_basis: np.ndarray | None = None, attributes: dict | None = None):
+    def __init__(
+        self,
+        X: HomSpace,
+        action: Representation,
+        root: np.ndarray,
+        sigma: float,
+        harmonics: list | None = None,
+        change_of_basis: np.ndarray | None = None,
+        attributes: dict | None = None,
+    ):
         if not isinstance(X, HomSpace):
             raise TypeError(f"X: expected a HomSpace, got {type(X).__name__}")
         G = X.G
@@ -83,9 +95,11 @@ class SparseOrbitBasis(SteerableFiltersBasis):
         _, first = np.unique(np.round(pts, 4), axis=0, return_index=True)
         first = np.sort(first)
         if len(first) * X.H.order() != G.order():
-            raise ValueError(f"root: its orbit has {len(first)} points, expected |G/H| = {G.order() // X.H.order()} "
-                             "(root must be fixed exactly by the subgroup of X)")
-        for j, m in self.js:
+            raise ValueError(
+                f"root: its orbit has {len(first)} points, expected |G/H| = {G.order() // X.H.order()} "
+                "(root must be fixed exactly by the subgroup of X)"
+            )
+        for j, _m in self.js:
             y = np.stack([_scalar_harmonics(X, els[i], j) for i in first])  # (n_pts, m, dim ψ)
             self.register_buffer(f"harmonics_{j}", torch.tensor(y, dtype=torch.float64), persistent=False)
         self.sigma = float(sigma)
@@ -107,8 +121,10 @@ class SparseOrbitBasis(SteerableFiltersBasis):
         S = points.shape[0]
         p = self.points.to(device=points.device, dtype=points.dtype)
         w = torch.exp(-0.5 * ((p[:, None, :] - points[None, :, :]) ** 2).sum(-1) / self.sigma**2)  # (n_pts, S)
-        blocks = [torch.einsum("irm,io->orm", self._get_harmonics(j).to(points.dtype).to(points.device), w).reshape(S, -1)
-                  for j, _ in self.js]
+        blocks = [
+            torch.einsum("irm,io->orm", self._get_harmonics(j).to(points.dtype).to(points.device), w).reshape(S, -1)
+            for j, _ in self.js
+        ]
         return _write_out(torch.cat(blocks, 1).reshape(S, self.dim, 1, 1), out)
 
     def _base_attr(self, j) -> dict:
@@ -116,7 +132,7 @@ class SparseOrbitBasis(SteerableFiltersBasis):
         attr.update(self._attributes)
         return attr
 
-    def __getitem__(self, idx) -> Dict:
+    def __getitem__(self, idx) -> dict:
         idx = self._check_idx(idx)
         j, rel = self._get_j_from_idx(idx)
         size = self.group.irrep(*j).size
@@ -128,11 +144,11 @@ class SparseOrbitBasis(SteerableFiltersBasis):
         for idx in range(self.dim):
             yield self[idx]
 
-    def steerable_attrs_j_iter(self, j: Tuple) -> Iterable:
+    def steerable_attrs_j_iter(self, j: tuple) -> Iterable:
         for i in range(self.multiplicity(j)):
             yield self.steerable_attrs_j(j, i)
 
-    def steerable_attrs_j(self, j: Tuple, idx) -> Dict:
+    def steerable_attrs_j(self, j: tuple, idx) -> dict:
         if not 0 <= idx < self.multiplicity(j):
             raise IndexError(f"idx: the irrep {j} has {self.multiplicity(j)} copies, got {idx}")
         attr = _prefixed_attributes(self.group, j)
@@ -145,9 +161,16 @@ class SparseOrbitBasis(SteerableFiltersBasis):
         if not isinstance(other, SparseOrbitBasis):
             return False
         same_cob = (self.change_of_basis is None) == (other.change_of_basis is None) and (
-            self.change_of_basis is None or np.allclose(self.change_of_basis, other.change_of_basis))
-        return (self.X == other.X and self.action == other.action and np.allclose(self.root, other.root, atol=1e-5)
-                and self.js == other.js and np.isclose(self.sigma, other.sigma) and same_cob)
+            self.change_of_basis is None or np.allclose(self.change_of_basis, other.change_of_basis)
+        )
+        return (
+            self.X == other.X
+            and self.action == other.action
+            and np.allclose(self.root, other.root, atol=1e-5)
+            and self.js == other.js
+            and np.isclose(self.sigma, other.sigma)
+            and same_cob
+        )
 
     def __hash__(self):
         return hash((self.X, tuple(np.round(self.root, 5)), round(self.sigma, 8), tuple(self.js)))
@@ -165,8 +188,14 @@ class SparseOrbitBasisWithIcosahedralSymmetry(SparseOrbitBasis):
     ((12, 3), 12)
     """
 
-    def __init__(self, X: HomSpace, sigma: float, harmonics: list | None = None, change_of_basis: np.ndarray | None = None,
-                 attributes: dict | None = None):
+    def __init__(
+        self,
+        X: HomSpace,
+        sigma: float,
+        harmonics: list | None = None,
+        change_of_basis: np.ndarray | None = None,
+        attributes: dict | None = None,
+    ):
         if not isinstance(X, HomSpace):
             raise TypeError(f"X: expected a HomSpace, got {type(X).__name__}")
         G = ico_group()
@@ -197,11 +226,13 @@ def _aliased_ico(in_repr, out_repr, radii, sigma, sgid, adjoint) -> KernelBasis:
         attributes = {"radius": r}
         try:
             if np.isclose(r, 0.0, rtol=1e-7, atol=1e-7):
-                fb = SparseOrbitBasis(G.homspace("ico"), _standard_representation(G), np.zeros(3), s,
-                                      attributes=attributes)
+                fb = SparseOrbitBasis(
+                    G.homspace("ico"), _standard_representation(G), np.zeros(3), s, attributes=attributes
+                )
             else:
-                fb = SparseOrbitBasisWithIcosahedralSymmetry(G.homspace(sgid), s, attributes=attributes,
-                                                             change_of_basis=np.eye(3) * r)
+                fb = SparseOrbitBasisWithIcosahedralSymmetry(
+                    G.homspace(sgid), s, attributes=attributes, change_of_basis=np.eye(3) * r
+                )
             bases.append(SteerableKernelBasis(fb, in_repr, out_repr, WignerEckartBasis))
         except EmptyBasisException:
             pass
@@ -211,8 +242,13 @@ def _aliased_ico(in_repr, out_repr, radii, sigma, sgid, adjoint) -> KernelBasis:
     return basis
 
 
-def kernels_aliased_Ico_act_R3_dodecahedron(in_repr: Representation, out_repr: Representation, radii: List[float],
-                                            sigma: list[float] | float, adjoint: np.ndarray | None = None) -> KernelBasis:
+def kernels_aliased_Ico_act_R3_dodecahedron(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    adjoint: np.ndarray | None = None,
+) -> KernelBasis:
     """Icosahedral kernels sampled on the 12 axes of order 5 (vertices of the icosahedron, face
     centres of the dodecahedron) on each sphere of ``radii``, blurred by Gaussians ``sigma``.
 
@@ -225,14 +261,23 @@ def kernels_aliased_Ico_act_R3_dodecahedron(in_repr: Representation, out_repr: R
     return _aliased_ico(in_repr, out_repr, radii, sigma, (False, 5), adjoint)
 
 
-def kernels_aliased_Ico_act_R3_icosahedron(in_repr: Representation, out_repr: Representation, radii: List[float],
-                                           sigma: list[float] | float, adjoint: np.ndarray | None = None) -> KernelBasis:
+def kernels_aliased_Ico_act_R3_icosahedron(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    adjoint: np.ndarray | None = None,
+) -> KernelBasis:
     """Icosahedral kernels on the 20 axes of order 3 (face centres of the icosahedron)."""
     return _aliased_ico(in_repr, out_repr, radii, sigma, (False, 3), adjoint)
 
 
-def kernels_aliased_Ico_act_R3_icosidodecahedron(in_repr: Representation, out_repr: Representation,
-                                                 radii: List[float], sigma: Union[List[float], float],
-                                                 adjoint: np.ndarray | None = None) -> KernelBasis:
+def kernels_aliased_Ico_act_R3_icosidodecahedron(
+    in_repr: Representation,
+    out_repr: Representation,
+    radii: list[float],
+    sigma: list[float] | float,
+    adjoint: np.ndarray | None = None,
+) -> KernelBasis:
     """Icosahedral kernels on the 30 axes of order 2 (edge midpoints: an icosidodecahedron)."""
     return _aliased_ico(in_repr, out_repr, radii, sigma, (False, 2), adjoint)

@@ -11,12 +11,13 @@ within a harmonic, by block (input copies outer, output copies inner), as in esc
 ``SteerableKernelBasis(gspace, in_repr, out_repr, rings, sigma=..., ...)``: called with a gspace
 first, it returns the older numpy basis :class:`steerable.kernels._basis.SteerableKernelBasis`.
 """
+
 from __future__ import annotations
 
 import inspect
 from abc import abstractmethod
 from collections import defaultdict
-from typing import Dict, Iterable, Tuple, Type, Union
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -56,8 +57,14 @@ class IrrepBasis(KernelBasis):
     Subclasses: :class:`WignerEckartBasis`, :class:`RestrictedWignerEckartBasis`.
     """
 
-    def __init__(self, basis: SteerableFiltersBasis, in_irrep: Union[IrreducibleRepresentation, Tuple],
-                 out_irrep: IrreducibleRepresentation | tuple, dim: int, harmonics: list[tuple] | None = None):
+    def __init__(
+        self,
+        basis: SteerableFiltersBasis,
+        in_irrep: IrreducibleRepresentation | tuple,
+        out_irrep: IrreducibleRepresentation | tuple,
+        dim: int,
+        harmonics: list[tuple] | None = None,
+    ):
         if not isinstance(basis, SteerableFiltersBasis):
             raise TypeError(f"basis: expected a SteerableFiltersBasis, got {type(basis).__name__}")
         if not isinstance(in_irrep, IrreducibleRepresentation) or not isinstance(out_irrep, IrreducibleRepresentation):
@@ -89,19 +96,21 @@ class IrrepBasis(KernelBasis):
         return _write_out(res, out)
 
     @abstractmethod
-    def sample_harmonics(self, points: dict[tuple, torch.Tensor], out: dict[tuple, torch.Tensor] | None = None) -> dict[tuple, torch.Tensor]:
+    def sample_harmonics(
+        self, points: dict[tuple, torch.Tensor], out: dict[tuple, torch.Tensor] | None = None
+    ) -> dict[tuple, torch.Tensor]:
         """From the sampled filters basis ``{j: (N, m_j, dim ψ_j)}`` to ``{j: (N, dim_harmonic(j), o, i)}``."""
 
     @abstractmethod
-    def dim_harmonic(self, j: Tuple) -> int:
+    def dim_harmonic(self, j: tuple) -> int:
         """Number of elements built from the filters-basis harmonic ``j``."""
 
     @abstractmethod
-    def attrs_j_iter(self, j: Tuple) -> Iterable:
+    def attrs_j_iter(self, j: tuple) -> Iterable:
         """Attributes of the elements built from harmonic ``j``."""
 
     @abstractmethod
-    def attrs_j(self, j: Tuple, idx) -> Dict:
+    def attrs_j(self, j: tuple, idx) -> dict:
         """Attributes of the ``idx``-th element built from harmonic ``j``."""
 
     def __getitem__(self, idx):
@@ -127,7 +136,7 @@ class IrrepBasis(KernelBasis):
 
     @classmethod
     @abstractmethod
-    def _generator(cls, basis, psi_in, psi_out, **kwargs) -> "IrrepBasis":
+    def _generator(cls, basis, psi_in, psi_out, **kwargs) -> IrrepBasis:
         """Build (or reuse) the irreps basis for one pair of irreps."""
 
 
@@ -170,16 +179,24 @@ class SteerableKernelBasis(KernelBasis):
             return _GSpaceKernelBasis(*args, **kwargs)
         return super().__new__(cls)
 
-    def __init__(self, basis: SteerableFiltersBasis, in_repr: Representation, out_repr: Representation,
-                 irreps_basis: Type[IrrepBasis], **kwargs):
+    def __init__(
+        self,
+        basis: SteerableFiltersBasis,
+        in_repr: Representation,
+        out_repr: Representation,
+        irreps_basis: type[IrrepBasis],
+        **kwargs,
+    ):
         if not isinstance(basis, SteerableFiltersBasis):
             raise TypeError(f"basis: expected a SteerableFiltersBasis, got {type(basis).__name__}")
         for name, r in (("in_repr", in_repr), ("out_repr", out_repr)):
             if not isinstance(r, Representation):
                 raise TypeError(f"{name}: expected a Representation, got {type(r).__name__}")
         if in_repr.group != out_repr.group:
-            raise ValueError(f"in_repr, out_repr: expected representations of the same group, got "
-                             f"{in_repr.group.name} and {out_repr.group.name}")
+            raise ValueError(
+                f"in_repr, out_repr: expected representations of the same group, got "
+                f"{in_repr.group.name} and {out_repr.group.name}"
+            )
         if not (isinstance(irreps_basis, type) and issubclass(irreps_basis, IrrepBasis)):
             raise TypeError("irreps_basis: expected a subclass of IrrepBasis (e.g. WignerEckartBasis)")
         group = in_repr.group
@@ -192,8 +209,10 @@ class SteerableKernelBasis(KernelBasis):
                 except EmptyBasisException:
                     continue
                 if ib.group != group:
-                    raise ValueError(f"in_repr: the irreps solver works with {ib.group.name}, the "
-                                     f"representations are of {group.name}")
+                    raise ValueError(
+                        f"in_repr: the irreps solver works with {ib.group.name}, the "
+                        f"representations are of {group.name}"
+                    )
                 irreps_bases[(i_id, o_id)] = ib
                 js_used.update(ib.js)
         bases: list[list[IrrepBasis | None]] = [[None for _ in out_repr.irreps] for _ in in_repr.irreps]
@@ -217,9 +236,7 @@ class SteerableKernelBasis(KernelBasis):
         self.irreps_bases = irreps_bases
         self.bases = bases
         self._dim_harmonics = dim_h
-        self._pair_modules = torch.nn.ModuleDict(
-            {f"basis_{k}".replace(".", "_"): v for k, v in irreps_bases.items()}
-        )
+        self._pair_modules = torch.nn.ModuleDict({f"basis_{k}".replace(".", "_"): v for k, v in irreps_bases.items()})
         a_inv = np.asarray(in_repr.change_of_basis_inv, dtype=np.float64)
         b = np.asarray(out_repr.change_of_basis, dtype=np.float64)
         if np.allclose(a_inv, np.eye(in_repr.size)):
@@ -273,8 +290,10 @@ class SteerableKernelBasis(KernelBasis):
                     o_pos += osz
                 i_pos += isz
             coeffs[j] = rows
-        total = sum(sum(c.shape[0] for _, _, c in rows) * O * I * (rows[0][2].shape[-1] if rows else 0)
-                    for rows in coeffs.values())
+        total = sum(
+            sum(c.shape[0] for _, _, c in rows) * O * I * (rows[0][2].shape[-1] if rows else 0)
+            for rows in coeffs.values()
+        )
         self._dense = total <= _DENSE_LIMIT and all(hasattr(ib, "_coeffs_np") for ib in self.irreps_bases.values())
         if not self._dense:
             return
@@ -292,11 +311,11 @@ class SteerableKernelBasis(KernelBasis):
                 w = np.einsum("coiy,ij->cojy", w, a_inv)
             self.register_buffer(f"_W_{n}", torch.tensor(w), persistent=False)
 
-    def dim_harmonic(self, j: Tuple) -> int:
+    def dim_harmonic(self, j: tuple) -> int:
         """Number of elements built from the filters-basis harmonic ``j``."""
         return self._dim_harmonics.get(j, 0)
 
-    def compute_harmonics(self, points: torch.Tensor) -> Dict[Tuple, torch.Tensor]:
+    def compute_harmonics(self, points: torch.Tensor) -> dict[tuple, torch.Tensor]:
         """The filters basis sampled on ``points``, by harmonic (``basis.sample_as_dict``)."""
         return self.basis.sample_as_dict(points)
 
@@ -307,7 +326,9 @@ class SteerableKernelBasis(KernelBasis):
         res = torch.cat([parts[j] for j in self.js], dim=1)
         return _write_out(res, out)
 
-    def sample_harmonics(self, points: dict[tuple, torch.Tensor], out: dict[tuple, torch.Tensor] | None = None) -> dict[tuple, torch.Tensor]:
+    def sample_harmonics(
+        self, points: dict[tuple, torch.Tensor], out: dict[tuple, torch.Tensor] | None = None
+    ) -> dict[tuple, torch.Tensor]:
         """From the sampled filters basis ``{j: (N, m_j, dim ψ_j)}`` to
         ``{j: (N, dim_harmonic(j), out_repr.size, in_repr.size)}``."""
         ref = next(iter(points.values()))

@@ -7,6 +7,7 @@ tensors, plus the layout of the blocks in the expanded filter, so research code 
 mask or measure weights with tensor ops only (``w * (s.frequency <= 2)``,
 ``s.block_norms(w)``), with no loop over attribute dictionaries.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -17,11 +18,30 @@ import torch
 
 __all__ = ["BasisStructure"]
 
-_INT_FIELDS = ("in_field", "out_field", "in_irrep", "out_irrep", "in_irrep_idx", "out_irrep_idx", "harmonic",
-               "frequency", "ring", "inner", "block")
+_INT_FIELDS = (
+    "in_field",
+    "out_field",
+    "in_irrep",
+    "out_irrep",
+    "in_irrep_idx",
+    "out_irrep_idx",
+    "harmonic",
+    "frequency",
+    "ring",
+    "inner",
+    "block",
+)
 _FLOAT_FIELDS = ("radius", "sigma")
-_BLOCK_FIELDS = ("block_out_field", "block_in_field", "block_out_irrep", "block_in_irrep", "block_out_irrep_idx",
-                 "block_in_irrep_idx", "block_rows", "block_cols")
+_BLOCK_FIELDS = (
+    "block_out_field",
+    "block_in_field",
+    "block_out_irrep",
+    "block_in_irrep",
+    "block_out_irrep_idx",
+    "block_in_irrep_idx",
+    "block_rows",
+    "block_cols",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,8 +168,10 @@ class BasisStructure:
         return BasisStructure(**kw)
 
     def __repr__(self) -> str:
-        return (f"BasisStructure(weights={len(self)}, blocks={self.n_blocks}, shape={self.shape}, "
-                f"irreps={len(self.irreps)}, harmonics={len(self.harmonics)})")
+        return (
+            f"BasisStructure(weights={len(self)}, blocks={self.n_blocks}, shape={self.shape}, "
+            f"irreps={len(self.irreps)}, harmonics={len(self.harmonics)})"
+        )
 
     @staticmethod
     def cat(parts: Sequence[BasisStructure]) -> BasisStructure:
@@ -239,20 +261,28 @@ class StructureBuilder:
             return np.where(idx >= 0, base + idx, -1)
 
         part = {
-            "out_field": grid(out_units[:, 0], 0), "in_field": grid(in_units[:, 0], 1),
-            "out_irrep": grid(irr[el["out_irrep"]], 2), "in_irrep": grid(irr[el["in_irrep"]], 2),
+            "out_field": grid(out_units[:, 0], 0),
+            "in_field": grid(in_units[:, 0], 1),
+            "out_irrep": grid(irr[el["out_irrep"]], 2),
+            "in_irrep": grid(irr[el["in_irrep"]], 2),
             "out_irrep_idx": shifted(grid(out_units[:, 1], 0), grid(el["out_irrep_idx"], 2)),
             "in_irrep_idx": shifted(grid(in_units[:, 1], 1), grid(el["in_irrep_idx"], 2)),
-            "harmonic": grid(har[el["harmonic"]], 2), "frequency": grid(el["frequency"], 2),
-            "ring": grid(el["ring"], 2), "inner": grid(el["inner"], 2),
-            "radius": grid(el["radius"], 2), "sigma": grid(el["sigma"], 2),
-            "row0": grid(out_units[:, 2], 0) + grid(rows[:, 0], 2), "row1": grid(out_units[:, 2], 0) + grid(rows[:, 1], 2),
-            "col0": grid(in_units[:, 2], 1) + grid(cols[:, 0], 2), "col1": grid(in_units[:, 2], 1) + grid(cols[:, 1], 2),
+            "harmonic": grid(har[el["harmonic"]], 2),
+            "frequency": grid(el["frequency"], 2),
+            "ring": grid(el["ring"], 2),
+            "inner": grid(el["inner"], 2),
+            "radius": grid(el["radius"], 2),
+            "sigma": grid(el["sigma"], 2),
+            "row0": grid(out_units[:, 2], 0) + grid(rows[:, 0], 2),
+            "row1": grid(out_units[:, 2], 0) + grid(rows[:, 1], 2),
+            "col0": grid(in_units[:, 2], 1) + grid(cols[:, 0], 2),
+            "col1": grid(in_units[:, 2], 1) + grid(cols[:, 1], 2),
         }
         self._parts.append(part)
 
-    def add_elements(self, elements: Iterable[dict], out_irreps: Sequence | None = None,
-                     in_irreps: Sequence | None = None) -> None:
+    def add_elements(
+        self, elements: Iterable[dict], out_irreps: Sequence | None = None, in_irreps: Sequence | None = None
+    ) -> None:
         """Add elements given one dict each (keys of :class:`BasisStructure`'s per-weight tensors,
         with irrep / harmonic *ids*, plus ``rows`` / ``cols`` = (start, stop)), in order."""
         cols: dict[str, list] = {k: [] for k in _INT_FIELDS + _FLOAT_FIELDS if k != "block"}
@@ -305,11 +335,16 @@ class StructureBuilder:
             **{k: t(cat[k]) for k in _INT_FIELDS if k != "block"},
             **{k: t(cat[k], torch.float64) for k in _FLOAT_FIELDS},
             block=t(block),
-            block_out_field=t(cat["out_field"][firsts]), block_in_field=t(cat["in_field"][firsts]),
-            block_out_irrep=t(cat["out_irrep"][firsts]), block_in_irrep=t(cat["in_irrep"][firsts]),
-            block_out_irrep_idx=t(cat["out_irrep_idx"][firsts]), block_in_irrep_idx=t(cat["in_irrep_idx"][firsts]),
-            block_rows=t(ul[:, 0:2].reshape(-1, 2)), block_cols=t(ul[:, 2:4].reshape(-1, 2)),
-            irreps=irreps, irrep_names=tuple(self._names.get(i, str(i)) for i in irreps),
+            block_out_field=t(cat["out_field"][firsts]),
+            block_in_field=t(cat["in_field"][firsts]),
+            block_out_irrep=t(cat["out_irrep"][firsts]),
+            block_in_irrep=t(cat["in_irrep"][firsts]),
+            block_out_irrep_idx=t(cat["out_irrep_idx"][firsts]),
+            block_in_irrep_idx=t(cat["in_irrep_idx"][firsts]),
+            block_rows=t(ul[:, 0:2].reshape(-1, 2)),
+            block_cols=t(ul[:, 2:4].reshape(-1, 2)),
+            irreps=irreps,
+            irrep_names=tuple(self._names.get(i, str(i)) for i in irreps),
             harmonics=tuple(self._harm),
         )
 
@@ -319,9 +354,15 @@ def irrep_offsets(group, irreps: Sequence) -> np.ndarray:
     return np.cumsum([0] + [group.irrep(*i).size for i in irreps]).astype(np.int64)
 
 
-def structure_from_attributes(attrs: Sequence[dict], shape: tuple, group=None, in_irreps: Sequence | None = None,
-                              out_irreps: Sequence | None = None, rings: Sequence[float] | None = None,
-                              inner_of=None) -> BasisStructure:
+def structure_from_attributes(
+    attrs: Sequence[dict],
+    shape: tuple,
+    group=None,
+    in_irreps: Sequence | None = None,
+    out_irreps: Sequence | None = None,
+    rings: Sequence[float] | None = None,
+    inner_of=None,
+) -> BasisStructure:
     """The structure of a basis known only by its elements' attribute dicts (escnn's keys:
     ``'in_irrep'``, ``'out_irrep'``, ``'in_irrep_idx'``, ``'out_irrep_idx'`` (or steerable's
     ``'in_offset'``/``'out_offset'``), ``'j'``, ``'irrep:frequency'``, ``'radial_idx'``,
@@ -341,9 +382,15 @@ def structure_from_attributes(attrs: Sequence[dict], shape: tuple, group=None, i
     oi = irrep_offsets(group, in_irreps) if group is not None and in_irreps is not None else None
     els = []
     for a in attrs:
-        e = {"harmonic": a.get("j", a.get("harmonic")), "frequency": int(a.get("irrep:frequency", a.get("frequency", 0))),
-             "radius": float(a.get("radius", 0.0)), "sigma": float(a.get("sigma", 0.0)),
-             "inner": int(inner_of(a) if inner_of is not None else a.get("inner", 0)), "in_field": 0, "out_field": 0}
+        e = {
+            "harmonic": a.get("j", a.get("harmonic")),
+            "frequency": int(a.get("irrep:frequency", a.get("frequency", 0))),
+            "radius": float(a.get("radius", 0.0)),
+            "sigma": float(a.get("sigma", 0.0)),
+            "inner": int(inner_of(a) if inner_of is not None else a.get("inner", 0)),
+            "in_field": 0,
+            "out_field": 0,
+        }
         r = a.get("radial_idx")
         if r is None and rings is not None:
             r = next((k for k, x in enumerate(rings) if x == e["radius"]), 0)

@@ -15,9 +15,10 @@ the points) and reproduces the numpy reference of :mod:`steerable.kernels._harmo
   *fixed linear map* of these features (``pair_basis_coefficients``), so sampling a basis on N
   points is one matmul: ``sample_pair_basis_torch``.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -25,8 +26,12 @@ import torch
 from steerable.group.functional._harmonics import spherical_harmonics as spherical_harmonics_torch
 
 __all__ = [
-    "spherical_harmonics_torch", "harmonics_torch", "harmonic_dims", "radial_harmonic_features",
-    "pair_basis_coefficients", "sample_pair_basis_torch",
+    "spherical_harmonics_torch",
+    "harmonics_torch",
+    "harmonic_dims",
+    "radial_harmonic_features",
+    "pair_basis_coefficients",
+    "sample_pair_basis_torch",
 ]
 
 _ORIGIN = 1e-9  # the numpy harmonics' origin rule: |x| < 1e-9 is the origin
@@ -113,8 +118,9 @@ def harmonics_torch(d: int, J: int, points) -> list[torch.Tensor]:
     return list(torch.split(_harmonics_cat(d, J, pts), harmonic_dims(d, J), dim=1))
 
 
-def radial_harmonic_features(d: int, rings: Sequence[float] | torch.Tensor, sigmas: Sequence[float] | torch.Tensor,
-                             J: int, points) -> torch.Tensor:
+def radial_harmonic_features(
+    d: int, rings: Sequence[float] | torch.Tensor, sigmas: Sequence[float] | torch.Tensor, J: int, points
+) -> torch.Tensor:
     """``Φ[n, r·M + m] = exp(-(|x_n| - r)² / 2σ_r²) · Y_m(x̂_n)``: shape (N, R·M), M = Σ_{j ≤ J} dim Y_j.
 
     ``rings``/``sigmas`` may be sequences or 1-d tensors.

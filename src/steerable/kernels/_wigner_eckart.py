@@ -19,10 +19,10 @@ norm escnn's Clebsch–Gordan construction gives). The span, the dimensions and 
 are escnn's; individual elements may differ from escnn's by an orthogonal mixing within a block
 (same harmonic, same subgroup irrep), since the intertwiner bases are built differently.
 """
+
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Dict, Iterable, Tuple, Union
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
@@ -119,10 +119,12 @@ class _WEBase(IrrepBasis):
         """The intertwiner coefficients (n, out size, in size, dim Y_j) of the ``idx``-th harmonic."""
         return getattr(self, f"coeff_{idx}")
 
-    def dim_harmonic(self, j: Tuple) -> int:
+    def dim_harmonic(self, j: tuple) -> int:
         return self._dims.get(j, 0) if hasattr(self, "_dims") else 0
 
-    def sample_harmonics(self, points: dict[tuple, torch.Tensor], out: dict[tuple, torch.Tensor] | None = None) -> dict[tuple, torch.Tensor]:
+    def sample_harmonics(
+        self, points: dict[tuple, torch.Tensor], out: dict[tuple, torch.Tensor] | None = None
+    ) -> dict[tuple, torch.Tensor]:
         res = {}
         for b, j in enumerate(self.js):
             if j not in points:
@@ -136,7 +138,9 @@ class _WEBase(IrrepBasis):
         for j, v in res.items():
             if j in out:
                 if tuple(out[j].shape) != tuple(v.shape):
-                    raise ValueError(f"out: expected shape {tuple(v.shape)} for harmonic {j}, got {tuple(out[j].shape)}")
+                    raise ValueError(
+                        f"out: expected shape {tuple(v.shape)} for harmonic {j}, got {tuple(out[j].shape)}"
+                    )
                 out[j].copy_(v)
         return out
 
@@ -155,7 +159,7 @@ class _WEBase(IrrepBasis):
         attr["i"] = i
         return attr
 
-    def attrs_j_iter(self, j: Tuple) -> Iterable:
+    def attrs_j_iter(self, j: tuple) -> Iterable:
         if self.dim_harmonic(j) == 0:
             return
         steer = list(self.basis.steerable_attrs_j_iter(j))
@@ -165,7 +169,7 @@ class _WEBase(IrrepBasis):
                 yield self._attr(j, c, i, attr_i, local)
                 local += 1
 
-    def attrs_j(self, j: Tuple, idx) -> Dict:
+    def attrs_j(self, j: tuple, idx) -> dict:
         if not 0 <= idx < self.dim_harmonic(j):
             raise IndexError(f"idx: harmonic {j} has {self.dim_harmonic(j)} elements, got {idx}")
         m = self.basis.multiplicity(j)
@@ -177,8 +181,13 @@ class _WEBase(IrrepBasis):
     def __eq__(self, other):
         if type(self) is not type(other):
             return False
-        return (self.basis == other.basis and self.in_irrep == other.in_irrep and self.out_irrep == other.out_irrep
-                and self.js == other.js and getattr(self, "sg_id", None) == getattr(other, "sg_id", None))
+        return (
+            self.basis == other.basis
+            and self.in_irrep == other.in_irrep
+            and self.out_irrep == other.out_irrep
+            and self.js == other.js
+            and getattr(self, "sg_id", None) == getattr(other, "sg_id", None)
+        )
 
     def __hash__(self):
         return hash((type(self).__name__, self.basis, self.in_irrep.id, self.out_irrep.id, tuple(self.js)))
@@ -200,8 +209,12 @@ class WignerEckartBasis(_WEBase):
     ([(1, 1), (1, 3)], 4, (4, 4, 5, 3))
     """
 
-    def __init__(self, basis: SteerableFiltersBasis, in_irrep: Union[str, IrreducibleRepresentation, int],
-                 out_irrep: Union[str, IrreducibleRepresentation, int]):
+    def __init__(
+        self,
+        basis: SteerableFiltersBasis,
+        in_irrep: str | IrreducibleRepresentation | int,
+        out_irrep: str | IrreducibleRepresentation | int,
+    ):
         if not isinstance(basis, SteerableFiltersBasis):
             raise TypeError(f"basis: expected a SteerableFiltersBasis, got {type(basis).__name__}")
         G = basis.group
@@ -232,10 +245,12 @@ class WignerEckartBasis(_WEBase):
     _cached_instances: dict = {}
 
     @classmethod
-    def _generator(cls, basis: SteerableFiltersBasis, psi_in, psi_out, **kwargs) -> "WignerEckartBasis":
+    def _generator(cls, basis: SteerableFiltersBasis, psi_in, psi_out, **kwargs) -> WignerEckartBasis:
         if kwargs:
             raise TypeError(f"WignerEckartBasis takes no extra arguments, got {sorted(kwargs)}")
-        return cls(basis, _resolve_irrep(basis.group, psi_in, "in_irrep"), _resolve_irrep(basis.group, psi_out, "out_irrep"))
+        return cls(
+            basis, _resolve_irrep(basis.group, psi_in, "in_irrep"), _resolve_irrep(basis.group, psi_out, "out_irrep")
+        )
 
 
 class RestrictedWignerEckartBasis(_WEBase):
@@ -255,8 +270,13 @@ class RestrictedWignerEckartBasis(_WEBase):
     (8, ['_j', 'i', 'idx', 'irrep:flip_frequency'])
     """
 
-    def __init__(self, basis: SteerableFiltersBasis, sg_id: Tuple, in_irrep: Union[str, IrreducibleRepresentation, int],
-                 out_irrep: Union[str, IrreducibleRepresentation, int]):
+    def __init__(
+        self,
+        basis: SteerableFiltersBasis,
+        sg_id: tuple,
+        in_irrep: str | IrreducibleRepresentation | int,
+        out_irrep: str | IrreducibleRepresentation | int,
+    ):
         self._build(basis, sg_id, in_irrep, out_irrep, None)
 
     def _build(self, basis, sg_id, in_irrep, out_irrep, keep):
@@ -295,10 +315,15 @@ class RestrictedWignerEckartBasis(_WEBase):
                             cs.append(e[h] @ qinv[p : p + phi.size])
                             ls.append({"_j": a, "t": t, "s": h % jJl, "k": h // jJl})
                 # escnn's order within a harmonic: subgroup irrep, then k, s, then the copy t
-                idx = sorted(range(len(ls)), key=lambda q: (order.index(ls[q]["_j"]), ls[q]["k"], ls[q]["s"], ls[q]["t"]))
+                idx = sorted(
+                    range(len(ls)), key=lambda q: (order.index(ls[q]["_j"]), ls[q]["k"], ls[q]["s"], ls[q]["t"])
+                )
                 dimY = qinv.shape[1]
-                c = np.stack([cs[q] for q in idx]).reshape(-1, out_irrep.size, in_irrep.size, dimY) if cs else \
-                    np.zeros((0, out_irrep.size, in_irrep.size, dimY))
+                c = (
+                    np.stack([cs[q] for q in idx]).reshape(-1, out_irrep.size, in_irrep.size, dimY)
+                    if cs
+                    else np.zeros((0, out_irrep.size, in_irrep.size, dimY))
+                )
                 return c, [ls[q] for q in idx]
 
             c, lab = _cached(("rwe", restr.key(), j, in_irrep.id, out_irrep.id), build)
@@ -314,7 +339,7 @@ class RestrictedWignerEckartBasis(_WEBase):
         self.group = H
 
     @classmethod
-    def _generator(cls, basis: SteerableFiltersBasis, psi_in, psi_out, **kwargs) -> "RestrictedWignerEckartBasis":
+    def _generator(cls, basis: SteerableFiltersBasis, psi_in, psi_out, **kwargs) -> RestrictedWignerEckartBasis:
         if "sg_id" not in kwargs:
             raise TypeError("RestrictedWignerEckartBasis needs the keyword argument sg_id")
         extra = set(kwargs) - {"sg_id", "max_offset"}
@@ -324,7 +349,7 @@ class RestrictedWignerEckartBasis(_WEBase):
         max_offset = kwargs.get("max_offset")
         keep: Callable[[tuple, tuple], bool] | None = None
         if max_offset is not None:
-            H = (sg_id.H if isinstance(sg_id, _GSpaceRestriction) else basis.group.subgroup(sg_id)[0])
+            H = sg_id.H if isinstance(sg_id, _GSpaceRestriction) else basis.group.subgroup(sg_id)[0]
 
             def within_offset(j, a, H=H, G=basis.group, mo=max_offset):
                 fj = _irrep_attributes(G, j).get("frequency", 0)

@@ -25,6 +25,7 @@ torch.Size([2, 10])
 >>> model.group_name
 'C8'
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,23 +36,39 @@ from ._cnn import PlainCNN, matched_plain_cnn
 from ._e2cnn import EquivariantCNN, EquivariantResidual, InvariantClassifier, PlainResidual, gspace_for
 from ._mobilenet import EquivariantMobileNetV2
 from ._width import (
-    count_parameters, plain_channels_for, plain_cnn_param_count, plain_width_for, regular_fields_for,
+    count_parameters,
+    plain_channels_for,
+    plain_cnn_param_count,
+    plain_width_for,
+    regular_fields_for,
     scaled_channels,
 )
 from ._wrn import EquivariantWideResNet
 
 __all__ = [
-    "MODEL_NAMES", "build_model", "count_parameters", "PlainCNN", "matched_plain_cnn", "EquivariantCNN",
-    "EquivariantWideResNet", "EquivariantMobileNetV2", "InvariantClassifier", "EquivariantResidual",
-    "PlainResidual", "gspace_for", "plain_width_for", "plain_channels_for", "plain_cnn_param_count",
-    "regular_fields_for", "scaled_channels",
+    "MODEL_NAMES",
+    "build_model",
+    "count_parameters",
+    "PlainCNN",
+    "matched_plain_cnn",
+    "EquivariantCNN",
+    "EquivariantWideResNet",
+    "EquivariantMobileNetV2",
+    "InvariantClassifier",
+    "EquivariantResidual",
+    "PlainResidual",
+    "gspace_for",
+    "plain_width_for",
+    "plain_channels_for",
+    "plain_cnn_param_count",
+    "regular_fields_for",
+    "scaled_channels",
 ]
 
 MODEL_NAMES: tuple[str, ...] = ("cnn", "c8", "c16", "d16", "d16c16", "wrn", "mobilenet")
 
 
-def build_model(name: str, n_classes: int = 10, width: float = 1.0, in_channels: int = 1,
-                **kwargs) -> torch.nn.Module:
+def build_model(name: str, n_classes: int = 10, width: float = 1.0, in_channels: int = 1, **kwargs) -> torch.nn.Module:
     """Build the zoo model ``name`` (one of ``MODEL_NAMES``, case-insensitive).
 
     ``width`` multiplies the number of fields (channels for ``cnn``, which is sized to match the

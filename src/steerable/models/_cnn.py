@@ -1,11 +1,12 @@
 """The plain (non-equivariant) baseline: the rotated-MNIST CNN of :class:`EquivariantCNN` with
 ordinary convolutions, sized to match an equivariant model's parameter count."""
+
 from __future__ import annotations
 
 import copy
 from collections import OrderedDict
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import torch
 
@@ -31,8 +32,15 @@ class PlainCNN(torch.nn.Module):
 
     group_name = "none"
 
-    def __init__(self, channels: Sequence[int], n_classes: int = 10, in_channels: int = 1, hidden: int = 64,
-                 dropout: float = 0.0, input_size: int = 29):
+    def __init__(
+        self,
+        channels: Sequence[int],
+        n_classes: int = 10,
+        in_channels: int = 1,
+        hidden: int = 64,
+        dropout: float = 0.0,
+        input_size: int = 29,
+    ):
         super().__init__()
         channels = tuple(channels)
         if len(channels) != len(MNIST_KERNELS):
@@ -66,19 +74,23 @@ class PlainCNN(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):
-            raise TypeError(f"input: PlainCNN expects a torch.Tensor (B, {self.in_channels}, H, W), got {type(x).__name__}")
+            raise TypeError(
+                f"input: PlainCNN expects a torch.Tensor (B, {self.in_channels}, H, W), got {type(x).__name__}"
+            )
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"input: PlainCNN expects shape (B, {self.in_channels}, H, W), got {tuple(x.shape)}")
         return self.head(self.features(x).mean(dim=(2, 3)))
 
     def export(self) -> torch.nn.Sequential:
         """A plain ``torch.nn.Sequential`` (``features``, ``pool``, ``flatten``, ``head``), eval mode."""
-        return torch.nn.Sequential(OrderedDict(
-            features=copy.deepcopy(self.features),
-            pool=torch.nn.AdaptiveAvgPool2d(1),
-            flatten=torch.nn.Flatten(1),
-            head=copy.deepcopy(self.head),
-        )).eval()
+        return torch.nn.Sequential(
+            OrderedDict(
+                features=copy.deepcopy(self.features),
+                pool=torch.nn.AdaptiveAvgPool2d(1),
+                flatten=torch.nn.Flatten(1),
+                head=copy.deepcopy(self.head),
+            )
+        ).eval()
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}"
@@ -91,8 +103,15 @@ def _reference_params(group: str, n_classes: int, width: float, in_channels: int
     return count_parameters(EquivariantCNN(group, n_classes, width, in_channels, hidden=hidden))
 
 
-def matched_plain_cnn(n_classes: int = 10, width: float = 1.0, in_channels: int = 1, match: str = "C8",
-                      hidden: int = 64, dropout: float = 0.0, input_size: int = 29) -> PlainCNN:
+def matched_plain_cnn(
+    n_classes: int = 10,
+    width: float = 1.0,
+    in_channels: int = 1,
+    match: str = "C8",
+    hidden: int = 64,
+    dropout: float = 0.0,
+    input_size: int = 29,
+) -> PlainCNN:
     """A :class:`PlainCNN` whose parameter count is as close as the channel rounding allows to
     that of ``EquivariantCNN(match, n_classes, width, in_channels)`` (see
     :func:`~steerable.models.plain_width_for`).

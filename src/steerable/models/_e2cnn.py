@@ -13,21 +13,30 @@ sits symmetrically on it (odd sizes with kernel 3, stride 2, padding 1, ...). Th
 pooling paddings from ``input_size`` (29 for rotated MNIST) so that this holds; their logits
 are then invariant to ``torch.rot90`` of the input up to float rounding.
 """
+
 from __future__ import annotations
 
 import copy
 import re
 import warnings
 from collections import OrderedDict
+from collections.abc import Sequence
 from numbers import Real
-from typing import Sequence
 
 import torch
 
 from steerable import gspaces
 from steerable.nn import (
-    EquivariantModule, FieldType, GeometricTensor, GroupPooling, InnerBatchNorm, MaxPoolChannels, PointwiseMaxPool2D,
-    R2Conv, ReLU, RestrictionModule, SequentialModule,
+    EquivariantModule,
+    FieldType,
+    GeometricTensor,
+    GroupPooling,
+    InnerBatchNorm,
+    PointwiseMaxPool2D,
+    R2Conv,
+    ReLU,
+    RestrictionModule,
+    SequentialModule,
 )
 
 from ._width import MNIST_CHANNELS, MNIST_KERNELS, _check_positive_int, _check_width, regular_fields_for
@@ -142,8 +151,13 @@ class PlainResidual(torch.nn.Module):
     torch.Size([1, 4, 5, 5])
     """
 
-    def __init__(self, body: torch.nn.Module, shortcut: torch.nn.Module | None = None,
-                 pre: torch.nn.Module | None = None, shortcut_after_pre: bool = False):
+    def __init__(
+        self,
+        body: torch.nn.Module,
+        shortcut: torch.nn.Module | None = None,
+        pre: torch.nn.Module | None = None,
+        shortcut_after_pre: bool = False,
+    ):
         super().__init__()
         self.pre = pre if pre is not None else torch.nn.Identity()
         self.body = body
@@ -179,8 +193,13 @@ class EquivariantResidual(EquivariantModule):
     >>> _ = block.check_equivariance(atol=1e-5)
     """
 
-    def __init__(self, body: EquivariantModule, shortcut: EquivariantModule | None = None,
-                 pre: EquivariantModule | None = None, shortcut_after_pre: bool = False):
+    def __init__(
+        self,
+        body: EquivariantModule,
+        shortcut: EquivariantModule | None = None,
+        pre: EquivariantModule | None = None,
+        shortcut_after_pre: bool = False,
+    ):
         super().__init__()
         for name, m in (("body", body), ("shortcut", shortcut), ("pre", pre)):
             if m is not None and not isinstance(m, EquivariantModule):
@@ -198,8 +217,10 @@ class EquivariantResidual(EquivariantModule):
                     "pass a projection"
                 )
         elif shortcut.in_type != src or shortcut.out_type != self.out_type:
-            raise ValueError(f"shortcut: expected a map {src!r} -> {self.out_type!r}, got "
-                             f"{shortcut.in_type!r} -> {shortcut.out_type!r}")
+            raise ValueError(
+                f"shortcut: expected a map {src!r} -> {self.out_type!r}, got "
+                f"{shortcut.in_type!r} -> {shortcut.out_type!r}"
+            )
         self.pre = pre
         self.body = body
         self.shortcut = shortcut
@@ -242,8 +263,9 @@ class InvariantClassifier(torch.nn.Module):
 
     group_name: str
 
-    def _finish(self, in_type: FieldType, features: EquivariantModule, n_classes: int, hidden: int,
-                dropout: float) -> None:
+    def _finish(
+        self, in_type: FieldType, features: EquivariantModule, n_classes: int, hidden: int, dropout: float
+    ) -> None:
         self.in_type = in_type
         self.features = features
         self.gpool = GroupPooling(features.out_type)
@@ -252,11 +274,14 @@ class InvariantClassifier(torch.nn.Module):
 
     def _check_tensor(self, x) -> None:
         if not isinstance(x, torch.Tensor):
-            raise TypeError(f"input: {type(self).__name__} expects a torch.Tensor (B, {self.in_type.size}, H, W), "
-                            f"got {type(x).__name__}")
+            raise TypeError(
+                f"input: {type(self).__name__} expects a torch.Tensor (B, {self.in_type.size}, H, W), "
+                f"got {type(x).__name__}"
+            )
         if x.dim() != 4 or x.shape[1] != self.in_type.size:
-            raise ValueError(f"input: {type(self).__name__} expects shape (B, {self.in_type.size}, H, W), "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"input: {type(self).__name__} expects shape (B, {self.in_type.size}, H, W), got {tuple(x.shape)}"
+            )
 
     def invariant_features(self, x: torch.Tensor) -> torch.Tensor:
         """The invariant descriptor (B, n_fields) fed to the head."""
@@ -272,13 +297,15 @@ class InvariantClassifier(torch.nn.Module):
         ``head``) computing the same function as this model in eval mode, returned in eval mode.
         Only ``torch.nn`` modules and torch ops inside; traceable by ``torch.fx``, so FX
         post-training quantisation applies."""
-        return torch.nn.Sequential(OrderedDict(
-            features=self.features.export(),
-            gpool=self.gpool.export(),
-            pool=torch.nn.AdaptiveAvgPool2d(1),
-            flatten=torch.nn.Flatten(1),
-            head=copy.deepcopy(self.head),
-        )).eval()
+        return torch.nn.Sequential(
+            OrderedDict(
+                features=self.features.export(),
+                gpool=self.gpool.export(),
+                pool=torch.nn.AdaptiveAvgPool2d(1),
+                flatten=torch.nn.Flatten(1),
+                head=copy.deepcopy(self.head),
+            )
+        ).eval()
 
     def extra_repr(self) -> str:
         return f"group={self.group_name}"
@@ -317,9 +344,19 @@ class EquivariantCNN(InvariantClassifier):
     True
     """
 
-    def __init__(self, group: str = "C8", n_classes: int = 10, width: float = 1.0, in_channels: int = 1,
-                 channels: Sequence[int] = MNIST_CHANNELS, restrict_to: str | None = None, restrict_at: int = 3,
-                 hidden: int = 64, dropout: float = 0.0, input_size: int = 29):
+    def __init__(
+        self,
+        group: str = "C8",
+        n_classes: int = 10,
+        width: float = 1.0,
+        in_channels: int = 1,
+        channels: Sequence[int] = MNIST_CHANNELS,
+        restrict_to: str | None = None,
+        restrict_at: int = 3,
+        hidden: int = 64,
+        dropout: float = 0.0,
+        input_size: int = 29,
+    ):
         super().__init__()
         n_classes = _check_positive_int(n_classes, "n_classes")
         in_channels = _check_positive_int(in_channels, "in_channels")
@@ -335,7 +372,7 @@ class EquivariantCNN(InvariantClassifier):
         kind, order = _parse_group(group)
         name = f"{kind}{order}"
         fields = list(regular_fields_for(channels, gs.fibergroup.order(), width))
-        sub_gs, sub_id = None, None
+        sub_id = None
         if restrict_to is not None:
             skind, sorder = _parse_group(restrict_to)
             if skind != "C" or order % sorder:

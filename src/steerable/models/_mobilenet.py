@@ -1,14 +1,21 @@
 """An equivariant MobileNetV2 (Sandler et al. 2018) of regular fields, small."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Sequence
+from collections.abc import Sequence
 
 from steerable.nn import FieldType, InnerBatchNorm, R2Conv, ReLU, SequentialModule
 
 from ._e2cnn import (
-    EquivariantResidual, InvariantClassifier, _check_dropout, _check_input_size, _parse_group, _regular,
-    _warn_strided_sizes, gspace_for,
+    EquivariantResidual,
+    InvariantClassifier,
+    _check_dropout,
+    _check_input_size,
+    _parse_group,
+    _regular,
+    _warn_strided_sizes,
+    gspace_for,
 )
 from ._width import _check_positive_int, _check_width, regular_fields_for
 
@@ -24,8 +31,7 @@ MOBILENET_SETTINGS: tuple[tuple[int, int, int, int], ...] = (
 )
 
 
-def _inverted_residual(in_type: FieldType, out_type: FieldType, expanded: FieldType, stride: int,
-                       expand: bool):
+def _inverted_residual(in_type: FieldType, out_type: FieldType, expanded: FieldType, stride: int, expand: bool):
     """1×1 expansion (R2Conv–InnerBatchNorm–ReLU, skipped when ``expand`` is False), a depth-wise
     3×3 steerable conv (``groups`` = number of fields: each field is filtered on its own), then a
     linear 1×1 projection (R2Conv–InnerBatchNorm); a residual sum when the shapes match."""
@@ -75,9 +81,19 @@ class EquivariantMobileNetV2(InvariantClassifier):
     True
     """
 
-    def __init__(self, group: str = "C8", n_classes: int = 10, width: float = 1.0, in_channels: int = 1,
-                 settings: Sequence[tuple[int, int, int, int]] = MOBILENET_SETTINGS, stem_channels: int = 16,
-                 last_channels: int = 128, dropout: float = 0.0, hidden: int = 64, input_size: int = 29):
+    def __init__(
+        self,
+        group: str = "C8",
+        n_classes: int = 10,
+        width: float = 1.0,
+        in_channels: int = 1,
+        settings: Sequence[tuple[int, int, int, int]] = MOBILENET_SETTINGS,
+        stem_channels: int = 16,
+        last_channels: int = 128,
+        dropout: float = 0.0,
+        hidden: int = 64,
+        input_size: int = 29,
+    ):
         super().__init__()
         n_classes = _check_positive_int(n_classes, "n_classes")
         in_channels = _check_positive_int(in_channels, "in_channels")
@@ -111,8 +127,9 @@ class EquivariantMobileNetV2(InvariantClassifier):
             out = _regular(gs, fields(c))
             for j in range(n):
                 expanded = _regular(gs, len(t) * exp)
-                layers.append((f"block{i + 1}_{j + 1}", _inverted_residual(t, out, expanded, s if j == 0 else 1,
-                                                                           exp != 1)))
+                layers.append(
+                    (f"block{i + 1}_{j + 1}", _inverted_residual(t, out, expanded, s if j == 0 else 1, exp != 1))
+                )
                 t = out
         last = _regular(gs, fields(last_channels))
         layers += [

@@ -18,15 +18,21 @@ about ``|G|·k²`` free parameters against ``|G|²·k²`` for a plain one):
 >>> plain_cnn_param_count((8, 8, 8, 8, 8), n_classes=10, in_channels=1, hidden=16)
 7218
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Real
-from typing import Sequence
 
 __all__ = [
-    "MNIST_CHANNELS", "scaled_channels", "regular_fields_for", "plain_cnn_param_count",
-    "plain_channels_for", "plain_width_for", "count_parameters",
+    "MNIST_CHANNELS",
+    "scaled_channels",
+    "regular_fields_for",
+    "plain_cnn_param_count",
+    "plain_channels_for",
+    "plain_width_for",
+    "count_parameters",
 ]
 
 #: Plain-channel profile of the rotated-MNIST CNNs (conv 7×7, then four 5×5 convs). The
@@ -64,8 +70,9 @@ def scaled_channels(base: Sequence[int], width: float) -> tuple[int, ...]:
     return tuple(max(1, int(round(b * w))) for b in base)
 
 
-def regular_fields_for(channels: Sequence[int], group_order: int, width: float = 1.0,
-                       preserve: str = "params") -> tuple[int, ...]:
+def regular_fields_for(
+    channels: Sequence[int], group_order: int, width: float = 1.0, preserve: str = "params"
+) -> tuple[int, ...]:
     """Numbers of regular fields standing in for plain layers of ``channels`` channels
     (``preserve='params'``: ``C·width/sqrt(|G|)``; ``'compute'``: ``C·width/|G|``; at least 1).
 
@@ -83,8 +90,13 @@ def regular_fields_for(channels: Sequence[int], group_order: int, width: float =
     return tuple(max(1, int(round(c * w * scale))) for c in channels)
 
 
-def plain_cnn_param_count(channels: Sequence[int], n_classes: int = 10, in_channels: int = 1, hidden: int = 64,
-                          kernels: Sequence[int] = MNIST_KERNELS) -> int:
+def plain_cnn_param_count(
+    channels: Sequence[int],
+    n_classes: int = 10,
+    in_channels: int = 1,
+    hidden: int = 64,
+    kernels: Sequence[int] = MNIST_KERNELS,
+) -> int:
     """Trainable parameters of :class:`~steerable.models.PlainCNN` with these conv ``channels``
     (convs without bias, each followed by a BatchNorm2d; head Linear–BatchNorm1d–ELU–Linear,
     or one Linear when ``hidden == 0``)."""
@@ -101,8 +113,13 @@ def plain_cnn_param_count(channels: Sequence[int], n_classes: int = 10, in_chann
     return total
 
 
-def plain_channels_for(target_params: int, n_classes: int = 10, in_channels: int = 1, hidden: int = 64,
-                       base: Sequence[int] = MNIST_CHANNELS) -> tuple[int, ...]:
+def plain_channels_for(
+    target_params: int,
+    n_classes: int = 10,
+    in_channels: int = 1,
+    hidden: int = 64,
+    base: Sequence[int] = MNIST_CHANNELS,
+) -> tuple[int, ...]:
     """The channels ``scaled_channels(base, s)`` whose :func:`plain_cnn_param_count` is closest
     to ``target_params`` (see :func:`plain_width_for` for ``s``).
 
@@ -112,8 +129,13 @@ def plain_channels_for(target_params: int, n_classes: int = 10, in_channels: int
     return scaled_channels(base, plain_width_for(target_params, n_classes, in_channels, hidden, base))
 
 
-def plain_width_for(target_params: int, n_classes: int = 10, in_channels: int = 1, hidden: int = 64,
-                    base: Sequence[int] = MNIST_CHANNELS) -> float:
+def plain_width_for(
+    target_params: int,
+    n_classes: int = 10,
+    in_channels: int = 1,
+    hidden: int = 64,
+    base: Sequence[int] = MNIST_CHANNELS,
+) -> float:
     """The width multiplier ``s`` of the plain CNN (channels ``round(s·base)``) whose parameter
     count is closest to ``target_params``.
 

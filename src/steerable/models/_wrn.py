@@ -1,5 +1,6 @@
 """An E(2)-equivariant wide ResNet (Zagoruyko & Komodakis 2016; equivariant version as in
 Weiler & Cesa 2019, section 4.3), small: WRN-10-2 by default."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -7,8 +8,14 @@ from collections import OrderedDict
 from steerable.nn import FieldDropout, FieldType, InnerBatchNorm, R2Conv, ReLU, SequentialModule
 
 from ._e2cnn import (
-    EquivariantResidual, InvariantClassifier, _check_dropout, _check_input_size, _parse_group, _regular,
-    _warn_strided_sizes, gspace_for,
+    EquivariantResidual,
+    InvariantClassifier,
+    _check_dropout,
+    _check_input_size,
+    _parse_group,
+    _regular,
+    _warn_strided_sizes,
+    gspace_for,
 )
 from ._width import _check_positive_int, _check_width, regular_fields_for
 
@@ -70,8 +77,18 @@ class EquivariantWideResNet(InvariantClassifier):
     True
     """
 
-    def __init__(self, group: str = "C8", n_classes: int = 10, width: float = 1.0, in_channels: int = 1,
-                 depth: int = 10, widen: int = 2, dropout: float = 0.0, hidden: int = 64, input_size: int = 29):
+    def __init__(
+        self,
+        group: str = "C8",
+        n_classes: int = 10,
+        width: float = 1.0,
+        in_channels: int = 1,
+        depth: int = 10,
+        widen: int = 2,
+        dropout: float = 0.0,
+        hidden: int = 64,
+        input_size: int = 29,
+    ):
         super().__init__()
         n_classes = _check_positive_int(n_classes, "n_classes")
         in_channels = _check_positive_int(in_channels, "in_channels")
@@ -88,8 +105,9 @@ class EquivariantWideResNet(InvariantClassifier):
         kind, order = _parse_group(group)
         self.group_name = f"{kind}{order}"
         n_blocks = (depth - 4) // 6
-        fields = regular_fields_for((16, 16 * widen, 32 * widen, 64 * widen), gs.fibergroup.order(), width,
-                                    preserve="compute")
+        fields = regular_fields_for(
+            (16, 16 * widen, 32 * widen, 64 * widen), gs.fibergroup.order(), width, preserve="compute"
+        )
         self.fields = fields
         self.depth, self.widen, self.input_size = depth, widen, int(input_size)
         in_type = FieldType(gs, [gs.trivial_repr] * in_channels)

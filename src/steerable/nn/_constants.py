@@ -9,6 +9,7 @@ not worth keeping twice) and, whenever ``Module._apply`` (``.to``, ``.float``, `
 ``.half``, ``.cuda``, ...) changes a constant's dtype, rebuilds the buffer from the master at the
 new dtype on the buffer's device. A move that keeps the dtype keeps the moved buffer.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -29,8 +30,9 @@ def _float64(value: Any, name: str) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().double().numpy()
     arr = np.asarray(value)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-                                   or arr.dtype == np.bool_):
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_
+    ):
         raise TypeError(f"source: the constant {name!r} needs real numbers, got an array of dtype {arr.dtype}")
     return np.array(arr, dtype=np.float64)
 

@@ -1,4 +1,5 @@
 """Equivariant dropout: whole fields (any representation) or single channels (pointwise)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,8 +1,9 @@
 """Load a state_dict saved from an escnn model into the same architecture built with steerable."""
+
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 
@@ -29,8 +30,9 @@ def _unsupported():
     return (InducedNormBatchNorm,)
 
 
-def load_escnn_state_dict(model: torch.nn.Module, escnn_state_dict: Mapping[str, torch.Tensor],
-                          strict: bool = True) -> LoadResult:
+def load_escnn_state_dict(
+    model: torch.nn.Module, escnn_state_dict: Mapping[str, torch.Tensor], strict: bool = True
+) -> LoadResult:
     """Load ``escnn_state_dict`` — the ``state_dict()`` of an escnn model — into ``model``, the
     same architecture written with steerable (only the import changed).
 
@@ -63,7 +65,9 @@ def load_escnn_state_dict(model: torch.nn.Module, escnn_state_dict: Mapping[str,
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(escnn_state_dict, Mapping):
-        raise TypeError(f"escnn_state_dict: expected a mapping of names to tensors, got {type(escnn_state_dict).__name__}")
+        raise TypeError(
+            f"escnn_state_dict: expected a mapping of names to tensors, got {type(escnn_state_dict).__name__}"
+        )
     sd = dict(escnn_state_dict)
     converters = _converters()
     unsupported = _unsupported()
@@ -75,7 +79,7 @@ def load_escnn_state_dict(model: torch.nn.Module, escnn_state_dict: Mapping[str,
         if any(prefix.startswith(p) for p in done):
             continue
         conv = next((fn for classes, fn in converters if isinstance(mod, classes)), None)
-        sub = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+        sub = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
         where = name or type(mod).__name__
         if conv is None and isinstance(mod, unsupported):
             own = set(mod.state_dict().keys())
@@ -84,7 +88,12 @@ def load_escnn_state_dict(model: torch.nn.Module, escnn_state_dict: Mapping[str,
                     f"{where}: loading escnn's {type(mod).__name__} state is not supported yet (escnn lays its "
                     f"statistics out per representation name); checkpoint keys: {sorted(sub)[:8]}"
                 )
-        if conv is None and "weights" in mod._parameters and mod._parameters["weights"] is not None and "weights" in sub:
+        if (
+            conv is None
+            and "weights" in mod._parameters
+            and mod._parameters["weights"] is not None
+            and "weights" in sub
+        ):
             raise ValueError(
                 f"{where}: loading escnn's {type(mod).__name__} is not supported: its 'weights' are coefficients "
                 "in escnn's basis, whose order and normalisation differ from steerable's (supported: R2Conv, "
@@ -121,8 +130,16 @@ def load_escnn_state_dict(model: torch.nn.Module, escnn_state_dict: Mapping[str,
         done.append(prefix)
     # escnn's structural entries of modules that hold no state here: index buffers
     leftovers = [k for k in sd if k not in used]
-    unexpected = [k for k in leftovers if not (isinstance(sd[k], torch.Tensor) and not sd[k].is_floating_point()
-                                               and not sd[k].is_complex() and _structural(k))]
+    unexpected = [
+        k
+        for k in leftovers
+        if not (
+            isinstance(sd[k], torch.Tensor)
+            and not sd[k].is_floating_point()
+            and not sd[k].is_complex()
+            and _structural(k)
+        )
+    ]
     target = model.state_dict()
     missing = [k for k in target if k not in new_state]
     if strict and (missing or unexpected):

@@ -1,9 +1,11 @@
 """FieldType: the representation of G on the channels of a feature field."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from functools import cached_property
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -121,7 +123,7 @@ class FieldType:
     def __iter__(self):
         return iter(self.representations)
 
-    def __add__(self, other: "FieldType") -> "FieldType":
+    def __add__(self, other: FieldType) -> FieldType:
         if not isinstance(other, FieldType):
             return NotImplemented
         if other.gspace != self.gspace:
@@ -143,7 +145,7 @@ class FieldType:
         more = ", ..." if len(self) > 4 else ""
         return f"[{self.gspace.name}: {{{names}{more}}} ({len(self)} fields, {self.size} channels)]"
 
-    def index_select(self, index: Iterable[int]) -> "FieldType":
+    def index_select(self, index: Iterable[int]) -> FieldType:
         """The field type of the fields ``index`` (in that order)."""
         idx = [int(i) for i in index]
         for i in idx:
@@ -156,7 +158,7 @@ class FieldType:
         idx = [np.arange(self.fields_start[f], self.fields_end[f]) for f in fields]
         return torch.as_tensor(np.concatenate(idx) if idx else np.zeros(0, int), dtype=torch.long)
 
-    def sorted(self) -> "FieldType":
+    def sorted(self) -> FieldType:
         """The same fields, grouped by representation (stable, by first appearance)."""
         order = self._sort_permutation()
         return self.index_select(order)
@@ -167,17 +169,17 @@ class FieldType:
             first.setdefault(r, i)
         return sorted(range(len(self)), key=lambda i: (first[self.representations[i]], i))
 
-    def group_by_labels(self, labels: Sequence[str]) -> "OrderedDict[str, FieldType]":
+    def group_by_labels(self, labels: Sequence[str]) -> OrderedDict[str, FieldType]:
         """Split into one field type per label (``labels[i]`` is field i's label)."""
         labels = list(labels)
         if len(labels) != len(self):
             raise ValueError(f"labels: expected {len(self)} labels (one per field), got {len(labels)}")
-        out: "OrderedDict[str, list]" = OrderedDict()
+        out: OrderedDict[str, list] = OrderedDict()
         for lab, r in zip(labels, self.representations):
             out.setdefault(lab, []).append(r)
         return OrderedDict((k, FieldType(self.gspace, v)) for k, v in out.items())
 
-    def restrict(self, id: Any) -> "FieldType":
+    def restrict(self, id: Any) -> FieldType:
         """The field type seen by the subgroup ``id`` of the fibre group (same channels)."""
         sub, _, _ = self.gspace.restrict(id)
         reps = [self.gspace.fibergroup.restrict_representation(id, r) for r in self.representations]
@@ -188,7 +190,9 @@ class FieldType:
         if not isinstance(g, GroupElement):
             raise TypeError(f"element: expected a GroupElement, got {type(g).__name__}")
         if g.group != self.gspace.fibergroup:
-            raise ValueError(f"element: expected an element of {self.gspace.fibergroup.name}, got one of {g.group.name}")
+            raise ValueError(
+                f"element: expected an element of {self.gspace.fibergroup.name}, got one of {g.group.name}"
+            )
 
     def fiber_matrix(self, g: GroupElement, like: torch.Tensor | None = None) -> torch.Tensor:
         self._check_element(g)
@@ -205,8 +209,7 @@ class FieldType:
         b, c = input.shape[:2]
         return torch.matmul(m, input.reshape(b, c, -1)).reshape(b, m.shape[0], *input.shape[2:])
 
-    def transform(self, input: torch.Tensor, element: GroupElement, coords: torch.Tensor | None = None,
-                  order: int = 2):
+    def transform(self, input: torch.Tensor, element: GroupElement, coords: torch.Tensor | None = None, order: int = 2):
         """``(g·f)(x) = ρ(g) f(g⁻¹x)``: fibres and base space (exact index permutations for the
         grid's symmetries, spline interpolation of degree ``order`` otherwise). For point clouds
         (``coords`` given) the points move instead: returns ``(features, g·coords)``."""

@@ -1,7 +1,9 @@
 """GeometricTensor: a torch tensor together with its FieldType."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -58,6 +60,18 @@ class GeometricTensor:
         self.coords = coords
         self._ch_axis = ch_axis
 
+    @classmethod
+    def _trusted(cls, tensor: torch.Tensor, type: FieldType) -> GeometricTensor:
+        """A grid / vector field built without the checks of ``__init__``: for library layers whose
+        output is ``(B, type.size, *spatial)`` by construction (no coords; the field axis is 1, or
+        -1 for a 1-d tensor, as ``__init__`` sets it)."""
+        out = object.__new__(cls)
+        out.tensor = tensor
+        out.type = type
+        out.coords = None
+        out._ch_axis = 1 if tensor.dim() > 1 else -1
+        return out
+
     # -- torch-like --------------------------------------------------------------------------
     @property
     def shape(self) -> torch.Size:
@@ -74,7 +88,7 @@ class GeometricTensor:
     def dtype(self):
         return self.tensor.dtype
 
-    def to(self, *args, **kwargs) -> "GeometricTensor":
+    def to(self, *args, **kwargs) -> GeometricTensor:
         coords = self.coords.to(*args, **kwargs) if self.coords is not None else None
         return GeometricTensor(self.tensor.to(*args, **kwargs), self.type, coords)
 
@@ -82,14 +96,14 @@ class GeometricTensor:
         return f"GeometricTensor(shape={tuple(self.shape)}, type={self.type!r})"
 
     # -- group action ------------------------------------------------------------------------
-    def transform(self, element: GroupElement) -> "GeometricTensor":
+    def transform(self, element: GroupElement) -> GeometricTensor:
         """The field transformed by ``element``: ρ(g) f(g⁻¹x) (points move for point clouds)."""
         if self.coords is not None:
             feats = self._fibers(element)
             return GeometricTensor(feats, self.type, self.type.gspace.transform_points(self.coords, element))
         return GeometricTensor(self.type.transform(self.tensor, element), self.type)
 
-    def transform_fibers(self, element: GroupElement) -> "GeometricTensor":
+    def transform_fibers(self, element: GroupElement) -> GeometricTensor:
         """ρ(g) applied to each fibre; base space untouched."""
         return GeometricTensor(self._fibers(element), self.type, self.coords)
 
@@ -99,12 +113,12 @@ class GeometricTensor:
         m = self.type.fiber_matrix(element, self.tensor)
         return self.tensor @ m.T
 
-    def restrict(self, id: Any) -> "GeometricTensor":
+    def restrict(self, id: Any) -> GeometricTensor:
         """The same data seen as a field of the subgroup ``id``."""
         return GeometricTensor(self.tensor, self.type.restrict(id), self.coords)
 
     # -- fields ------------------------------------------------------------------------------
-    def split(self, breaks: Sequence[int] | None) -> list["GeometricTensor"]:
+    def split(self, breaks: Sequence[int] | None) -> list[GeometricTensor]:
         """Split at the field indices ``breaks`` (None: one tensor per field)."""
         n = len(self.type)
         if breaks is None:
@@ -114,12 +128,12 @@ class GeometricTensor:
             raise ValueError(f"breaks: expected increasing field indices in (0, {n}), got {list(breaks)}")
         return [self._select_fields(list(range(b[i], b[i + 1]))) for i in range(len(b) - 1)]
 
-    def _select_fields(self, fields: list[int]) -> "GeometricTensor":
+    def _select_fields(self, fields: list[int]) -> GeometricTensor:
         t = self.type.index_select(fields)
         idx = self.type.channel_indices(fields).to(self.tensor.device)
         return GeometricTensor(self.tensor.index_select(self._ch_axis, idx), t, self.coords)
 
-    def __getitem__(self, key) -> "GeometricTensor":
+    def __getitem__(self, key) -> GeometricTensor:
         """Slicing like the tensor, except that the field axis (1 for grids and vectors, -1 for
         point clouds) selects whole fields (int, slice, list of ints or a boolean mask over
         fields). Integer indices keep their axis (length 1); point clouds slice their coords too.
@@ -134,7 +148,9 @@ class GeometricTensor:
             key = key[:i] + (slice(None),) * (nd - (len(key) - 1)) + key[i + 1 :]
         ch = self._ch_axis % nd
         for ax, k in enumerate(key):
-            if ax != ch and not (isinstance(k, (int, slice)) or (isinstance(k, torch.Tensor) and k.dtype in (torch.bool, torch.long))):
+            if ax != ch and not (
+                isinstance(k, (int, slice)) or (isinstance(k, torch.Tensor) and k.dtype in (torch.bool, torch.long))
+            ):
                 raise TypeError(
                     f"key: axis {ax} of a GeometricTensor takes an int, a slice or a bool/long tensor (as escnn), "
                     f"got {type(k).__name__}; index the field axis ({ch}) with lists of fields"
@@ -176,7 +192,7 @@ class GeometricTensor:
         return out
 
     # -- arithmetic --------------------------------------------------------------------------
-    def has_same_coords(self, other: "GeometricTensor") -> bool:
+    def has_same_coords(self, other: GeometricTensor) -> bool:
         """Whether both tensors live on the same points (both grids, or equal ``coords``)."""
         if not isinstance(other, GeometricTensor):
             raise TypeError(f"other: expected a GeometricTensor, got {type_name(other)}")
@@ -187,13 +203,13 @@ class GeometricTensor:
             return False
         return a.shape == b.shape and bool(torch.allclose(a, b))
 
-    def is_compatible(self, other: "GeometricTensor") -> bool:
+    def is_compatible(self, other: GeometricTensor) -> bool:
         """Whether ``self`` and ``other`` can be added: same field type and same coords."""
         if not isinstance(other, GeometricTensor):
             raise TypeError(f"other: expected a GeometricTensor, got {type_name(other)}")
         return self.type == other.type and self.has_same_coords(other)
 
-    def _same_type(self, other: "GeometricTensor", op: str):
+    def _same_type(self, other: GeometricTensor, op: str):
         if not isinstance(other, GeometricTensor):
             raise TypeError(f"other: expected a GeometricTensor for '{op}', got {type_name(other)}")
         if other.type != self.type:
@@ -222,7 +238,9 @@ class GeometricTensor:
     def __mul__(self, other):
         if isinstance(other, (int, float)) or (isinstance(other, torch.Tensor) and other.numel() == 1):
             return GeometricTensor(self.tensor * other, self.type, self.coords)
-        raise TypeError(f"other: a GeometricTensor can be multiplied by scalars only (equivariance), got {type_name(other)}")
+        raise TypeError(
+            f"other: a GeometricTensor can be multiplied by scalars only (equivariance), got {type_name(other)}"
+        )
 
     __rmul__ = __mul__
 
@@ -231,7 +249,7 @@ class GeometricTensor:
             return GeometricTensor(self.tensor / other, self.type, self.coords)
         raise TypeError(f"other: a GeometricTensor can be divided by scalars only, got {type_name(other)}")
 
-    def __rmatmul__(self, element) -> "GeometricTensor":
+    def __rmatmul__(self, element) -> GeometricTensor:
         """``g @ x``: the fibres transformed by ``g`` (escnn's shorthand for transform_fibers)."""
         if isinstance(element, GroupElement):
             return self.transform_fibers(element)

@@ -1,5 +1,6 @@
 """HarmonicPolynomialR3: 3-vectors → the harmonic polynomials (solid spherical harmonics) of
 degrees 0..L, as irreps fields of SO(3) or O(3)."""
+
 from __future__ import annotations
 
 import numpy as np

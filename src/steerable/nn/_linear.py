@@ -1,8 +1,9 @@
 """Equivariant linear maps between field types on ``no_base_space(G)`` (equivariant MLPs)."""
+
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -10,9 +11,9 @@ import torch.nn.functional as F
 
 from steerable.group import homomorphism_space
 
+from ._cache import ExpansionCacheMixin
 from ._field_type import FieldType
 from ._geometric_tensor import GeometricTensor
-from ._cache import ExpansionCacheMixin
 from ._module import EquivariantModule
 from .conv._rdconv import _trivial_bias_basis
 
@@ -78,8 +79,15 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
     _inv_in: torch.Tensor
     _inv_out: torch.Tensor
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True, basisexpansion: str = "blocks",
-                 recompute: bool = False, initialize: bool = True):
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        bias: bool = True,
+        basisexpansion: str = "blocks",
+        recompute: bool = False,
+        initialize: bool = True,
+    ):
         super().__init__()
         if basisexpansion != "blocks":
             raise ValueError(f"basisexpansion: the only expansion algorithm is 'blocks', got {basisexpansion!r}")
@@ -89,7 +97,9 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
             if not isinstance(t, FieldType):
                 raise TypeError(f"{arg}: expected a FieldType, got {type(t).__name__}")
         if in_type.gspace != out_type.gspace:
-            raise ValueError(f"out_type: in_type and out_type must live on the same gspace, got {in_type.gspace} and {out_type.gspace}")
+            raise ValueError(
+                f"out_type: in_type and out_type must live on the same gspace, got {in_type.gspace} and {out_type.gspace}"
+            )
         if not isinstance(bias, bool):
             raise TypeError(f"bias: expected a bool, got {type(bias).__name__}")
         self.in_type, self.out_type = in_type, out_type
@@ -165,13 +175,13 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
             G = ro.group
             sizes = [G.irrep(*i).size for i in ro.irreps]
             starts = np.cumsum([0] + sizes)
-            for b, blk in enumerate(self._blocks[a]):
+            for _b, blk in enumerate(self._blocks[a]):
                 if blk is None:
                     continue
                 slot, off, no, ni, k = blk
                 basis = getattr(self, f"_basis_{slot}").detach().double().numpy()
                 e = np.einsum("pr,krq->kpq", qinv, basis)
-                rownorm = (e ** 2).sum(axis=2)  # (k, ro.size)
+                rownorm = (e**2).sum(axis=2)  # (k, ro.size)
                 out_slot = np.array([int(np.searchsorted(starts, np.argmax(rn), side="right") - 1) for rn in rownorm])
                 m = rownorm.sum(axis=1) / np.array([sizes[s] for s in out_slot])
                 for s in np.unique(out_slot):
@@ -193,7 +203,7 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
 
     # -- matrix ----------------------------------------------------------------------------------
     @property
-    def basisexpansion(self) -> "LinearBasisManager":
+    def basisexpansion(self) -> LinearBasisManager:
         """The basis manager (escnn's interface: ``dimension()``, ``get_basis_info()``,
         ``get_element_info(i)``, ``forward(weights) → (C_out, C_in)``)."""
         return self.__dict__["_basismanager"]
@@ -251,17 +261,29 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
         shape = tuple(int(s) for s in input_shape)
         ax = 1 if len(shape) > 1 else 0
         if len(shape) == 0 or shape[ax] != self.in_type.size:
-            raise ValueError(f"input_shape: expected (B, {self.in_type.size}, ...) or ({self.in_type.size},), got {shape}")
+            raise ValueError(
+                f"input_shape: expected (B, {self.in_type.size}, ...) or ({self.in_type.size},), got {shape}"
+            )
         return shape[:ax] + (self.out_type.size,) + shape[ax + 1 :]
 
-    def check_equivariance(self, atol: float = 1e-5, rtol: float = 1e-5, assertion: bool = True,
-                           verbose: bool = False, device: str = "cpu", *, x: torch.Tensor | None = None,
-                           spatial: int | None = None, batch: int = 8) -> list:
+    def check_equivariance(
+        self,
+        atol: float = 1e-5,
+        rtol: float = 1e-5,
+        assertion: bool = True,
+        verbose: bool = False,
+        device: str = "cpu",
+        *,
+        x: torch.Tensor | None = None,
+        spatial: int | None = None,
+        batch: int = 8,
+    ) -> list:
         """As the base method, on ``(batch, C)`` vectors (``spatial`` is ignored)."""
         if x is None:
             x = torch.randn(batch, self.in_type.size, dtype=self._param_dtype())
-        return super().check_equivariance(atol=atol, rtol=rtol, assertion=assertion, verbose=verbose,
-                                          device=device, x=x)
+        return super().check_equivariance(
+            atol=atol, rtol=rtol, assertion=assertion, verbose=verbose, device=device, x=x
+        )
 
     def export(self) -> torch.nn.Linear:
         """The equivalent ``torch.nn.Linear`` (weights copied; acts on the last axis), in eval mode;
@@ -343,10 +365,20 @@ class LinearBasisManager:
             raise IndexError(f"idx: expected 0 <= idx < {self._dim}, got {idx!r}")
         a, b, of, inf, kk = self._info[int(idx)]
         s, k = self.structure, int(idx)
-        return {"id": k, "out_field_position": of, "in_field_position": inf, "inner": int(s.inner[k]), "basis_idx": kk,
-                "out_repr": self._out_reprs[of].name, "in_repr": self._in_reprs[inf].name, "radius": 0.0,
-                "in_irrep": s.irreps[int(s.in_irrep[k])], "out_irrep": s.irreps[int(s.out_irrep[k])],
-                "in_irrep_idx": int(s.in_irrep_idx[k]), "out_irrep_idx": int(s.out_irrep_idx[k])}
+        return {
+            "id": k,
+            "out_field_position": of,
+            "in_field_position": inf,
+            "inner": int(s.inner[k]),
+            "basis_idx": kk,
+            "out_repr": self._out_reprs[of].name,
+            "in_repr": self._in_reprs[inf].name,
+            "radius": 0.0,
+            "in_irrep": s.irreps[int(s.in_irrep[k])],
+            "out_irrep": s.irreps[int(s.out_irrep[k])],
+            "in_irrep_idx": int(s.in_irrep_idx[k]),
+            "out_irrep_idx": int(s.out_irrep_idx[k]),
+        }
 
     def get_basis_info(self):
         for i in range(self._dim):
@@ -372,7 +404,9 @@ class LinearBasisManager:
                 slot, off, no, ni, k = blk
                 basis = getattr(lin, f"_basis_{slot}").detach().double()  # (k, d, d)
                 d = basis.shape[1]
-                coef = torch.linalg.lstsq(basis.reshape(k, -1).T, torch.eye(d, dtype=torch.float64).reshape(-1, 1)).solution[:, 0]
+                coef = torch.linalg.lstsq(
+                    basis.reshape(k, -1).T, torch.eye(d, dtype=torch.float64).reshape(-1, 1)
+                ).solution[:, 0]
                 m = max(no, ni)
                 q = torch.linalg.qr(torch.randn(m, m, dtype=torch.float64))[0][:no, :ni]
                 w[off : off + no * ni * k] = (q[:, :, None] * coef[None, None, :]).reshape(-1)

@@ -1,11 +1,13 @@
 """EquivariantModule: the base of every steerable layer (equivariance check, export to eval)."""
+
 from __future__ import annotations
 
 import functools
 import logging
 import types
 from abc import abstractmethod
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -17,33 +19,73 @@ _log = logging.getLogger("steerable.nn")
 # escnn's default tolerances of ``check_equivariance`` per class (atol, rtol[, assertion, verbose]):
 # every subclass with one of these names gets a ``check_equivariance`` with exactly these defaults.
 _CHECK_DEFAULTS: dict[str, tuple] = {
-    **{name: (1e-6, 1e-5) for name in [
-        "BranchingModule", "ConcatenatedNonLinearity", "ELU", "ReLU", "LeakyReLU", "PointwiseNonLinearity",
-        "FieldDropout", "PointwiseDropout", "GNormBatchNorm", "InnerBatchNorm", "NormBatchNorm",
-        "InducedNormBatchNorm", "IIDBatchNorm1d", "IIDBatchNorm2d", "IIDBatchNorm3d", "GatedNonLinearity1",
-        "GatedNonLinearity2", "GatedNonLinearityUniform", "InducedGatedNonLinearity1", "GroupPooling",
-        "InducedNormNonLinearity", "NormNonLinearity", "InducedNormPool", "NormPool", "NormMaxPool",
-        "MergeModule", "VectorFieldNonLinearity",
-        "PointwiseAdaptiveAvgPool2D", "PointwiseAdaptiveAvgPool3D", "PointwiseAdaptiveMaxPool2D",
-        "PointwiseAdaptiveMaxPool3D", "PointwiseAvgPool2D", "PointwiseAvgPool3D", "PointwiseAvgPoolAntialiased2D",
-        "PointwiseAvgPoolAntialiased3D", "PointwiseMaxPool2D", "PointwiseMaxPool3D",
-        "PointwiseMaxPoolAntialiased2D", "PointwiseMaxPoolAntialiased3D",
-        # not in escnn: float32 reductions over the grid, as the batch norms
-        "FieldNorm", "LayerNorm", "InstanceNorm",
-    ]},
-    **{name: (1e-7, 1e-5) for name in ["DisentangleModule", "ReshuffleModule", "RestrictionModule",
-                                        "TensorProductModule"]},
+    **{
+        name: (1e-6, 1e-5)
+        for name in [
+            "BranchingModule",
+            "ConcatenatedNonLinearity",
+            "ELU",
+            "ReLU",
+            "LeakyReLU",
+            "PointwiseNonLinearity",
+            "FieldDropout",
+            "PointwiseDropout",
+            "GNormBatchNorm",
+            "InnerBatchNorm",
+            "NormBatchNorm",
+            "InducedNormBatchNorm",
+            "IIDBatchNorm1d",
+            "IIDBatchNorm2d",
+            "IIDBatchNorm3d",
+            "GatedNonLinearity1",
+            "GatedNonLinearity2",
+            "GatedNonLinearityUniform",
+            "InducedGatedNonLinearity1",
+            "GroupPooling",
+            "InducedNormNonLinearity",
+            "NormNonLinearity",
+            "InducedNormPool",
+            "NormPool",
+            "NormMaxPool",
+            "MergeModule",
+            "VectorFieldNonLinearity",
+            "PointwiseAdaptiveAvgPool2D",
+            "PointwiseAdaptiveAvgPool3D",
+            "PointwiseAdaptiveMaxPool2D",
+            "PointwiseAdaptiveMaxPool3D",
+            "PointwiseAvgPool2D",
+            "PointwiseAvgPool3D",
+            "PointwiseAvgPoolAntialiased2D",
+            "PointwiseAvgPoolAntialiased3D",
+            "PointwiseMaxPool2D",
+            "PointwiseMaxPool3D",
+            "PointwiseMaxPoolAntialiased2D",
+            "PointwiseMaxPoolAntialiased3D",
+            # not in escnn: float32 reductions over the grid, as the batch norms
+            "FieldNorm",
+            "LayerNorm",
+            "InstanceNorm",
+        ]
+    },
+    **{
+        name: (1e-7, 1e-5)
+        for name in ["DisentangleModule", "ReshuffleModule", "RestrictionModule", "TensorProductModule"]
+    },
     "IdentityModule": (2e-6, 1e-5),
     "SequentialModule": (2e-6, 1e-5),
     "HarmonicPolynomialR3": (1e-4, 1e-3),
-    **{name: (1e-5, 2e-2) for name in ["FourierPointwise", "FourierELU", "QuotientFourierPointwise",
-                                       "QuotientFourierELU"]},
+    **{
+        name: (1e-5, 2e-2)
+        for name in ["FourierPointwise", "FourierELU", "QuotientFourierPointwise", "QuotientFourierELU"]
+    },
     "R2Upsampling": (0.1, 0.1),
     "R3Upsampling": (0.1, 0.1),
     "MaskModule": (0.1, 0.1, True, True),
     "Linear": (1e-6, 1e-6, True, True),
-    **{name: (0.1, 0.1, True, True) for name in ["R2Conv", "R3Conv", "R3IcoConv", "R2ConvTransposed",
-                                                 "R3ConvTransposed", "R3IcoConvTransposed"]},
+    **{
+        name: (0.1, 0.1, True, True)
+        for name in ["R2Conv", "R3Conv", "R3IcoConv", "R2ConvTransposed", "R3ConvTransposed", "R3IcoConvTransposed"]
+    },
 }
 
 
@@ -127,15 +169,17 @@ class EquivariantModule(torch.nn.Module):
         self.__dict__["_space"] = value
 
     def _check_input(self, x) -> None:
+        # hot path (every forward): a GeometricTensor whose type is the very ``in_type`` object
+        # (what the previous layer's ``out_type`` usually is) needs no structural comparison
+        if type(x) is GeometricTensor and x.type is self.in_type:
+            return
         if not isinstance(x, GeometricTensor):
             raise TypeError(
                 f"input: {type(self).__name__} expects a GeometricTensor of type {self.in_type!r}, "
                 f"got {type(x).__name__}"
             )
         if x.type != self.in_type:
-            raise ValueError(
-                f"input: {type(self).__name__} expects field type {self.in_type!r}, got {x.type!r}"
-            )
+            raise ValueError(f"input: {type(self).__name__} expects field type {self.in_type!r}, got {x.type!r}")
 
     @abstractmethod
     def evaluate_output_shape(self, input_shape: Sequence[int]) -> tuple:
@@ -146,9 +190,18 @@ class EquivariantModule(torch.nn.Module):
         raise TypeError(f"{type(self).__name__} has no plain-torch equivalent to export to")
 
     # ------------------------------------------------------------------ equivariance check
-    def check_equivariance(self, atol: float = 1e-7, rtol: float = 1e-5, assertion: bool = True,
-                           verbose: bool = False, device: str = "cpu", *, x: Any = None,
-                           spatial: int | None = None, batch: int = 2) -> list:
+    def check_equivariance(
+        self,
+        atol: float = 1e-7,
+        rtol: float = 1e-5,
+        assertion: bool = True,
+        verbose: bool = False,
+        device: str = "cpu",
+        *,
+        x: Any = None,
+        spatial: int | None = None,
+        batch: int = 2,
+    ) -> list:
         """Compare ``f(g·x)`` with ``g·f(x)`` for every exact symmetry ``g`` of the grid
         (``in_type.testing_elements``: 90° rotations, flips, the cube's symmetries; all of a
         finite group's elements on R^0), in eval mode, on a random input.
@@ -250,8 +303,9 @@ class EquivariantModule(torch.nn.Module):
             "or a fixed input size), so no grid is exactly symmetric for it; pass x= (or spatial=) explicitly"
         )
 
-    def _check_equivariance(self, atol, rtol, assertion=True, verbose=False, device="cpu", *, x=None,
-                            spatial=None, batch=2) -> list:
+    def _check_equivariance(
+        self, atol, rtol, assertion=True, verbose=False, device="cpu", *, x=None, spatial=None, batch=2
+    ) -> list:
         was_training = self.training
         self.eval()
         try:
@@ -279,8 +333,10 @@ class EquivariantModule(torch.nn.Module):
                 if spatial is None:
                     spatial = self._exact_spatial_size()
                 elif self._grid_output_size(int(spatial)) is None:
-                    note = (f" (note: a grid of side {spatial} does not place every layer's windows symmetrically; "
-                            "leave spatial=None to pick one that does)")
+                    note = (
+                        f" (note: a grid of side {spatial} does not place every layer's windows symmetrically; "
+                        "leave spatial=None to pick one that does)"
+                    )
             shape = (batch,) if d == 0 else (batch,) + (int(spatial),) * d
             x = _map_structure(lambda t: torch.randn(shape[0], t.size, *shape[1:], dtype=dtype, device=dev), types_)
         else:
@@ -289,22 +345,36 @@ class EquivariantModule(torch.nn.Module):
                 n = _leaves(x)[0].shape[2]
                 sp = set(_leaves(x)[0].shape[2:])
                 if len(sp) != 1 or self._grid_output_size(int(n)) is None:
-                    note = (f" (note: the input's grid {tuple(_leaves(x)[0].shape[2:])} does not place every layer's "
-                            "windows symmetrically)")
+                    note = (
+                        f" (note: the input's grid {tuple(_leaves(x)[0].shape[2:])} does not place every layer's "
+                        "windows symmetrically)"
+                    )
         gx = _pair_structure(types_, x)
         from steerable.testing._check import failure_message, run
         from steerable.testing._compare import escnn_criterion
 
         pairs = [(g_in, g_out, g_out) for g_in, g_out in self._check_elements()]
         criterion = escnn_criterion(atol, rtol)
-        results, _ = run(self._check_call, (gx,), pairs, criterion=criterion,
-                         fibers_only=getattr(self, "_fibers_only", False), stop_on_failure=assertion)
+        results, _ = run(
+            self._check_call,
+            (gx,),
+            pairs,
+            criterion=criterion,
+            fibers_only=getattr(self, "_fibers_only", False),
+            stop_on_failure=assertion,
+        )
         errors = []
         for r in results:
             errors.append((r.element, r.error))
             if verbose:
-                _log.info("%s: element %s, max error %.3g (output scale %.3g) at %s", type(self).__name__, r.element,
-                          r.abs_error, r.scale, r.where)
+                _log.info(
+                    "%s: element %s, max error %.3g (output scale %.3g) at %s",
+                    type(self).__name__,
+                    r.element,
+                    r.abs_error,
+                    r.scale,
+                    r.where,
+                )
             if not r.passed and assertion:
                 raise AssertionError(failure_message(type(self).__name__, r, "equivariant", criterion, note))
         return errors
@@ -330,8 +400,13 @@ def _pair_structure(types_, tensors):
 def _check_with_defaults(cls, atol, rtol, assertion=True, verbose=False, device="cpu"):
     """A copy of the base ``check_equivariance`` whose defaults are escnn's for ``cls``."""
     base = EquivariantModule.check_equivariance
-    f = types.FunctionType(base.__code__, base.__globals__, "check_equivariance",
-                           (atol, rtol, assertion, verbose, device), base.__closure__)
+    f = types.FunctionType(
+        base.__code__,
+        base.__globals__,
+        "check_equivariance",
+        (atol, rtol, assertion, verbose, device),
+        base.__closure__,
+    )
     f.__kwdefaults__ = dict(base.__kwdefaults__)
     f.__doc__ = base.__doc__
     f.__qualname__ = f"{cls.__qualname__}.check_equivariance"

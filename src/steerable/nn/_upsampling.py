@@ -1,9 +1,10 @@
 """Equivariant upsampling of fields on R^2 and R^3 grids (interpolation channel by channel)."""
+
 from __future__ import annotations
 
 import math
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -25,24 +26,36 @@ class _RdUpsampling(EquivariantModule):
         """The dimensionality of the base space (escnn's attribute)."""
         return self._d
 
-    def __init__(self, in_type: FieldType, scale_factor: float | None = None, size: int | Sequence[int] | None = None,
-                 mode: str = "bilinear", align_corners: bool = False):
+    def __init__(
+        self,
+        in_type: FieldType,
+        scale_factor: float | None = None,
+        size: int | Sequence[int] | None = None,
+        mode: str = "bilinear",
+        align_corners: bool = False,
+    ):
         super().__init__()
         d = self._d
         name = type(self).__name__
         if not isinstance(in_type, FieldType):
             raise TypeError(f"in_type: expected a FieldType, got {type(in_type).__name__}")
         if in_type.gspace.dimensionality != d:
-            raise ValueError(f"in_type: {name} needs a field type on R^{d}, got one on R^{in_type.gspace.dimensionality}")
+            raise ValueError(
+                f"in_type: {name} needs a field type on R^{d}, got one on R^{in_type.gspace.dimensionality}"
+            )
         if (scale_factor is None) == (size is None):
-            raise ValueError(f"scale_factor, size: give exactly one of them, got scale_factor={scale_factor!r}, size={size!r}")
+            raise ValueError(
+                f"scale_factor, size: give exactly one of them, got scale_factor={scale_factor!r}, size={size!r}"
+            )
         if mode not in self._modes:
             raise ValueError(f"mode: expected one of {self._modes}, got {mode!r}")
         if not isinstance(align_corners, bool):
             raise TypeError(f"align_corners: expected a bool, got {type(align_corners).__name__}")
         if scale_factor is not None:
             if isinstance(scale_factor, bool) or not isinstance(scale_factor, (int, float, np.integer, np.floating)):
-                raise TypeError(f"scale_factor: expected a positive number (the same for every axis), got {scale_factor!r}")
+                raise TypeError(
+                    f"scale_factor: expected a positive number (the same for every axis), got {scale_factor!r}"
+                )
             if not (math.isfinite(float(scale_factor)) and float(scale_factor) > 0):
                 raise ValueError(f"scale_factor: expected a positive number, got {scale_factor!r}")
             scale_factor = float(scale_factor)
@@ -58,7 +71,8 @@ class _RdUpsampling(EquivariantModule):
                 warnings.warn(
                     f"{name}: mode 'nearest' with a fixed size is equivariant only when size is an integer "
                     "multiple of the input size (otherwise the rounding is not symmetric); pass "
-                    f"scale_factor or mode={self._modes[1]!r} for exact equivariance", stacklevel=3,
+                    f"scale_factor or mode={self._modes[1]!r} for exact equivariance",
+                    stacklevel=3,
                 )
             sz = (size,) * d if isinstance(size, (int, np.integer)) else tuple(size)  # a bool fails the check below
             if len(sz) != d or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sz):
@@ -142,8 +156,14 @@ class R2Upsampling(_RdUpsampling):
     _d = 2
     _modes = ("nearest", "bilinear", "bicubic")
 
-    def __init__(self, in_type: FieldType, scale_factor: float | None = None, size: int | Sequence[int] | None = None,
-                 mode: str = "bilinear", align_corners: bool = False):
+    def __init__(
+        self,
+        in_type: FieldType,
+        scale_factor: float | None = None,
+        size: int | Sequence[int] | None = None,
+        mode: str = "bilinear",
+        align_corners: bool = False,
+    ):
         super().__init__(in_type, scale_factor, size, mode, align_corners)
 
 
@@ -163,6 +183,12 @@ class R3Upsampling(_RdUpsampling):
     _d = 3
     _modes = ("nearest", "trilinear")
 
-    def __init__(self, in_type: FieldType, scale_factor: float | None = None, size: int | Sequence[int] | None = None,
-                 mode: str = "trilinear", align_corners: bool = False):
+    def __init__(
+        self,
+        in_type: FieldType,
+        scale_factor: float | None = None,
+        size: int | Sequence[int] | None = None,
+        mode: str = "trilinear",
+        align_corners: bool = False,
+    ):
         super().__init__(in_type, scale_factor, size, mode, align_corners)

@@ -10,6 +10,7 @@ argument (``in_type`` unless told otherwise), the module asking, what it needs a
 >>> require_nonlinearity(t, "pointwise", "ReLU")
 >>> require_orthogonal(t, "NormPool")
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -40,8 +41,9 @@ def check_field_type(value: Any, name: str = "in_type", owner: str | None = None
     return value
 
 
-def check_base_dimension(ftype: FieldType, allowed: Sequence[int], owner: str, name: str = "in_type",
-                         what: str | None = None) -> None:
+def check_base_dimension(
+    ftype: FieldType, allowed: Sequence[int], owner: str, name: str = "in_type", what: str | None = None
+) -> None:
     """``ValueError`` unless ``ftype`` lives on R^d for ``d`` in ``allowed``; ``what`` describes
     the need (default ``"a field type on R^2 or R^3"``).
 
@@ -55,8 +57,9 @@ def check_base_dimension(ftype: FieldType, allowed: Sequence[int], owner: str, n
         raise ValueError(f"{name}: {owner} needs {need}, got {ftype!r} on R^{d}")
 
 
-def require_nonlinearity(ftype: FieldType, nonlinearity: str, owner: str, name: str = "in_type",
-                         hint: str = "") -> None:
+def require_nonlinearity(
+    ftype: FieldType, nonlinearity: str, owner: str, name: str = "in_type", hint: str = ""
+) -> None:
     """``ValueError`` naming the first field whose representation does not list ``nonlinearity``
     in its ``supported_nonlinearities`` (``hint`` is appended to the reason).
 
@@ -101,8 +104,9 @@ def is_orthogonal(rep) -> bool:
     return bool(np.allclose(gram, np.eye(rep.size)[None], atol=_ORTHO_TOL))
 
 
-def require_orthogonal(ftype: FieldType, owner: str, name: str = "in_type",
-                       why: str = "field norms must be invariant", hint: str = "") -> None:
+def require_orthogonal(
+    ftype: FieldType, owner: str, name: str = "in_type", why: str = "field norms must be invariant", hint: str = ""
+) -> None:
     """``ValueError`` naming the first field whose representation is not orthogonal (``why``:
     the reason the module needs it; ``hint``: what to use instead).
 

@@ -4,6 +4,7 @@ Both functions take what escnn passes: the weights tensor (``conv.weights.data``
 layer's basis manager (``conv.basisexpansion``; ``conv.basissampler`` for point convolutions,
 ``linear.basisexpansion`` for :class:`~steerable.nn.Linear`).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -14,7 +15,7 @@ import torch
 
 __all__ = ["generalized_he_init", "deltaorthonormal_init"]
 
-_HE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_HE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _type_slices(expansion):
@@ -39,9 +40,9 @@ def _he_std(basismanager) -> torch.Tensor:
     std = torch.zeros(_dimension(basismanager), dtype=torch.float64)
     fan: dict = {}
     rows = []
-    for k, (name, p, n, n_o, n_i, nb, do, di) in enumerate(_type_slices(basismanager)):
+    for k, (name, p, n, _n_o, n_i, _nb, _do, _di) in enumerate(_type_slices(basismanager)):
         b = basismanager.basis_tensor(name).detach().double()
-        per_row = (b ** 2).sum(dim=(0, 2, 3)).mean().item()  # Σ_b Σ_q,n B[b,p,q,n]², averaged over p
+        per_row = (b**2).sum(dim=(0, 2, 3)).mean().item()  # Σ_b Σ_q,n B[b,p,q,n]², averaged over p
         oid = basismanager._type_ids[k][1]
         fan[oid] = fan.get(oid, 0.0) + n_i * per_row
         rows.append((oid, p, n))
@@ -124,7 +125,9 @@ def deltaorthonormal_init(tensor: torch.Tensor, basismanager) -> None:
         pts = basismanager._points
         centre = np.flatnonzero(np.linalg.norm(pts, axis=1) < 1e-9)
         if centre.size == 0:
-            raise ValueError("basismanager: delta-orthogonal initialisation needs a kernel with a centre tap (odd size)")
+            raise ValueError(
+                "basismanager: delta-orthogonal initialisation needs a kernel with a centre tap (odd size)"
+            )
         c = int(centre[0])
         leak = 0.0
         for k, (name, p, n, n_o, n_i, nb, do, di) in enumerate(_type_slices(basismanager)):
@@ -149,6 +152,9 @@ def deltaorthonormal_init(tensor: torch.Tensor, basismanager) -> None:
                 block[:, :, sel] = q[:, :, None] * coef[None, None, :]
                 w[gi, p : p + n] = block.reshape(-1).to(w.dtype)
         if leak > 1e-9:
-            warnings.warn(f"deltaorthonormal_init: the radius-0 basis elements are not supported on the centre tap "
-                          f"alone ({leak:.1%} of their energy is off-centre: a wide sigma at radius 0); the "
-                          "off-centre taps are not zero", stacklevel=2)
+            warnings.warn(
+                f"deltaorthonormal_init: the radius-0 basis elements are not supported on the centre tap "
+                f"alone ({leak:.1%} of their energy is off-centre: a wide sigma at radius 0); the "
+                "off-centre taps are not zero",
+                stacklevel=2,
+            )

@@ -14,12 +14,20 @@ actions, on nested inputs and outputs. :func:`exact_elements`, :func:`random_ele
 >>> t = nn.FieldType(gs, [gs.regular_repr])
 >>> _ = assert_equivariant(nn.R2Conv(t, t, 3, padding=1))    # the 4 exact rotations of the grid
 """
+
 from ._actions import kernel_action, matrix_action
 from ._check import assert_equivariant, assert_invariant, equivariance_errors
 from ._compare import ElementError
 from ._elements import exact_elements, fibre_elements, random_elements
 
 __all__ = [
-    "assert_equivariant", "assert_invariant", "equivariance_errors", "ElementError", "exact_elements",
-    "random_elements", "fibre_elements", "matrix_action", "kernel_action",
+    "assert_equivariant",
+    "assert_invariant",
+    "equivariance_errors",
+    "ElementError",
+    "exact_elements",
+    "random_elements",
+    "fibre_elements",
+    "matrix_action",
+    "kernel_action",
 ]

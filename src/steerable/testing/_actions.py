@@ -1,6 +1,7 @@
 """How a group element acts on one leaf of an input or output: field types (grids, vectors,
 point clouds), representations (plain vectors), gspaces (point positions), user callables; and the
 relabelling of points by a permutation."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -55,8 +56,9 @@ def _apply_matrix(x: torch.Tensor, m: Any, axis: int | None, argname: str) -> to
     return torch.movedim(torch.movedim(x, ax, -1) @ mt.T, -1, ax)
 
 
-def matrix_action(rho: Representation | Callable[[Any], Any] | None = None,
-                  axis: int | None = None) -> Callable[[Any, Any], Any]:
+def matrix_action(
+    rho: Representation | Callable[[Any], Any] | None = None, axis: int | None = None
+) -> Callable[[Any, Any], Any]:
     """An action ``(x, g) -> ρ(g)·x`` on the channel axis of tensors (axis 1, or axis 0 of a 1-D
     tensor; ``axis`` to choose another), for ``in_action`` / ``out_action`` / as a type.
 
@@ -87,8 +89,12 @@ def matrix_action(rho: Representation | Callable[[Any], Any] | None = None,
     return act
 
 
-def kernel_action(in_repr: Representation | Callable[[Any], Any], out_repr: Representation | Callable[[Any], Any],
-                  in_axis: int = -1, out_axis: int = -2) -> Callable[[Any, Any], Any]:
+def kernel_action(
+    in_repr: Representation | Callable[[Any], Any],
+    out_repr: Representation | Callable[[Any], Any],
+    in_axis: int = -1,
+    out_axis: int = -2,
+) -> Callable[[Any, Any], Any]:
     """The action on kernels (or any linear maps) ``K -> ρ_out(g) K ρ_in(g)⁻¹``, with the output
     index of ``K`` on ``out_axis`` and the input index on ``in_axis``: a steerable kernel basis
     satisfies ``K(g·p) = ρ_out(g) K(p) ρ_in(g)⁻¹``.
@@ -136,7 +142,8 @@ def act_leaf(x: Any, spec: Any, g: Any, fibers_only: bool) -> Any:
 # ------------------------------------------------------------------------------ points
 def _is_points(x: Any, spec: Any) -> bool:
     return (isinstance(x, GeometricTensor) and x.coords is not None) or (
-        isinstance(spec, GSpace) and isinstance(x, torch.Tensor) and x.dim() == 2)
+        isinstance(spec, GSpace) and isinstance(x, torch.Tensor) and x.dim() == 2
+    )
 
 
 def n_points(pairs: list[tuple[Any, Any, str]]) -> int:
@@ -144,8 +151,10 @@ def n_points(pairs: list[tuple[Any, Any, str]]) -> int:
     coords and of its position tensors (they must agree)."""
     sizes = {p: int(x.shape[0]) for x, s, p in pairs if _is_points(x, s)}
     if not sizes:
-        raise ValueError("permute: no point cloud among the inputs (a GeometricTensor with coords, or positions "
-                         "typed by a GSpace) whose points could be permuted")
+        raise ValueError(
+            "permute: no point cloud among the inputs (a GeometricTensor with coords, or positions "
+            "typed by a GSpace) whose points could be permuted"
+        )
     if len(set(sizes.values())) != 1:
         raise ValueError(f"permute: the point clouds among the inputs have different numbers of points {sizes}")
     return next(iter(sizes.values()))

@@ -1,4 +1,5 @@
 """assert_equivariant, assert_invariant, equivariance_errors: f(g·x) == g·f(x), one way for all."""
+
 from __future__ import annotations
 
 import functools
@@ -20,8 +21,14 @@ from ._inputs import default_spatial, first_field_type, random_inputs
 from ._tree import leaves, match_spec, rebuild
 
 # default (rtol, atol) per dtype: float32 checks are exact to rounding on the grid's symmetries
-_TOLERANCES = {torch.float64: (1e-10, 1e-13), torch.complex128: (1e-10, 1e-13), torch.float32: (1e-5, 1e-7),
-               torch.complex64: (1e-5, 1e-7), torch.float16: (1e-2, 1e-4), torch.bfloat16: (2e-2, 1e-3)}
+_TOLERANCES = {
+    torch.float64: (1e-10, 1e-13),
+    torch.complex128: (1e-10, 1e-13),
+    torch.float32: (1e-5, 1e-7),
+    torch.complex64: (1e-5, 1e-7),
+    torch.float16: (1e-2, 1e-4),
+    torch.bfloat16: (2e-2, 1e-3),
+}
 
 
 # ------------------------------------------------------------------------------ the engine
@@ -38,15 +45,32 @@ def _relabel(x: Any, spec: Any, path: str, *, perm: torch.Tensor, inverse: torch
     return permute_leaf(x, perm, inverse, n)
 
 
-def run(f: Callable, inputs: Any, pairs: list[tuple[Any, Any, Any]], *, in_spec: Any = MISSING,
-        out_spec: Any = MISSING, in_action: Callable | None = None, out_action: Callable | None = None,
-        criterion: Criterion | None = None, tolerances: tuple[float | None, float | None] = (None, None),
-        fibers_only: bool = False, permute: bool = False, seed: int = 0, stop_on_failure: bool = False,
-        out_spec_is_default: bool = False) -> tuple[list[ElementError], Criterion]:
+def run(
+    f: Callable,
+    inputs: Any,
+    pairs: list[tuple[Any, Any, Any]],
+    *,
+    in_spec: Any = MISSING,
+    out_spec: Any = MISSING,
+    in_action: Callable | None = None,
+    out_action: Callable | None = None,
+    criterion: Criterion | None = None,
+    tolerances: tuple[float | None, float | None] = (None, None),
+    fibers_only: bool = False,
+    permute: bool = False,
+    seed: int = 0,
+    stop_on_failure: bool = False,
+    out_spec_is_default: bool = False,
+) -> tuple[list[ElementError], Criterion]:
     """Compare ``f(g_in·x)`` with ``g_out·f(x)`` for each ``(g_in, g_out, reported element)``."""
     in_tree = match_spec(in_spec, inputs, "in_type", "inputs")
-    in_leaves = list(zip([x for _, x in leaves(inputs, "inputs")], [s for _, s in leaves(in_tree, "inputs")],
-                         [p for p, _ in leaves(inputs, "inputs")]))
+    in_leaves = list(
+        zip(
+            [x for _, x in leaves(inputs, "inputs")],
+            [s for _, s in leaves(in_tree, "inputs")],
+            [p for p, _ in leaves(inputs, "inputs")],
+        )
+    )
     if in_action is None:
         for x, s, p in in_leaves:
             check_leaf_spec(s, x, "in_type", p)
@@ -64,9 +88,10 @@ def run(f: Callable, inputs: Any, pairs: list[tuple[Any, Any, Any]], *, in_spec:
             if isinstance(v, GeometricTensor) and isinstance(out_specs[p], FieldType) and v.type != out_specs[p]:
                 raise AssertionError(f"{p}: f returned a field of type {v.type!r}, but out_type is {out_specs[p]!r}")
     if criterion is None:
-        dt = next((v.dtype for _, v in leaves(y, "output") if is_float_tensor(v)),
-                  next((v.tensor.dtype for _, v in leaves(y, "output") if isinstance(v, GeometricTensor)),
-                       torch.float32))
+        dt = next(
+            (v.dtype for _, v in leaves(y, "output") if is_float_tensor(v)),
+            next((v.tensor.dtype for _, v in leaves(y, "output") if isinstance(v, GeometricTensor)), torch.float32),
+        )
         rtol0, atol0 = _TOLERANCES.get(dt, _TOLERANCES[torch.float32])
         atol = atol0 if tolerances[0] is None else tolerances[0]
         rtol = rtol0 if tolerances[1] is None else tolerances[1]
@@ -155,8 +180,26 @@ def _default_elements(in_leaves: list[tuple[Any, Any]], fibers_only: bool, seed:
     )
 
 
-def _prepare(f, in_type, out_type, in_action, out_action, inputs, elements, in_element, out_element, atol, rtol,
-             fibers_only, permute, eval_mode, no_grad, spatial, batch, seed) -> dict:
+def _prepare(
+    f,
+    in_type,
+    out_type,
+    in_action,
+    out_action,
+    inputs,
+    elements,
+    in_element,
+    out_element,
+    atol,
+    rtol,
+    fibers_only,
+    permute,
+    eval_mode,
+    no_grad,
+    spatial,
+    batch,
+    seed,
+) -> dict:
     if not callable(f):
         raise TypeError(f"f: expected a module or a callable, got {type(f).__name__}")
     _check_callable(in_action, "in_action", "(inputs, g) -> g·inputs")
@@ -174,19 +217,25 @@ def _prepare(f, in_type, out_type, in_action, out_action, inputs, elements, in_e
     spec_in = in_type if in_type is not None else (module_in if _is_spec_tree(module_in) else MISSING)
     if inputs is None:
         if spec_in is MISSING:
-            raise ValueError("inputs: give the inputs, or in_type (FieldTypes / Representations) to draw random ones from")
+            raise ValueError(
+                "inputs: give the inputs, or in_type (FieldTypes / Representations) to draw random ones from"
+            )
         ft = first_field_type(spec_in)
         d = ft.gspace.dimensionality if ft is not None else 0
         n = spatial if spatial is not None else (default_spatial(f, d) if d > 0 else 0)
         dtype, device = _module_dtype_device(f)
-        inputs = random_inputs(spec_in, spatial=n, batch=batch, gen=torch.Generator().manual_seed(seed), dtype=dtype,
-                               device=device)
+        inputs = random_inputs(
+            spec_in, spatial=n, batch=batch, gen=torch.Generator().manual_seed(seed), dtype=dtype, device=device
+        )
     if elements is None:
         if in_element is not None or out_element is not None:
             raise ValueError("elements: pass the elements explicitly when in_element / out_element map them")
         tree = match_spec(spec_in, inputs, "in_type", "inputs")
-        elements = _default_elements(list(zip([x for _, x in leaves(inputs, "inputs")],
-                                               [s for _, s in leaves(tree, "inputs")])), fibers_only, seed)
+        elements = _default_elements(
+            list(zip([x for _, x in leaves(inputs, "inputs")], [s for _, s in leaves(tree, "inputs")])),
+            fibers_only,
+            seed,
+        )
     else:
         if isinstance(elements, (str, bytes, GroupElement)) or not isinstance(elements, Iterable):
             raise TypeError(f"elements: expected an iterable of group elements, got {type(elements).__name__}")
@@ -195,9 +244,19 @@ def _prepare(f, in_type, out_type, in_action, out_action, inputs, elements, in_e
             raise ValueError("elements: expected at least one element, got an empty iterable")
     pairs = [(in_element(g) if in_element else g, out_element(g) if out_element else g, g) for g in elements]
     spec_out = out_type if out_type is not None else (module_out if _is_spec_tree(module_out) else MISSING)
-    return dict(inputs=inputs, pairs=pairs, in_spec=spec_in, out_spec=spec_out, in_action=in_action,
-                out_action=out_action, tolerances=(atol, rtol), fibers_only=fibers_only, permute=permute, seed=seed,
-                out_spec_is_default=out_type is None)
+    return dict(
+        inputs=inputs,
+        pairs=pairs,
+        in_spec=spec_in,
+        out_spec=spec_out,
+        in_action=in_action,
+        out_action=out_action,
+        tolerances=(atol, rtol),
+        fibers_only=fibers_only,
+        permute=permute,
+        seed=seed,
+        out_spec_is_default=out_type is None,
+    )
 
 
 def _is_spec_tree(t: Any) -> bool:
@@ -226,8 +285,10 @@ def failure_message(name: str, r: ElementError, what: str, criterion: Any, extra
     if math.isinf(r.abs_error) and math.isnan(r.scale):
         return f"{name} is not {what} to {r.element}: {r.where}{extra}"
     tol = f" ({criterion.describe(r.scale)})" if hasattr(criterion, "describe") else ""
-    return (f"{name} is not {what} to {r.element}: at {r.where}, |f(g·x) − g·f(x)| = {r.abs_error:.3g} > tolerance "
-            f"{r.tolerance:.3g}{tol}; worst relative error {r.error:.3g}{extra}")
+    return (
+        f"{name} is not {what} to {r.element}: at {r.where}, |f(g·x) − g·f(x)| = {r.abs_error:.3g} > tolerance "
+        f"{r.tolerance:.3g}{tol}; worst relative error {r.error:.3g}{extra}"
+    )
 
 
 # ------------------------------------------------------------------------------ public API
@@ -259,37 +320,134 @@ _DOC_ARGS = """
     in float64)."""
 
 
-def equivariance_errors(f: Callable, *, in_type: Any = None, out_type: Any = None, in_action: Callable | None = None,
-                        out_action: Callable | None = None, inputs: Any = None, elements: Iterable | None = None,
-                        in_element: Callable | None = None, out_element: Callable | None = None,
-                        atol: float | None = None, rtol: float | None = None, fibers_only: bool = False,
-                        permute: bool = False, eval_mode: bool = False, no_grad: bool = True,
-                        spatial: int | None = None, batch: int = 2, seed: int = 0) -> list[ElementError]:
-    kw = _prepare(f, in_type, out_type, in_action, out_action, inputs, elements, in_element, out_element, atol,
-                  rtol, fibers_only, permute, eval_mode, no_grad, spatial, batch, seed)
+def equivariance_errors(
+    f: Callable,
+    *,
+    in_type: Any = None,
+    out_type: Any = None,
+    in_action: Callable | None = None,
+    out_action: Callable | None = None,
+    inputs: Any = None,
+    elements: Iterable | None = None,
+    in_element: Callable | None = None,
+    out_element: Callable | None = None,
+    atol: float | None = None,
+    rtol: float | None = None,
+    fibers_only: bool = False,
+    permute: bool = False,
+    eval_mode: bool = False,
+    no_grad: bool = True,
+    spatial: int | None = None,
+    batch: int = 2,
+    seed: int = 0,
+) -> list[ElementError]:
+    kw = _prepare(
+        f,
+        in_type,
+        out_type,
+        in_action,
+        out_action,
+        inputs,
+        elements,
+        in_element,
+        out_element,
+        atol,
+        rtol,
+        fibers_only,
+        permute,
+        eval_mode,
+        no_grad,
+        spatial,
+        batch,
+        seed,
+    )
     return _evaluate(f, eval_mode, no_grad, False, kw)[0]
 
 
-def assert_equivariant(f: Callable, *, in_type: Any = None, out_type: Any = None, in_action: Callable | None = None,
-                       out_action: Callable | None = None, inputs: Any = None, elements: Iterable | None = None,
-                       in_element: Callable | None = None, out_element: Callable | None = None,
-                       atol: float | None = None, rtol: float | None = None, fibers_only: bool = False,
-                       permute: bool = False, eval_mode: bool = False, no_grad: bool = True,
-                       spatial: int | None = None, batch: int = 2, seed: int = 0) -> list[ElementError]:
-    kw = _prepare(f, in_type, out_type, in_action, out_action, inputs, elements, in_element, out_element, atol,
-                  rtol, fibers_only, permute, eval_mode, no_grad, spatial, batch, seed)
+def assert_equivariant(
+    f: Callable,
+    *,
+    in_type: Any = None,
+    out_type: Any = None,
+    in_action: Callable | None = None,
+    out_action: Callable | None = None,
+    inputs: Any = None,
+    elements: Iterable | None = None,
+    in_element: Callable | None = None,
+    out_element: Callable | None = None,
+    atol: float | None = None,
+    rtol: float | None = None,
+    fibers_only: bool = False,
+    permute: bool = False,
+    eval_mode: bool = False,
+    no_grad: bool = True,
+    spatial: int | None = None,
+    batch: int = 2,
+    seed: int = 0,
+) -> list[ElementError]:
+    kw = _prepare(
+        f,
+        in_type,
+        out_type,
+        in_action,
+        out_action,
+        inputs,
+        elements,
+        in_element,
+        out_element,
+        atol,
+        rtol,
+        fibers_only,
+        permute,
+        eval_mode,
+        no_grad,
+        spatial,
+        batch,
+        seed,
+    )
     results, criterion = _evaluate(f, eval_mode, no_grad, True, kw)
     _raise_on_failure(f, results, "equivariant", criterion, fibers_only, permute)
     return results
 
 
-def assert_invariant(f: Callable, *, in_type: Any = None, in_action: Callable | None = None, inputs: Any = None,
-                     elements: Iterable | None = None, in_element: Callable | None = None, atol: float | None = None,
-                     rtol: float | None = None, fibers_only: bool = False, permute: bool = False,
-                     eval_mode: bool = False, no_grad: bool = True, spatial: int | None = None, batch: int = 2,
-                     seed: int = 0) -> list[ElementError]:
-    kw = _prepare(f, in_type, None, in_action, lambda y, g: y, inputs, elements, in_element, None, atol, rtol,
-                  fibers_only, permute, eval_mode, no_grad, spatial, batch, seed)
+def assert_invariant(
+    f: Callable,
+    *,
+    in_type: Any = None,
+    in_action: Callable | None = None,
+    inputs: Any = None,
+    elements: Iterable | None = None,
+    in_element: Callable | None = None,
+    atol: float | None = None,
+    rtol: float | None = None,
+    fibers_only: bool = False,
+    permute: bool = False,
+    eval_mode: bool = False,
+    no_grad: bool = True,
+    spatial: int | None = None,
+    batch: int = 2,
+    seed: int = 0,
+) -> list[ElementError]:
+    kw = _prepare(
+        f,
+        in_type,
+        None,
+        in_action,
+        lambda y, g: y,
+        inputs,
+        elements,
+        in_element,
+        None,
+        atol,
+        rtol,
+        fibers_only,
+        permute,
+        eval_mode,
+        no_grad,
+        spatial,
+        batch,
+        seed,
+    )
     results, criterion = _evaluate(f, eval_mode, no_grad, True, kw)
     _raise_on_failure(f, results, "invariant", criterion, fibers_only, permute)
     return results
@@ -302,9 +460,12 @@ def _raise_on_failure(f, results, what, criterion, fibers_only, permute) -> None
             raise AssertionError(failure_message(_name(f), r, what, criterion, extra))
 
 
-equivariance_errors.__doc__ = """``[ElementError]`` for every element: how far ``f(g·x)`` is from
+equivariance_errors.__doc__ = (
+    """``[ElementError]`` for every element: how far ``f(g·x)`` is from
     ``g·f(x)``, without raising (see :func:`assert_equivariant` for the arguments).
-""" + _DOC_ARGS + """
+"""
+    + _DOC_ARGS
+    + """
 
     >>> import torch
     >>> from steerable import gspaces, nn
@@ -315,11 +476,15 @@ equivariance_errors.__doc__ = """``[ElementError]`` for every element: how far `
     >>> [r.passed for r in errs]        # a mirror commutes with the identity and the 180° rotation only
     [True, False, True, False]
     """
+)
 
-assert_equivariant.__doc__ = """Check ``f(g·x) == g·f(x)`` for every element ``g``; raise an
+assert_equivariant.__doc__ = (
+    """Check ``f(g·x) == g·f(x)`` for every element ``g``; raise an
     AssertionError naming the element, the worst error, the tolerance and where it failed (which
     output, index and field). Returns the :class:`ElementError` of every element.
-""" + _DOC_ARGS + """
+"""
+    + _DOC_ARGS
+    + """
 
     >>> import torch
     >>> from steerable import gspaces, nn
@@ -335,6 +500,7 @@ assert_equivariant.__doc__ = """Check ``f(g·x) == g·f(x)`` for every element `
     ...                    out_type=v.representation)[0].passed     # plain vectors
     True
     """
+)
 
 assert_invariant.__doc__ = """Check ``f(g·x) == f(x)`` for every element ``g`` (arguments as
     :func:`assert_equivariant`; no output action).

@@ -1,4 +1,5 @@
 """Compare f(g·x) with g·f(x) leaf by leaf: the worst error, its tolerance, and where it is."""
+
 from __future__ import annotations
 
 import math
@@ -113,13 +114,22 @@ def _tensor_pairs(a: Any, b: Any, path: str, spec: Any) -> list[tuple[str, Any, 
     return [] if same else f"{path}: f(g·x) gave {a!r}, g·f(x) gave {b!r}"
 
 
-def compare(element: Any, a_tree: Any, b_tree: Any, spec_of: Callable[[str], Any], criterion: Criterion) -> ElementError:
+def compare(
+    element: Any, a_tree: Any, b_tree: Any, spec_of: Callable[[str], Any], criterion: Criterion
+) -> ElementError:
     """Compare the outputs ``a_tree`` (f(g·x)) and ``b_tree`` (g·f(x))."""
     la, lb = leaves(a_tree, "output"), leaves(b_tree, "output")
     if [p for p, _ in la] != [p for p, _ in lb]:
-        return ElementError(element, math.inf, math.inf, math.nan, math.nan, False,
-                            f"the outputs have different structures: {[p for p, _ in la]} for f(g·x), "
-                            f"{[p for p, _ in lb]} for g·f(x)", math.inf)
+        return ElementError(
+            element,
+            math.inf,
+            math.inf,
+            math.nan,
+            math.nan,
+            False,
+            f"the outputs have different structures: {[p for p, _ in la]} for f(g·x), {[p for p, _ in lb]} for g·f(x)",
+            math.inf,
+        )
     worst_rel, fail_ratio = 0.0, -1.0
     report: tuple[float, float, float, float, str] | None = None
     fail: tuple[float, float, float, float, str] | None = None
@@ -130,9 +140,16 @@ def compare(element: Any, a_tree: Any, b_tree: Any, spec_of: Callable[[str], Any
             return ElementError(element, math.inf, math.inf, math.nan, math.nan, False, pairs, math.inf)
         for p, ta, tb, ftype, axis in pairs:
             if ta.shape != tb.shape:
-                return ElementError(element, math.inf, math.inf, math.nan, math.nan, False,
-                                    f"{p}: shapes differ, {tuple(ta.shape)} for f(g·x) and {tuple(tb.shape)} for g·f(x)",
-                                    math.inf)
+                return ElementError(
+                    element,
+                    math.inf,
+                    math.inf,
+                    math.nan,
+                    math.nan,
+                    False,
+                    f"{p}: shapes differ, {tuple(ta.shape)} for f(g·x) and {tuple(tb.shape)} for g·f(x)",
+                    math.inf,
+                )
             if tb.numel() == 0:
                 continue
             if not (tb.is_floating_point() or tb.is_complex()):

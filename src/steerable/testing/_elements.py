@@ -1,4 +1,5 @@
 """The group elements an equivariance check uses: exact grid symmetries, seeded random ones."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Random inputs built from the input types (grids, vectors), reproducible from a seed."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,16 +32,20 @@ def first_field_type(spec: Any) -> FieldType | None:
     return None
 
 
-def random_inputs(spec: Any, *, spatial: int, batch: int, gen: torch.Generator, dtype: torch.dtype,
-                  device: torch.device) -> Any:
+def random_inputs(
+    spec: Any, *, spatial: int, batch: int, gen: torch.Generator, dtype: torch.dtype, device: torch.device
+) -> Any:
     """GeometricTensors (B, C, *grid) for FieldTypes, tensors (B, size) for Representations, in
     the structure of ``spec``."""
     if isinstance(spec, dict):
-        return type(spec)((k, random_inputs(v, spatial=spatial, batch=batch, gen=gen, dtype=dtype, device=device))
-                          for k, v in spec.items())
+        return type(spec)(
+            (k, random_inputs(v, spatial=spatial, batch=batch, gen=gen, dtype=dtype, device=device))
+            for k, v in spec.items()
+        )
     if isinstance(spec, (tuple, list)):
-        return type(spec)(random_inputs(v, spatial=spatial, batch=batch, gen=gen, dtype=dtype, device=device)
-                          for v in spec)
+        return type(spec)(
+            random_inputs(v, spatial=spatial, batch=batch, gen=gen, dtype=dtype, device=device) for v in spec
+        )
     if isinstance(spec, FieldType):
         shape = (batch, spec.size) + (spatial,) * spec.gspace.dimensionality
         return GeometricTensor(torch.randn(shape, generator=gen, dtype=dtype).to(device), spec)

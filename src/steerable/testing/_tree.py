@@ -1,4 +1,5 @@
 """Nested inputs / outputs (tuples, lists, dicts of tensors): walk them with a path for messages."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,7 +42,9 @@ def match_spec(spec: Any, x: Any, argname: str, path: str) -> Any:
         return {k: match_spec(spec[k], v, argname, f"{path}[{k!r}]") for k, v in x.items()}
     if isinstance(spec, (tuple, list)):
         if not isinstance(x, (tuple, list)) or len(x) != len(spec):
-            what = f"a {type(x).__name__} of length {len(x)}" if isinstance(x, (tuple, list)) else f"a {type(x).__name__}"
+            what = (
+                f"a {type(x).__name__} of length {len(x)}" if isinstance(x, (tuple, list)) else f"a {type(x).__name__}"
+            )
             raise ValueError(f"{argname}: {len(spec)} types at {path} but the value there is {what}")
         return [match_spec(s, v, argname, f"{path}[{i}]") for i, (s, v) in enumerate(zip(spec, x))]
     if isinstance(x, dict):

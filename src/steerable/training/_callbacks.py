@@ -17,10 +17,11 @@ checkpoint, so a resumed run continues where the callback was.
 >>> stop.state_dict()
 {'best': None, 'bad_epochs': 0}
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from ._errors import Arg, ConfigError
 
@@ -110,11 +111,13 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, trainer, row: dict) -> None:
         if self.monitor not in row:
-            raise ConfigError(Arg("monitor", self.monitor), f": not a column of the history; it has "
-                                                            f"{', '.join(sorted(row))}")
+            raise ConfigError(
+                Arg("monitor", self.monitor), f": not a column of the history; it has {', '.join(sorted(row))}"
+            )
         v = float(row[self.monitor])
-        better = self.best is None or (v < self.best - self.min_delta if self.mode == "min"
-                                       else v > self.best + self.min_delta)
+        better = self.best is None or (
+            v < self.best - self.min_delta if self.mode == "min" else v > self.best + self.min_delta
+        )
         if better and not math.isnan(v):
             self.best, self.bad_epochs = v, 0
         else:

@@ -21,6 +21,7 @@ A checkpoint is a plain dict (loadable with ``torch.load(..., weights_only=True)
 >>> sorted(os.listdir(d))
 ['x.pt']
 """
+
 from __future__ import annotations
 
 import io
@@ -29,7 +30,8 @@ import pickle
 import random
 import tempfile
 import zipfile
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -92,7 +94,7 @@ def strip_ddp_prefix(state_dict: dict) -> dict:
     for k, v in state_dict.items():
         for prefix in ("module.", "_orig_mod."):
             if k.startswith(prefix):
-                k = k[len(prefix):]
+                k = k[len(prefix) :]
         out[k] = v
     return out
 
@@ -107,8 +109,13 @@ def capture_rng_state() -> dict:
         raise RuntimeError(f"numpy's global RNG state: expected the legacy tuple, got {type(np_state).__name__}")
     state = {
         "torch": torch.get_rng_state(),
-        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), int(np_state[2]),
-                  int(np_state[3]), float(np_state[4])],
+        "numpy": [
+            np_state[0],
+            torch.from_numpy(np_state[1].astype(np.int64)),
+            int(np_state[2]),
+            int(np_state[3]),
+            float(np_state[4]),
+        ],
         "python": _to_lists(random.getstate()),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -158,14 +165,25 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict
         raise CheckpointError(f"{path} is a folder, not a checkpoint file") from None
     except PermissionError as e:
         raise CheckpointError(f"{path}: cannot read it ({e.strerror})") from None
-    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError,
-            AttributeError, TypeError, KeyError, IndexError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt, truncated, or not written by "
-                              f"'steerable train'): {_load_failure_reason(e)}") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+    except (
+        RuntimeError,
+        EOFError,
+        OSError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+        ValueError,
+        AttributeError,
+        TypeError,
+        KeyError,
+        IndexError,
+        UnicodeDecodeError,
+    ) as e:
         raise CheckpointError(
-            f"{path} is not a steerable checkpoint (expected a file written by 'steerable train')"
-        )
+            f"{path} is not a readable checkpoint (corrupt, truncated, or not written by "
+            f"'steerable train'): {_load_failure_reason(e)}"
+        ) from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a steerable checkpoint (expected a file written by 'steerable train')")
     if ckpt.get("version", 0) > VERSION:
         raise CheckpointError(
             f"{path} has checkpoint version {ckpt.get('version')}; this steerable reads up to {VERSION}"
@@ -193,9 +211,7 @@ def check_model_name(ckpt: dict, expected: str | None) -> None:
     """Raise :class:`CheckpointError` if ``expected`` is given and the checkpoint is another model."""
     name = ckpt["model"]["name"]
     if expected is not None and expected != name:
-        raise CheckpointError(
-            f"{ckpt.get('path', 'checkpoint')} holds a '{name}' model, not '{expected}'"
-        )
+        raise CheckpointError(f"{ckpt.get('path', 'checkpoint')} holds a '{name}' model, not '{expected}'")
 
 
 def model_from_checkpoint(ckpt: dict, expected_model: str | None = None) -> torch.nn.Module:
@@ -215,8 +231,9 @@ def model_from_checkpoint(ckpt: dict, expected_model: str | None = None) -> torc
 
             model = build_task(task, **ckpt["args"]).build_model()
         else:
-            model = build_model(spec["name"], n_classes=spec["n_classes"], width=spec["width"],
-                                in_channels=spec["in_channels"])
+            model = build_model(
+                spec["name"], n_classes=spec["n_classes"], width=spec["width"], in_channels=spec["in_channels"]
+            )
     except (ValueError, TypeError, KeyError) as e:
         raise CheckpointError(f"{ckpt.get('path', 'checkpoint')}: cannot rebuild model {spec!r}: {e}") from None
     load_model_state(model, ckpt["model_state"], where=ckpt.get("path", "checkpoint"))
@@ -238,7 +255,6 @@ def load_model_state(model: torch.nn.Module, state: dict, where: str = "checkpoi
             parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
         if wrong:
             k = wrong[0]
-            parts.append(f"{len(wrong)} of another shape (e.g. {k}: {tuple(state[k].shape)} vs "
-                         f"{tuple(own[k].shape)})")
+            parts.append(f"{len(wrong)} of another shape (e.g. {k}: {tuple(state[k].shape)} vs {tuple(own[k].shape)})")
         raise CheckpointError(f"{where}: weights do not fit the model: " + "; ".join(parts))
     model.load_state_dict(state)

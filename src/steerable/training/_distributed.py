@@ -10,6 +10,7 @@ Without them (or with ``WORLD_SIZE=1``) everything below is a no-op and rank 0 i
 >>> all_reduce_sum(ctx, [1.0, 2.0])
 [1.0, 2.0]
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,9 @@ def resolve_device(request: str, local_rank: int = 0) -> torch.device:
         request = "cuda" if torch.cuda.is_available() else "cpu"
     if request == "cuda":
         if not torch.cuda.is_available():
-            raise ConfigError(Arg("device", "cuda"), ": CUDA is not available on this machine (use ",
-                              Arg("device", "cpu"), ")")
+            raise ConfigError(
+                Arg("device", "cuda"), ": CUDA is not available on this machine (use ", Arg("device", "cpu"), ")"
+            )
         return torch.device("cuda", local_rank % torch.cuda.device_count())
     return torch.device("cpu")
 
@@ -90,8 +92,9 @@ def init_distributed(device: str = "auto") -> DistContext:
         dist.init_process_group(backend=backend, rank=rank, world_size=world_size, **kwargs)
     else:  # the caller started it: use its backend and leave it running afterwards
         backend = dist.get_backend()
-    return DistContext(rank=rank, world_size=world_size, local_rank=local_rank, device=dev, backend=backend,
-                       owns_group=owns)
+    return DistContext(
+        rank=rank, world_size=world_size, local_rank=local_rank, device=dev, backend=backend, owns_group=owns
+    )
 
 
 def cleanup_distributed(ctx: DistContext) -> None:

@@ -14,10 +14,12 @@ spells each reference the way the reader calls it (``str(error)`` is the Python 
 >>> str(ConfigError("pass ", Arg("resume", True), " or ", Arg("out", "runs/a")))
 "pass resume=True or out='runs/a'"
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _NO_VALUE = object()
 
@@ -108,8 +110,7 @@ class NoCheckpointError(ArgumentError, FileNotFoundError):
         super().__init__(self._set_parts(parts))
 
 
-def check_number(name: str, value: Any, *, integer: bool = False, minimum: float = 0.0,
-                 strict: bool = True) -> None:
+def check_number(name: str, value: Any, *, integer: bool = False, minimum: float = 0.0, strict: bool = True) -> None:
     """Raise :class:`ConfigError` unless ``value`` is a finite number (an ``int`` if ``integer``)
     ``> minimum`` (``>= minimum`` when not ``strict``).
 

@@ -22,17 +22,19 @@ the logits), averaged (``mean_rel``) and maximised (``max_rel``) over the images
 >>> sorted(r)
 ['accuracy', 'max_rel', 'mean_rel', 'per_rotation']
 """
+
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
 
 
 @torch.no_grad()
-def predict_logits(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 250,
-                   device: torch.device | str | None = None) -> torch.Tensor:
+def predict_logits(
+    model: torch.nn.Module, images: torch.Tensor, batch_size: int = 250, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Logits of ``model`` (put in eval mode) for ``images`` (N, C, H, W), on the CPU, float32."""
     model.eval()
     if device is None:
@@ -72,8 +74,14 @@ def _tick(bar) -> None:
         bar.update(1)
 
 
-def rot90_invariance(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                     batch_size: int = 250, base: torch.Tensor | None = None, _bar=None) -> dict:
+def rot90_invariance(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    batch_size: int = 250,
+    base: torch.Tensor | None = None,
+    _bar=None,
+) -> dict:
     """Logit change and accuracy under the rotations by 90°, 180°, 270° (exact, ``torch.rot90``)."""
     if base is None:
         base = predict_logits(model, images, batch_size)
@@ -89,8 +97,12 @@ def rot90_invariance(model: torch.nn.Module, images: torch.Tensor, labels: torch
         worst_mean = max(worst_mean, float(rel.mean()))
         worst_max = max(worst_max, float(rel.max()))
         accs.append(acc)
-    return {"mean_rel": float(np.mean([p["mean_rel"] for p in per])), "max_rel": worst_max,
-            "accuracy": float(np.mean(accs)), "per_rotation": per}
+    return {
+        "mean_rel": float(np.mean([p["mean_rel"] for p in per])),
+        "max_rel": worst_max,
+        "accuracy": float(np.mean(accs)),
+        "per_rotation": per,
+    }
 
 
 def rotate_batch(images: torch.Tensor, degrees: float, order: int = 3) -> torch.Tensor:
@@ -114,9 +126,16 @@ def rotate_batch(images: torch.Tensor, degrees: float, order: int = 3) -> torch.
     return torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32))
 
 
-def angle_invariance(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                     angles: Iterable[float] = range(0, 360, 15), batch_size: int = 250,
-                     base: torch.Tensor | None = None, order: int = 3, _bar=None) -> list[dict]:
+def angle_invariance(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    angles: Iterable[float] = range(0, 360, 15),
+    batch_size: int = 250,
+    base: torch.Tensor | None = None,
+    order: int = 3,
+    _bar=None,
+) -> list[dict]:
     """For each angle: accuracy, mean and max relative logit change against the unrotated input."""
     if base is None:
         base = predict_logits(model, images, batch_size)
@@ -125,14 +144,26 @@ def angle_invariance(model: torch.nn.Module, images: torch.Tensor, labels: torch
         logits = predict_logits(model, rotate_batch(images, a, order), batch_size)
         _tick(_bar)
         rel = relative_change(logits, base)
-        rows.append({"degrees": float(a), "accuracy": accuracy_of(logits, labels),
-                     "mean_rel": float(rel.mean()), "max_rel": float(rel.max())})
+        rows.append(
+            {
+                "degrees": float(a),
+                "accuracy": accuracy_of(logits, labels),
+                "mean_rel": float(rel.mean()),
+                "max_rel": float(rel.max()),
+            }
+        )
     return rows
 
 
-def evaluate_model(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                   angles: Sequence[float] = tuple(range(0, 360, 15)), batch_size: int = 250,
-                   order: int = 3, progress: bool = False) -> dict:
+def evaluate_model(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    angles: Sequence[float] = tuple(range(0, 360, 15)),
+    batch_size: int = 250,
+    order: int = 3,
+    progress: bool = False,
+) -> dict:
     """Test accuracy, 90° invariance and invariance vs angle, as one JSON-able report.
 
     ``progress``: show a tqdm bar (on stderr) of the passes over the images, one per rotation
@@ -143,8 +174,11 @@ def evaluate_model(model: torch.nn.Module, images: torch.Tensor, labels: torch.T
     try:
         base = predict_logits(model, images, batch_size)
         _tick(bar)
-        report = {"n_images": int(len(labels)), "accuracy": accuracy_of(base, labels),
-                  "rot90": rot90_invariance(model, images, labels, batch_size, base=base, _bar=bar)}
+        report = {
+            "n_images": int(len(labels)),
+            "accuracy": accuracy_of(base, labels),
+            "rot90": rot90_invariance(model, images, labels, batch_size, base=base, _bar=bar),
+        }
         if angles:
             _angle_report(report, model, images, labels, angles, batch_size, base, order, bar)
     finally:

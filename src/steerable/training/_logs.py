@@ -7,6 +7,7 @@ callback added, in the order they first appear.
 >>> history_columns([{"epoch": 1, "train_loss": 0.5, "test_cos": 0.1, "lr": 1e-3, "seconds": 1.0}])
 ['epoch', 'train_loss', 'test_cos', 'lr', 'seconds']
 """
+
 from __future__ import annotations
 
 import csv

@@ -19,9 +19,10 @@ tensor([1., 0., 1.], dtype=torch.float64)
 >>> round(acc.means()["acc"], 4)
 0.6667
 """
+
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import torch
 
@@ -86,8 +87,10 @@ def _total_count(value, batch: int, name: str) -> tuple[float, float]:
             return float(v) * batch, float(batch)
         if v.dim() == 1:
             return float(v.double().sum()), float(v.numel())
-        raise ValueError(f"metric {name!r}: expected a scalar, one value per sample or (total, count), "
-                         f"got a tensor of shape {tuple(v.shape)}")
+        raise ValueError(
+            f"metric {name!r}: expected a scalar, one value per sample or (total, count), "
+            f"got a tensor of shape {tuple(v.shape)}"
+        )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value) * batch, float(batch)
     raise TypeError(f"metric {name!r}: expected a tensor, a float or (total, count), got {type(value).__name__}")

@@ -3,10 +3,11 @@
 matplotlib is optional (``pip install 'steerable[examples]'``) and is imported only here, with
 the non-interactive Agg backend.
 """
+
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from ._checkpoint import atomic_write
 
@@ -44,8 +45,9 @@ def _metric_names(history: list) -> list[str]:
     return sorted(names, key=lambda m: m != "loss")
 
 
-def plot_history(runs: Sequence[tuple[str, list]], path: str, metrics: Sequence[str] | None = None,
-                 title: str | None = None) -> str:
+def plot_history(
+    runs: Sequence[tuple[str, list]], path: str, metrics: Sequence[str] | None = None, title: str | None = None
+) -> str:
     """One panel per metric (``loss``, ``acc``, ``cos_err``...) against the epoch: a line per run
     and data set (``train`` dashed, evaluation sets solid), for any task's history.
 
@@ -71,8 +73,15 @@ def plot_history(runs: Sequence[tuple[str, list]], path: str, metrics: Sequence[
             for k in cols:
                 rows = [r for r in hist if k in r]
                 split = k[: -len(m) - 1]
-                ax.plot([r["epoch"] for r in rows], [r[k] for r in rows], "--" if split == "train" else "-o",
-                        color=f"C{i}", ms=3, alpha=0.6 if split == "train" else 1.0, label=f"{label} {split}")
+                ax.plot(
+                    [r["epoch"] for r in rows],
+                    [r[k] for r in rows],
+                    "--" if split == "train" else "-o",
+                    color=f"C{i}",
+                    ms=3,
+                    alpha=0.6 if split == "train" else 1.0,
+                    label=f"{label} {split}",
+                )
         ax.set(xlabel="epoch", ylabel=m, title=m if title is None else f"{title}: {m}")
         if m in ("loss", "mse") or m.endswith("_err"):
             ax.set_yscale("log")
@@ -134,8 +143,12 @@ def plot_invariance(reports: Sequence[tuple[str, dict]], path: str) -> str:
         ax.set_xticks(range(0, 361, 45))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    ax_inv.set(xlabel="rotation of the input (degrees)", ylabel="|f(gx) - f(x)| / |f(x)|",
-               title="logit invariance (dashed: resampling alone)", yscale="log")
+    ax_inv.set(
+        xlabel="rotation of the input (degrees)",
+        ylabel="|f(gx) - f(x)| / |f(x)|",
+        title="logit invariance (dashed: resampling alone)",
+        yscale="log",
+    )
     ax_inv.set_ylim(5e-10, 10)
     ax_acc.set(xlabel="rotation of the input (degrees)", ylabel="test accuracy (%)", title="accuracy vs rotation")
     _save(fig, path)

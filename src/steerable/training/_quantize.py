@@ -17,6 +17,7 @@ function in eval mode; from there the ecosystem's tools apply unchanged:
 >>> tuple(q(x).shape)
 (16, 10)
 """
+
 from __future__ import annotations
 
 import copy
@@ -107,8 +108,9 @@ def quantization_engine(preferred: str | None = None) -> str:
 
 
 @torch.no_grad()
-def quantize_int8(plain: torch.nn.Module, calibration: torch.Tensor, engine: str | None = None,
-                  batch_size: int = 250) -> torch.nn.Module:
+def quantize_int8(
+    plain: torch.nn.Module, calibration: torch.Tensor, engine: str | None = None, batch_size: int = 250
+) -> torch.nn.Module:
     """Int8 static post-training quantisation of a plain (exported) module with FX graph mode.
 
     ``calibration``: input images (N, C, H, W) the observers see before conversion (a few hundred

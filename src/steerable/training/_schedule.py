@@ -9,6 +9,7 @@ schedule of its new length.
 >>> constant_schedule(opt, 10, 3).get_last_lr()
 [1.0]
 """
+
 from __future__ import annotations
 
 import math
@@ -99,8 +100,12 @@ class BatchNormWarmup:
         for m in model.modules():
             nbt = getattr(m, "num_batches_tracked", None)
             mom = getattr(m, "momentum", None)
-            if (isinstance(nbt, torch.Tensor) and isinstance(mom, float) and 0.0 < mom < 1.0
-                    and getattr(m, "track_running_stats", False)):
+            if (
+                isinstance(nbt, torch.Tensor)
+                and isinstance(mom, float)
+                and 0.0 < mom < 1.0
+                and getattr(m, "track_running_stats", False)
+            ):
                 # checked just above: a float momentum and a num_batches_tracked tensor
                 self.modules.append((cast(_TrackedNorm, m), mom))
 

@@ -7,14 +7,17 @@ metrics. :func:`register_task` adds it to the tasks the ``steerable`` command kn
 :func:`fit_task` trains one: options left as ``None`` take the default, or on ``resume`` the
 checkpoint's value, and an explicit value that contradicts the checkpoint is refused.
 
->>> sorted(task_names())[:2]
-['dipole', 'rotated_mnist']
+>>> from steerable.training import get_task, task_names  # the registry of the package
+>>> {"dipole", "rotated_mnist", "tetris"} <= set(task_names())
+True
 >>> get_task("tetris").defaults["epochs"] > 0
 True
 """
+
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import torch
 
@@ -24,7 +27,7 @@ from ._errors import Arg, ConfigError, check_number
 from ._trainer import FitResult, Trainer, check_resumed_plan, open_run
 
 TRAINING_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "seed")
-_REGISTRY: dict[str, type["Task"]] = {}
+_REGISTRY: dict[str, type[Task]] = {}
 
 
 class Task:
@@ -55,8 +58,9 @@ class Task:
     def __init__(self, **plan: Any):
         unknown = [k for k in plan if k not in self.defaults]
         if unknown:
-            raise ConfigError(Arg(unknown[0]), f": not an option of task '{self.name}'; it takes "
-                                               f"{', '.join(self.defaults)}")
+            raise ConfigError(
+                Arg(unknown[0]), f": not an option of task '{self.name}'; it takes {', '.join(self.defaults)}"
+            )
         self.plan = {k: (plan[k] if plan.get(k) is not None else v) for k, v in self.defaults.items()}
         self.check()
 
@@ -77,8 +81,7 @@ class Task:
 
     def model_spec(self, model: torch.nn.Module) -> dict:
         """What the checkpoint records about the model (JSON-able)."""
-        return {"name": self.name, "class": type(model).__name__,
-                "group_name": str(getattr(model, "group_name", ""))}
+        return {"name": self.name, "class": type(model).__name__, "group_name": str(getattr(model, "group_name", ""))}
 
     def train_data(self):
         """The training set: a Dataset of ``(input, target)`` (or a batch factory, see :class:`Trainer`)."""
@@ -98,8 +101,16 @@ class Task:
 
     def evaluate(self, model: torch.nn.Module) -> dict:
         """A report on a trained model: by default its loss and metrics on the evaluation sets."""
-        t = Trainer(model, self.train_data(), loss=self.loss, metrics=self.metrics(), eval_data=self.eval_data(),
-                    epochs=1, device="cpu", progress=False)
+        t = Trainer(
+            model,
+            self.train_data(),
+            loss=self.loss,
+            metrics=self.metrics(),
+            eval_data=self.eval_data(),
+            epochs=1,
+            device="cpu",
+            progress=False,
+        )
         return t.evaluate(model)
 
     # -- building a trainer
@@ -110,10 +121,23 @@ class Task:
         p = self.plan
         torch.manual_seed(p["seed"])
         model = self.build_model()
-        return Trainer(model, self.train_data(), loss=self.loss, metrics=self.metrics(), eval_data=self.eval_data(),
-                       epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], weight_decay=p["weight_decay"],
-                       seed=p["seed"], callbacks=callbacks, hparams=p, model_spec=self.model_spec(model),
-                       task=self.name, **run)
+        return Trainer(
+            model,
+            self.train_data(),
+            loss=self.loss,
+            metrics=self.metrics(),
+            eval_data=self.eval_data(),
+            epochs=p["epochs"],
+            batch_size=p["batch_size"],
+            lr=p["lr"],
+            weight_decay=p["weight_decay"],
+            seed=p["seed"],
+            callbacks=callbacks,
+            hparams=p,
+            model_spec=self.model_spec(model),
+            task=self.name,
+            **run,
+        )
 
 
 def register_task(cls: type[Task]) -> type[Task]:
@@ -148,6 +172,7 @@ def unregister_task(name: str) -> None:
 def task_names() -> list[str]:
     """The names of the registered tasks, in registration order.
 
+    >>> from steerable.training import task_names
     >>> {"rotated_mnist", "tetris", "dipole"} <= set(task_names())
     True
     """
@@ -157,6 +182,7 @@ def task_names() -> list[str]:
 def describe_tasks() -> list[tuple[str, str]]:
     """``[(name, one-line description)]`` of the registered tasks.
 
+    >>> from steerable.training import describe_tasks
     >>> dict(describe_tasks())["rotated_mnist"].startswith("rotated MNIST")
     True
     """
@@ -166,6 +192,7 @@ def describe_tasks() -> list[tuple[str, str]]:
 def get_task(name: str | type[Task]) -> type[Task]:
     """The task class registered as ``name`` (``ConfigError`` naming the known tasks otherwise).
 
+    >>> from steerable.training import get_task
     >>> get_task("tetris").name
     'tetris'
     """
@@ -179,15 +206,26 @@ def get_task(name: str | type[Task]) -> type[Task]:
 def build_task(name: str, **plan: Any) -> Task:
     """``get_task(name)(**plan)``.
 
+    >>> from steerable.training import build_task
     >>> build_task("dipole", n_train=64).plan["n_train"]
     64
     """
     return get_task(name)(**plan)
 
 
-def fit_task(task: str | type[Task], *, out: str | None = None, resume: bool = False, overwrite: bool = False,
-             device: str = "auto", workers: int = 0, threads: int | None = None, progress: bool = True,
-             callbacks: Sequence[Callback] = (), **options: Any) -> FitResult:
+def fit_task(
+    task: str | type[Task],
+    *,
+    out: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    device: str = "auto",
+    workers: int = 0,
+    threads: int | None = None,
+    progress: bool = True,
+    callbacks: Sequence[Callback] = (),
+    **options: Any,
+) -> FitResult:
     """Train the task ``task`` (a name or a :class:`Task` subclass) with the plan ``options``.
 
     ``None`` options take the task's defaults, or with ``resume=True`` the checkpoint's values
@@ -195,6 +233,7 @@ def fit_task(task: str | type[Task], *, out: str | None = None, resume: bool = F
     may grow). The result's ``plan`` is the plan that was run. Under ``torchrun`` the process
     group is set up and torn down here.
 
+    >>> from steerable.training import fit_task
     >>> res = fit_task("dipole", hidden=0, n_train=32, n_test=16, epochs=2, device="cpu", progress=False)
     >>> res.task, res.plan["n_train"], sorted(k for k in res.last if k.startswith("rotated_"))
     ('dipole', 32, ['rotated_cos_err', 'rotated_loss', 'rotated_mse'])
@@ -217,8 +256,16 @@ def fit_task(task: str | type[Task], *, out: str | None = None, resume: bool = F
             check_resumed_plan(explicit, ckpt["args"], where, int(ckpt["epoch"]), droppable=True)
             plan = {**{k: v for k, v in ckpt["args"].items() if k in cls.defaults}, **explicit}
         t = cls(**plan)
-        trainer = t.trainer(callbacks=callbacks, out=out, resume=resume, overwrite=False, device=device,
-                            workers=workers, threads=threads, progress=progress)
+        trainer = t.trainer(
+            callbacks=callbacks,
+            out=out,
+            resume=resume,
+            overwrite=False,
+            device=device,
+            workers=workers,
+            threads=threads,
+            progress=progress,
+        )
         result = trainer._fit(ctx, ckpt)
         result.plan, result.task = dict(t.plan), cls.name
         barrier(ctx)  # every rank finishes its collectives (and rank 0 its checkpoint) before teardown
@@ -231,6 +278,10 @@ def _check_model(explicit: Mapping, ckpt: dict, where: str) -> None:
     """A model name given for a resumed run must be the checkpoint's (the one-line zoo message)."""
     from ._checkpoint import check_model_name
 
-    if "model" in explicit and isinstance(ckpt.get("model"), dict) and "name" in ckpt["model"] \
-            and "model" in ckpt.get("args", {}):
+    if (
+        "model" in explicit
+        and isinstance(ckpt.get("model"), dict)
+        and "name" in ckpt["model"]
+        and "model" in ckpt.get("args", {})
+    ):
         check_model_name({"model": {"name": ckpt["args"]["model"]}, "path": where}, explicit["model"])

@@ -14,6 +14,7 @@ angle between prediction and dipole).
 >>> tuple(x.shape), tuple(d.shape)
 ((8, 4), (3,))
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -106,10 +107,22 @@ class DipoleTask(Task):
     """
 
     name = "dipole"
-    description = ("dipole vector of point charges: SO(3)-equivariant point-conv regression, trained on upward "
-                   "dipoles, tested on rotated sets; metrics mse, cos_err")
-    defaults = dict(hidden=4, epochs=8, batch_size=16, lr=5e-2, weight_decay=0.0, seed=0, n_train=512,
-                    n_test=256, n_points=8, data_seed=0)
+    description = (
+        "dipole vector of point charges: SO(3)-equivariant point-conv regression, trained on upward "
+        "dipoles, tested on rotated sets; metrics mse, cos_err"
+    )
+    defaults = dict(
+        hidden=4,
+        epochs=8,
+        batch_size=16,
+        lr=5e-2,
+        weight_decay=0.0,
+        seed=0,
+        n_train=512,
+        n_test=256,
+        n_points=8,
+        data_seed=0,
+    )
 
     def check(self) -> None:
         super().check()
@@ -118,8 +131,12 @@ class DipoleTask(Task):
         for k in ("n_train", "n_test"):
             check_number(k, p[k], integer=True)
         check_number("data_seed", p["data_seed"], integer=True, strict=False)
-        if isinstance(p["n_points"], bool) or not isinstance(p["n_points"], int) or p["n_points"] < 2 \
-                or p["n_points"] % 2:
+        if (
+            isinstance(p["n_points"], bool)
+            or not isinstance(p["n_points"], int)
+            or p["n_points"] < 2
+            or p["n_points"] % 2
+        ):
             from ._errors import Arg, ConfigError
 
             raise ConfigError(Arg("n_points"), f": expected an even integer >= 2, got {p['n_points']!r}")

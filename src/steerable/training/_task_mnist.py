@@ -8,6 +8,7 @@ is its plan plus the run options, and :func:`~steerable.training.train` runs it.
 >>> RotatedMNISTTask(model="cnn", epochs=2).plan["batch_size"]
 64
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -100,8 +101,13 @@ class RotatedMNISTTask(Task):
         return build_model(self.plan["model"], n_classes=10, width=self.plan["width"], in_channels=1)
 
     def model_spec(self, model: torch.nn.Module) -> dict:
-        return {"name": self.plan["model"], "n_classes": 10, "width": float(self.plan["width"]), "in_channels": 1,
-                "group_name": str(getattr(model, "group_name", ""))}
+        return {
+            "name": self.plan["model"],
+            "n_classes": 10,
+            "width": float(self.plan["width"]),
+            "in_channels": 1,
+            "group_name": str(getattr(model, "group_name", "")),
+        }
 
     def _data(self):
         if self._cache is None:

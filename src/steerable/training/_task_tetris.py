@@ -12,6 +12,7 @@ same pieces, each turned by a random cube rotation). ``model='cnn'`` is a plain 
 >>> sorted(task.eval_data())
 ['rotated', 'test']
 """
+
 from __future__ import annotations
 
 import torch
@@ -95,16 +96,29 @@ class TetrisTask(Task):
     """
 
     name = "tetris"
-    description = ("3-D voxel tetris, 8 pieces: octahedral steerable CNN trained upright, tested on rotated "
-                   "pieces; metric acc")
-    defaults = dict(model="octa", fields=4, epochs=6, batch_size=16, lr=1e-2, weight_decay=1e-4, seed=0,
-                    n_train=256, n_test=128, size=7, data_seed=0)
+    description = (
+        "3-D voxel tetris, 8 pieces: octahedral steerable CNN trained upright, tested on rotated pieces; metric acc"
+    )
+    defaults = dict(
+        model="octa",
+        fields=4,
+        epochs=6,
+        batch_size=16,
+        lr=1e-2,
+        weight_decay=1e-4,
+        seed=0,
+        n_train=256,
+        n_test=128,
+        size=7,
+        data_seed=0,
+    )
 
     def check(self) -> None:
         p = self.plan
         if p["model"] not in MODELS:
-            raise ConfigError(Arg("model"), f": expected one of {', '.join(MODELS)} for task 'tetris', "
-                                            f"got {p['model']!r}")
+            raise ConfigError(
+                Arg("model"), f": expected one of {', '.join(MODELS)} for task 'tetris', got {p['model']!r}"
+            )
         super().check()
         for k in ("fields", "n_train", "n_test"):
             check_number(k, p[k], integer=True)

@@ -10,10 +10,11 @@ from the step it had reached. Everything else (determinism, DDP under ``torchrun
 logs) is the :class:`~steerable.training.Trainer`'s; this module is the bridge from the CLI's
 option set to :func:`~steerable.training.fit_task`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import torch
 
@@ -23,8 +24,17 @@ from ._task import fit_task
 from ._task_mnist import PLAN_DEFAULTS, TRANSFORMS, RotatedMNISTTask, load_data, subset_indices
 from ._trainer import CHECKPOINT_NAME, OUTPUT_FILES
 
-__all__ = ["CHECKPOINT_NAME", "OUTPUT_FILES", "PLAN_DEFAULTS", "TRANSFORMS", "TrainConfig", "TrainResult",
-           "load_data", "subset_indices", "train"]
+__all__ = [
+    "CHECKPOINT_NAME",
+    "OUTPUT_FILES",
+    "PLAN_DEFAULTS",
+    "TRANSFORMS",
+    "TrainConfig",
+    "TrainResult",
+    "load_data",
+    "subset_indices",
+    "train",
+]
 
 
 @dataclass
@@ -60,7 +70,7 @@ class TrainConfig:
         """The plan fields (``None`` where not given)."""
         return {k: getattr(self, k) for k in PLAN_DEFAULTS}
 
-    def resolved(self, saved_plan: dict | None = None) -> "TrainConfig":
+    def resolved(self, saved_plan: dict | None = None) -> TrainConfig:
         """Fill the ``None`` plan fields from ``saved_plan`` (a checkpoint's) or the defaults."""
         values = asdict(self)
         source = dict(PLAN_DEFAULTS)
@@ -80,9 +90,18 @@ class TrainConfig:
         if self.threads is not None:
             check_number("threads", self.threads, integer=True)
         if self.resume and self.overwrite:
-            raise ConfigError(Arg("resume", True), " and ", Arg("overwrite", True), " exclude each other: ",
-                              Arg("resume", True), " continues the run in ", Arg("out"), ", ", Arg("overwrite", True),
-                              " deletes it and starts again")
+            raise ConfigError(
+                Arg("resume", True),
+                " and ",
+                Arg("overwrite", True),
+                " exclude each other: ",
+                Arg("resume", True),
+                " continues the run in ",
+                Arg("out"),
+                ", ",
+                Arg("overwrite", True),
+                " deletes it and starts again",
+            )
 
 
 @dataclass
@@ -113,8 +132,11 @@ class _Hooks(Callback):
             self.epoch_end(row, self.config.resolved(trainer.plan))
 
 
-def train(config: TrainConfig, on_epoch_end: Callable[[dict, TrainConfig], None] | None = None,
-          on_step: Callable[[int, int, float], None] | None = None) -> TrainResult:
+def train(
+    config: TrainConfig,
+    on_epoch_end: Callable[[dict, TrainConfig], None] | None = None,
+    on_step: Callable[[int, int, float], None] | None = None,
+) -> TrainResult:
     """Train (or continue training) a model from ``steerable.models`` on rotated MNIST.
 
     ``on_epoch_end(row, config)`` is called on rank 0 after each epoch with the epoch's metrics
@@ -132,9 +154,24 @@ def train(config: TrainConfig, on_epoch_end: Callable[[dict, TrainConfig], None]
     if config.resume and config.out is None:
         raise ConfigError(Arg("resume", True), " needs ", Arg("out"), " (the folder of the run to continue)")
     config.resolved()  # validates the explicit values before touching the file system
-    res = fit_task(RotatedMNISTTask, out=config.out, resume=config.resume, overwrite=config.overwrite,
-                   device=config.device, workers=config.workers, threads=config.threads, progress=config.progress,
-                   callbacks=[_Hooks(config, on_epoch_end, on_step)], **config.plan())
-    return TrainResult(model=res.model, history=res.history, config=config.resolved(res.plan),
-                       checkpoint=res.checkpoint, start_epoch=res.start_epoch, rank=res.rank,
-                       world_size=res.world_size)
+    res = fit_task(
+        RotatedMNISTTask,
+        out=config.out,
+        resume=config.resume,
+        overwrite=config.overwrite,
+        device=config.device,
+        workers=config.workers,
+        threads=config.threads,
+        progress=config.progress,
+        callbacks=[_Hooks(config, on_epoch_end, on_step)],
+        **config.plan(),
+    )
+    return TrainResult(
+        model=res.model,
+        history=res.history,
+        config=config.resolved(res.plan),
+        checkpoint=res.checkpoint,
+        start_epoch=res.start_epoch,
+        rank=res.rank,
+        world_size=res.world_size,
+    )

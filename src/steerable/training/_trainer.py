@@ -16,6 +16,7 @@ averages the gradients, floating-point buffers (BatchNorm statistics) are averag
 at the end of each epoch, metric totals are summed over the ranks, and rank 0 alone writes the
 checkpoint and the logs (without DDP's ``module.`` prefix).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -23,8 +24,9 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -108,9 +110,18 @@ def open_run(out: str | None, resume: bool, overwrite: bool, ctx: DistContext) -
 
 def _open_run(out: str | None, resume: bool, overwrite: bool) -> dict | None:
     if resume and overwrite:
-        raise ConfigError(Arg("resume", True), " and ", Arg("overwrite", True), " exclude each other: ",
-                          Arg("resume", True), " continues the run in ", Arg("out"), ", ", Arg("overwrite", True),
-                          " deletes it and starts again")
+        raise ConfigError(
+            Arg("resume", True),
+            " and ",
+            Arg("overwrite", True),
+            " exclude each other: ",
+            Arg("resume", True),
+            " continues the run in ",
+            Arg("out"),
+            ", ",
+            Arg("overwrite", True),
+            " deletes it and starts again",
+        )
     if out is None:
         if resume:
             raise ConfigError(Arg("resume", True), " needs ", Arg("out"), " (the folder of the run to continue)")
@@ -120,11 +131,23 @@ def _open_run(out: str | None, resume: bool, overwrite: bool) -> dict | None:
         raise ConfigError(Arg("out", out), ": exists and is not a folder")
     exists = os.path.exists(path)
     if resume and not exists:
-        raise NoCheckpointError(Arg("resume", True), ": no checkpoint to continue in ", Arg("out", out),
-                                f" ({path} not found); drop ", Arg("resume", True), " to start a new run there")
+        raise NoCheckpointError(
+            Arg("resume", True),
+            ": no checkpoint to continue in ",
+            Arg("out", out),
+            f" ({path} not found); drop ",
+            Arg("resume", True),
+            " to start a new run there",
+        )
     if exists and not resume and not overwrite:
-        raise ConfigError(Arg("out", out), " already holds a checkpoint; pass ", Arg("resume", True),
-                          " to continue it or ", Arg("overwrite", True), " to start again")
+        raise ConfigError(
+            Arg("out", out),
+            " already holds a checkpoint; pass ",
+            Arg("resume", True),
+            " to continue it or ",
+            Arg("overwrite", True),
+            " to start again",
+        )
     prepare_output(out)
     if exists and overwrite:
         for name in OUTPUT_FILES:  # what a run and the commands after it write here
@@ -134,8 +157,9 @@ def _open_run(out: str | None, resume: bool, overwrite: bool) -> dict | None:
     return load_checkpoint(path) if resume else None
 
 
-def check_resumed_plan(plan: Mapping[str, Any], saved: Mapping[str, Any], where: str, done: int,
-                       droppable: bool = False) -> None:
+def check_resumed_plan(
+    plan: Mapping[str, Any], saved: Mapping[str, Any], where: str, done: int, droppable: bool = False
+) -> None:
     """Every value of ``plan`` must equal the checkpoint's, except ``epochs``, which may grow (the
     run is extended) but not drop below the ``done`` epochs (:class:`CheckpointError` otherwise).
     ``droppable``: the message advises leaving the value out (it then comes from the checkpoint)."""
@@ -144,16 +168,29 @@ def check_resumed_plan(plan: Mapping[str, Any], saved: Mapping[str, Any], where:
             continue
         if k == "epochs":
             if given < done:
-                raise CheckpointError(Arg("epochs", given), f": the run in {where} has already trained {done} "
-                                      "epochs; give ", Arg("epochs", done), " or more to continue it (or train "
-                                      "into another ", Arg("out"), ")")
+                raise CheckpointError(
+                    Arg("epochs", given),
+                    f": the run in {where} has already trained {done} epochs; give ",
+                    Arg("epochs", done),
+                    " or more to continue it (or train into another ",
+                    Arg("out"),
+                    ")",
+                )
             continue
-        same = math.isclose(given, saved[k]) if isinstance(given, float) and isinstance(saved[k], (int, float)) \
+        same = (
+            math.isclose(given, saved[k])
+            if isinstance(given, float) and isinstance(saved[k], (int, float))
             else given == saved[k]
+        )
         if not same:
             advice = ("drop ", Arg(k)) if droppable else ("give ", Arg(k, saved[k]))
-            raise CheckpointError(Arg(k, given), f" differs from the checkpoint's {saved[k]} ({where}); ", *advice,
-                                  " to continue the run, or train into another ", Arg("out"))
+            raise CheckpointError(
+                Arg(k, given),
+                f" differs from the checkpoint's {saved[k]} ({where}); ",
+                *advice,
+                " to continue the run, or train into another ",
+                Arg("out"),
+            )
 
 
 # ---------------------------------------------------------------------------------- trainer
@@ -162,6 +199,7 @@ def check_resumed_plan(plan: Mapping[str, Any], saved: Mapping[str, Any], where:
 def _default_optimizer(lr: float, weight_decay: float) -> Callable:
     def make(params):
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+
     return make
 
 
@@ -198,20 +236,43 @@ class Trainer:
     ([1, 2, 3, 4, 5], True)
     """
 
-    def __init__(self, model: torch.nn.Module, train_data, *, loss: Callable, epochs: int,
-                 batch_size: int = 64, metrics: Mapping[str, Callable] | None = None, eval_data=None,
-                 optimizer: Callable | None = None, scheduler: Callable | None = None, lr: float = 2e-3,
-                 weight_decay: float = 1e-4, callbacks: Sequence[Callback] = (), out: str | None = None,
-                 resume: bool = False, overwrite: bool = False, seed: int = 0, device: str = "auto",
-                 workers: int = 0, threads: int | None = None, progress: bool = True,
-                 eval_batch_size: int = 250, hparams: Mapping[str, Any] | None = None,
-                 model_spec: Mapping[str, Any] | None = None, task: str | None = None,
-                 collate_fn: Callable | None = None, bn_warmup: bool = True):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        train_data,
+        *,
+        loss: Callable,
+        epochs: int,
+        batch_size: int = 64,
+        metrics: Mapping[str, Callable] | None = None,
+        eval_data=None,
+        optimizer: Callable | None = None,
+        scheduler: Callable | None = None,
+        lr: float = 2e-3,
+        weight_decay: float = 1e-4,
+        callbacks: Sequence[Callback] = (),
+        out: str | None = None,
+        resume: bool = False,
+        overwrite: bool = False,
+        seed: int = 0,
+        device: str = "auto",
+        workers: int = 0,
+        threads: int | None = None,
+        progress: bool = True,
+        eval_batch_size: int = 250,
+        hparams: Mapping[str, Any] | None = None,
+        model_spec: Mapping[str, Any] | None = None,
+        task: str | None = None,
+        collate_fn: Callable | None = None,
+        bn_warmup: bool = True,
+    ):
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
         if not (isinstance(train_data, torch.utils.data.Dataset) or callable(train_data)):
-            raise TypeError(f"train_data: expected a torch Dataset or a callable (epoch, rank, world_size) -> "
-                            f"batches, got {type(train_data).__name__}")
+            raise TypeError(
+                f"train_data: expected a torch Dataset or a callable (epoch, rank, world_size) -> "
+                f"batches, got {type(train_data).__name__}"
+            )
         if not callable(loss):
             raise TypeError(f"loss: expected a callable(output, target) -> scalar tensor, got {type(loss).__name__}")
         check_number("epochs", epochs, integer=True)
@@ -274,8 +335,10 @@ class Trainer:
             if isinstance(d, (tuple, list)) and len(d) == 2 and all(isinstance(t, torch.Tensor) for t in d):
                 d = torch.utils.data.TensorDataset(*d)
             if not isinstance(d, torch.utils.data.Dataset):
-                raise TypeError(f"eval_data[{name!r}]: expected a torch Dataset or (inputs, targets) tensors, "
-                                f"got {type(d).__name__}")
+                raise TypeError(
+                    f"eval_data[{name!r}]: expected a torch Dataset or (inputs, targets) tensors, "
+                    f"got {type(d).__name__}"
+                )
             out[name] = d
         return out
 
@@ -324,15 +387,27 @@ class Trainer:
         sampler: torch.utils.data.DistributedSampler | None = None
         if isinstance(self.train_data, torch.utils.data.Dataset):
             if self.batch_size % ctx.world_size:
-                raise ConfigError(Arg("batch_size", self.batch_size),
-                                  f" is not divisible by the {ctx.world_size} processes")
-            sampler = torch.utils.data.DistributedSampler(self.train_data, num_replicas=ctx.world_size, rank=ctx.rank,
-                                                          shuffle=True, seed=self.seed, drop_last=False)
+                raise ConfigError(
+                    Arg("batch_size", self.batch_size), f" is not divisible by the {ctx.world_size} processes"
+                )
+            sampler = torch.utils.data.DistributedSampler(
+                self.train_data,
+                num_replicas=ctx.world_size,
+                rank=ctx.rank,
+                shuffle=True,
+                seed=self.seed,
+                drop_last=False,
+            )
             kw: dict[str, Any] = {} if self.collate_fn is None else {"collate_fn": self.collate_fn}
             self._dataloader = torch.utils.data.DataLoader(
-                self.train_data, batch_size=self.batch_size // ctx.world_size, sampler=sampler,
-                num_workers=self.workers, pin_memory=ctx.device.type == "cuda",
-                persistent_workers=self.workers > 0, **kw)
+                self.train_data,
+                batch_size=self.batch_size // ctx.world_size,
+                sampler=sampler,
+                num_workers=self.workers,
+                pin_memory=ctx.device.type == "cuda",
+                persistent_workers=self.workers > 0,
+                **kw,
+            )
         start_epoch, history, stopped = 0, [], False
         if ckpt is not None:
             where = str(ckpt.get("path", self.out))
@@ -406,9 +481,17 @@ class Trainer:
         if out is not None and ctx.is_main and start_epoch >= self.epochs:
             write_logs(out, self._log_doc(), history)
         model.eval()
-        result = FitResult(model=model, history=history, checkpoint=ckpt_path, start_epoch=start_epoch,
-                           rank=ctx.rank, world_size=ctx.world_size, stopped=self.should_stop,
-                           plan=dict(self.plan), task=self.task)
+        result = FitResult(
+            model=model,
+            history=history,
+            checkpoint=ckpt_path,
+            start_epoch=start_epoch,
+            rank=ctx.rank,
+            world_size=ctx.world_size,
+            stopped=self.should_stop,
+            plan=dict(self.plan),
+            task=self.task,
+        )
         for cb in self.callbacks:
             cb.on_fit_end(self, result)
         return result
@@ -455,8 +538,9 @@ class Trainer:
         for name, data in self.eval_sets.items():
             idx = list(range(ctx.rank, len(data), ctx.world_size))
             kw: dict[str, Any] = {} if self.collate_fn is None else {"collate_fn": self.collate_fn}
-            loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data, idx), batch_size=self.eval_batch_size,
-                                                 shuffle=False, **kw)
+            loader = torch.utils.data.DataLoader(
+                torch.utils.data.Subset(data, idx), batch_size=self.eval_batch_size, shuffle=False, **kw
+            )
             totals = MetricTotals(self.metrics)
             for xb, yb in loader:
                 xb, yb = _to_device(xb, ctx.device), _to_device(yb, ctx.device)
@@ -475,14 +559,24 @@ class Trainer:
     def _save(self, out: str, model: torch.nn.Module, epoch: int, rngs: list) -> None:
         ctx = self._run_ctx()
         state = {
-            "format": FORMAT, "version": VERSION, "model": self.model_spec,
+            "format": FORMAT,
+            "version": VERSION,
+            "model": self.model_spec,
             "model_state": {k: v.detach().cpu() for k, v in strip_ddp_prefix(model.state_dict()).items()},
             "optimizer_state": _to_cpu(self._run_optimizer().state_dict()),
             "scheduler_state": self.scheduler.state_dict() if hasattr(self.scheduler, "state_dict") else None,
-            "epoch": epoch, "rng": rngs, "args": self.plan, "history": self.history,
-            "callbacks": [cb.state_dict() for cb in self.callbacks], "stopped": bool(self.should_stop),
-            "run": {"workers": self.workers, "device": str(ctx.device), "world_size": ctx.world_size,
-                    "torch": str(torch.__version__)},
+            "epoch": epoch,
+            "rng": rngs,
+            "args": self.plan,
+            "history": self.history,
+            "callbacks": [cb.state_dict() for cb in self.callbacks],
+            "stopped": bool(self.should_stop),
+            "run": {
+                "workers": self.workers,
+                "device": str(ctx.device),
+                "world_size": ctx.world_size,
+                "torch": str(torch.__version__),
+            },
         }
         if self.task is not None:
             state["task"] = self.task
@@ -499,9 +593,11 @@ def _wrap_ddp(model: torch.nn.Module, ctx: DistContext) -> torch.nn.Module:
     # Bases are (non-persistent) buffers: broadcasting them at every step would be wasted
     # traffic, so buffers are not broadcast; BatchNorm statistics are averaged per epoch.
     ddp = torch.nn.parallel.DistributedDataParallel
-    no_sync: dict[str, Any] = ({"forward_sync_buffers": False}
-                               if "forward_sync_buffers" in inspect.signature(ddp).parameters
-                               else {"broadcast_buffers": False})  # the name changed in torch 2.13
+    no_sync: dict[str, Any] = (
+        {"forward_sync_buffers": False}
+        if "forward_sync_buffers" in inspect.signature(ddp).parameters
+        else {"broadcast_buffers": False}
+    )  # the name changed in torch 2.13
     return ddp(model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None, **no_sync)
 
 

@@ -50,6 +50,7 @@ Fourier
 >>> irrep_matrices(so3_group().irrep(4), q).shape
 torch.Size([3, 9, 9])
 """
+
 from ._elements import (
     element_index,
     element_params,
@@ -84,13 +85,37 @@ from ._so3 import (
 from ._wigner import wigner_D, wigner_D_upto
 
 __all__ = [
-    "quat_multiply", "quat_inverse", "quat_canonical", "quat_to_matrix", "matrix_to_quat",
-    "axis_angle_to_quat", "quat_to_axis_angle",
-    "haar_quaternions", "haar_rotations", "so3_exp", "so3_log", "geodesic_distance",
-    "sixd_to_matrix", "matrix_to_sixd",
-    "spherical_harmonics", "wigner_D", "wigner_D_upto", "so2_irrep", "o2_irrep", "o3_irrep",
-    "param_dim", "element_params", "params_to_elements", "element_index", "index_params",
-    "finite_quaternions", "index_from_quaternion",
-    "irrep_matrices", "representation_matrices",
-    "fourier_dim", "sampling_matrix", "inverse_fourier", "fourier",
+    "quat_multiply",
+    "quat_inverse",
+    "quat_canonical",
+    "quat_to_matrix",
+    "matrix_to_quat",
+    "axis_angle_to_quat",
+    "quat_to_axis_angle",
+    "haar_quaternions",
+    "haar_rotations",
+    "so3_exp",
+    "so3_log",
+    "geodesic_distance",
+    "sixd_to_matrix",
+    "matrix_to_sixd",
+    "spherical_harmonics",
+    "wigner_D",
+    "wigner_D_upto",
+    "so2_irrep",
+    "o2_irrep",
+    "o3_irrep",
+    "param_dim",
+    "element_params",
+    "params_to_elements",
+    "element_index",
+    "index_params",
+    "finite_quaternions",
+    "index_from_quaternion",
+    "irrep_matrices",
+    "representation_matrices",
+    "fourier_dim",
+    "sampling_matrix",
+    "inverse_fourier",
+    "fourier",
 ]

@@ -1,4 +1,5 @@
 """Input validation shared by the torch group functions (tensor conversion, shapes, degrees)."""
+
 from __future__ import annotations
 
 from typing import Any

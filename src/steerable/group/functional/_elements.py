@@ -1,4 +1,5 @@
 """Element parameters as tensors: ``GroupElement`` ↔ torch, element index ↔ parameters."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """The band-limited Fourier transform on a group at arbitrary, differentiable sample points."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -58,7 +59,7 @@ def sampling_matrix(G: Group, irreps, params) -> torch.Tensor:
         cols = list(_columns(psi))
         m = _irrep(psi, p)[..., cols]  # (..., n, d, m)
         m = m.transpose(-1, -2).reshape(m.shape[:-2] + (-1,))
-        blocks.append(m * (psi.size ** 0.5))
+        blocks.append(m * (psi.size**0.5))
     return torch.cat(blocks, -1)
 
 

@@ -3,6 +3,7 @@
 No Condon–Shortley phase, ``m = -l..l`` within a degree, ``Y_1 ∝ (y, z, x)``, computed by the
 polynomial recursion in ``x, y, z`` (no angles, regular at the poles).
 """
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """Irreps and representations of every ``steerable.group`` group as torch functions of element
 parameters (the groups' internal layout, see the package docstring)."""
+
 from __future__ import annotations
 
 import math
@@ -176,4 +177,3 @@ def representation_matrices(rep: Representation, params) -> torch.Tensor:
     q = constant(rep.change_of_basis, b)
     qi = constant(rep.change_of_basis_inv, b)
     return q @ b @ qi
-

@@ -1,4 +1,5 @@
 """Irreps of SO(2), O(2), C_N and D_N in torch, in closed form (the basis of ``group._planar``)."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Unit quaternions in torch, scalar last ``(x, y, z, w)`` like ``steerable.group._so3_math``."""
+
 from __future__ import annotations
 
 import torch
@@ -79,9 +80,15 @@ def quat_to_matrix(q) -> torch.Tensor:
     wx, wy, wz = w * x, w * y, w * z
     R = torch.stack(
         [
-            1 - 2 * (yy + zz), 2 * (xy - wz), 2 * (xz + wy),
-            2 * (xy + wz), 1 - 2 * (xx + zz), 2 * (yz - wx),
-            2 * (xz - wy), 2 * (yz + wx), 1 - 2 * (xx + yy),
+            1 - 2 * (yy + zz),
+            2 * (xy - wz),
+            2 * (xz + wy),
+            2 * (xy + wz),
+            1 - 2 * (xx + zz),
+            2 * (yz - wx),
+            2 * (xz - wy),
+            2 * (yz + wx),
+            1 - 2 * (xx + yy),
         ],
         -1,
     )
@@ -107,9 +114,7 @@ def matrix_to_quat(R, canonical: bool = True) -> torch.Tensor:
     r01, r11, r21 = r[1].unbind(-1)
     r02, r12, r22 = r[2].unbind(-1)
     # four times the squares of w, x, y, z
-    s = torch.stack(
-        [1 + r00 + r11 + r22, 1 + r00 - r11 - r22, 1 - r00 + r11 - r22, 1 - r00 - r11 + r22], -1
-    )
+    s = torch.stack([1 + r00 + r11 + r22, 1 + r00 - r11 - r22, 1 - r00 + r11 - r22, 1 - r00 - r11 + r22], -1)
     floor = tiny(R.dtype)
     d = 2.0 * torch.sqrt(s.clamp_min(floor))  # 4 |component| of each branch (clamped: unused branches stay finite)
     dw, dx, dy, dz = d.unbind(-1)

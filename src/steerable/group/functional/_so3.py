@@ -1,4 +1,5 @@
 """SO(3) utilities in torch: Haar sampling, exp/log maps, geodesic distance, the 6-D map."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -177,4 +178,3 @@ def matrix_to_sixd(R) -> torch.Tensor:
     """
     R = matrices(R, 3, "R")
     return torch.cat([R[..., :, 0], R[..., :, 1]], -1)
-

@@ -6,6 +6,7 @@ computed as ``D^l(R) = Y_l(R X)ᵀ pinv(Y_l(X))ᵀ`` for a fixed set X of points
 with the harmonic polynomials (solid harmonics) this is a homogeneous polynomial of degree l
 in the entries of R — exact to rounding, singularity-free and differentiable everywhere.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -35,7 +36,7 @@ def _fit(L: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     Y = real_spherical_harmonics(L, X)
     out = []
     for l in range(L + 1):
-        p = np.ascontiguousarray(np.linalg.pinv(Y[:, l * l:(l + 1) ** 2]).T)
+        p = np.ascontiguousarray(np.linalg.pinv(Y[:, l * l : (l + 1) ** 2]).T)
         p.setflags(write=False)
         out.append(p)
     X.setflags(write=False)
@@ -57,7 +58,7 @@ def _wigner_blocks(L: int, R: torch.Tensor, degrees) -> list[torch.Tensor]:
     n = X.shape[0]
     out = []
     for l in degrees:
-        Yl = torch.stack(cols[l * l:(l + 1) ** 2], -1).reshape(Rf.shape[0], n, 2 * l + 1)
+        Yl = torch.stack(cols[l * l : (l + 1) ** 2], -1).reshape(Rf.shape[0], n, 2 * l + 1)
         pinv = constant(pinvs[l], R)
         D = Yl.transpose(-1, -2) @ pinv
         out.append(D.reshape(batch + (2 * l + 1, 2 * l + 1)))

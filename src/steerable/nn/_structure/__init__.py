@@ -1,5 +1,6 @@
 """Structural modules: sequences, branches and merges, field permutations, restriction to a
 subgroup, disentangling change of basis, identity and the radial mask (one module a file)."""
+
 from steerable.nn._structure._branching import BranchingModule
 from steerable.nn._structure._disentangle import DisentangleModule
 from steerable.nn._structure._identity import IdentityModule
@@ -11,6 +12,13 @@ from steerable.nn._structure._restriction import RestrictionModule
 from steerable.nn._structure._sequential import SequentialModule
 
 __all__ = [
-    "SequentialModule", "MultipleModule", "BranchingModule", "MergeModule", "ReshuffleModule",
-    "RestrictionModule", "DisentangleModule", "IdentityModule", "MaskModule",
+    "SequentialModule",
+    "MultipleModule",
+    "BranchingModule",
+    "MergeModule",
+    "ReshuffleModule",
+    "RestrictionModule",
+    "DisentangleModule",
+    "IdentityModule",
+    "MaskModule",
 ]

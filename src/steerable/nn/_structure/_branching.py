@@ -1,4 +1,5 @@
 """BranchingModule: splits a tensor into labelled tensors (escnn's ``BranchingModule``)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -77,7 +78,11 @@ class BranchingModule(EquivariantModule):
         out: OrderedDict[str, GeometricTensor] = OrderedDict()
         for j, lab in enumerate(self._labels):
             sl = self._slices[j]
-            sub = t.narrow(ax, sl[0], sl[1] - sl[0]) if sl is not None else t.index_select(ax, getattr(self, f"_index_{j}"))
+            sub = (
+                t.narrow(ax, sl[0], sl[1] - sl[0])
+                if sl is not None
+                else t.index_select(ax, getattr(self, f"_index_{j}"))
+            )
             out[lab] = GeometricTensor(sub, self.out_type[lab], x.coords)
         return out
 

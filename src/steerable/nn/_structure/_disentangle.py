@@ -1,4 +1,5 @@
 """DisentangleModule: changes each field to its disentangled basis (escnn's ``DisentangleModule``)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,11 +56,19 @@ class DisentangleModule(EquivariantModule):
             s, e = in_type.fields_start[f], in_type.fields_end[f]
             mat[s:e, s:e] = m
         r = np.round(mat)
-        is_perm = np.allclose(mat, r, atol=1e-12) and np.all((r == 0) | (r == 1)) and np.all(r.sum(0) == 1) and np.all(r.sum(1) == 1)
+        is_perm = (
+            np.allclose(mat, r, atol=1e-12)
+            and np.all((r == 0) | (r == 1))
+            and np.all(r.sum(0) == 1)
+            and np.all(r.sum(1) == 1)
+        )
         self._is_permutation = bool(is_perm)
         self.register_buffer("change_of_basis", torch.as_tensor(mat, dtype=torch.get_default_dtype()), persistent=False)
-        self.register_buffer("_index", torch.as_tensor(np.argmax(r, axis=1) if is_perm else np.arange(c), dtype=torch.long),
-                             persistent=False)
+        self.register_buffer(
+            "_index",
+            torch.as_tensor(np.argmax(r, axis=1) if is_perm else np.arange(c), dtype=torch.long),
+            persistent=False,
+        )
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         self._check_input(x)
@@ -68,7 +77,9 @@ class DisentangleModule(EquivariantModule):
         if self._is_permutation:
             out = t.index_select(ax, self._index)
         else:
-            out = torch.tensordot(t.movedim(ax, -1), self.change_of_basis.to(t.dtype), dims=([t.dim() - 1], [1])).movedim(-1, ax)
+            out = torch.tensordot(
+                t.movedim(ax, -1), self.change_of_basis.to(t.dtype), dims=([t.dim() - 1], [1])
+            ).movedim(-1, ax)
         return GeometricTensor(out, self.out_type, x.coords)
 
     def evaluate_output_shape(self, input_shape) -> tuple:

@@ -1,4 +1,5 @@
 """IdentityModule: the identity map on a field type (escnn's ``IdentityModule``)."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """MaskModule: a radial mask on the grid (escnn's ``MaskModule``)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,7 +23,7 @@ def _radial_mask(S: int, d: int, margin: float, sigma: float) -> np.ndarray:
     r = np.zeros((S,) * d)
     for a in range(d):
         r = r + axis.reshape((1,) * a + (S,) + (1,) * (d - a - 1))
-    return np.where(r > t, np.exp((t - r) / sigma ** 2), 1.0)
+    return np.where(r > t, np.exp((t - r) / sigma**2), 1.0)
 
 
 class MaskModule(EquivariantModule):
@@ -53,7 +54,11 @@ class MaskModule(EquivariantModule):
             raise ValueError(f"in_type: MaskModule needs a field type on R^2 or R^3, got one on R^{d}")
         if isinstance(S, bool) or not isinstance(S, (int, np.integer)) or S < 1:
             raise ValueError(f"S: expected a positive integer grid size, got {S!r}")
-        if isinstance(margin, bool) or not isinstance(margin, (int, float, np.floating, np.integer)) or not 0 <= margin <= 100:
+        if (
+            isinstance(margin, bool)
+            or not isinstance(margin, (int, float, np.floating, np.integer))
+            or not 0 <= margin <= 100
+        ):
             raise ValueError(f"margin: expected a percentage in [0, 100], got {margin!r}")
         if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.floating, np.integer)) or not sigma > 0:
             raise ValueError(f"sigma: expected a positive number, got {sigma!r}")
@@ -61,14 +66,17 @@ class MaskModule(EquivariantModule):
         self.S, self.margin, self.sigma = int(S), float(margin), float(sigma)
         self.dim = d
         mask = _radial_mask(self.S, d, self.margin, self.sigma)
-        self.register_buffer("mask", torch.as_tensor(mask, dtype=torch.get_default_dtype()).reshape(1, 1, *mask.shape),
-                             persistent=False)
+        self.register_buffer(
+            "mask", torch.as_tensor(mask, dtype=torch.get_default_dtype()).reshape(1, 1, *mask.shape), persistent=False
+        )
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         self._check_input(x)
         d = self.in_type.gspace.dimensionality
         if x.coords is not None or tuple(x.shape[2:]) != (self.S,) * d:
-            raise ValueError(f"input: MaskModule expects a grid of spatial shape {(self.S,) * d}, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"input: MaskModule expects a grid of spatial shape {(self.S,) * d}, got shape {tuple(x.shape)}"
+            )
         return GeometricTensor(x.tensor * self.mask.to(x.tensor.dtype), self.out_type)
 
     def evaluate_output_shape(self, input_shape) -> tuple:

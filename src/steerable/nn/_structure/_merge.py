@@ -1,4 +1,5 @@
 """MergeModule: applies modules to labelled tensors and concatenates (escnn's ``MergeModule``)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -28,7 +29,9 @@ def _normalise_modules(modules: Any) -> list[tuple[EquivariantModule, list[str]]
             raise TypeError(f"modules: expected EquivariantModules, got {type(m).__name__}")
         labs = [labs] if isinstance(labs, str) else list(labs) if isinstance(labs, (list, tuple)) else None
         if not labs or not all(isinstance(lab, str) for lab in labs):
-            raise TypeError(f"modules: the label of {type(m).__name__} must be a string or a non-empty list of strings, got {item[1]!r}")
+            raise TypeError(
+                f"modules: the label of {type(m).__name__} must be a string or a non-empty list of strings, got {item[1]!r}"
+            )
         out.append((m, labs))
     return out
 
@@ -102,7 +105,9 @@ class MergeModule(EquivariantModule):
             if lab not in x:
                 raise ValueError(f"input: missing the tensor of label {lab!r} (expected labels {list(self.in_type)})")
             if not isinstance(x[lab], GeometricTensor):
-                raise TypeError(f"input: the value of label {lab!r} must be a GeometricTensor, got {type(x[lab]).__name__}")
+                raise TypeError(
+                    f"input: the value of label {lab!r} must be a GeometricTensor, got {type(x[lab]).__name__}"
+                )
             if x[lab].type != t:
                 raise ValueError(f"input: label {lab!r} expects field type {t!r}, got {x[lab].type!r}")
 
@@ -124,7 +129,9 @@ class MergeModule(EquivariantModule):
                 out = s
             else:
                 if out[:ax] + out[ax + 1 :] != s[:ax] + s[ax + 1 :]:
-                    raise ValueError(f"input_shapes: the branches' outputs {tuple(out)} and {tuple(s)} cannot be concatenated")
+                    raise ValueError(
+                        f"input_shapes: the branches' outputs {tuple(out)} and {tuple(s)} cannot be concatenated"
+                    )
                 out[ax] += s[ax]
         return tuple(out)
 

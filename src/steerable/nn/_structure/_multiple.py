@@ -1,4 +1,5 @@
 """MultipleModule: one module per label of the fields, outputs concatenated (escnn's ``MultipleModule``)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -36,8 +37,13 @@ class MultipleModule(EquivariantModule):
     torch.Size([1, 9, 7, 7])
     """
 
-    def __init__(self, in_type: FieldType, labels: Sequence[str],
-                 modules: Sequence[tuple[EquivariantModule, str | Sequence[str]]], reshuffle: int = 0):
+    def __init__(
+        self,
+        in_type: FieldType,
+        labels: Sequence[str],
+        modules: Sequence[tuple[EquivariantModule, str | Sequence[str]]],
+        reshuffle: int = 0,
+    ):
         super().__init__()
         check_field_type(in_type)
         pairs = _normalise_modules(modules)
@@ -45,7 +51,9 @@ class MultipleModule(EquivariantModule):
         for m, labs in pairs:
             for lab, t in zip(labs, _module_input_types(m, labs)):
                 if lab not in branching.out_type:
-                    raise ValueError(f"modules: label {lab!r} of {type(m).__name__} is not among the fields' labels {sorted(set(labels))}")
+                    raise ValueError(
+                        f"modules: label {lab!r} of {type(m).__name__} is not among the fields' labels {sorted(set(labels))}"
+                    )
                 if t != branching.out_type[lab]:
                     raise ValueError(
                         f"modules: {type(m).__name__} expects {t!r} for label {lab!r}, but the fields with that label "
@@ -65,9 +73,19 @@ class MultipleModule(EquivariantModule):
         return self.merging._grid_output_size(n)
 
     # escnn's signature: full_space_action is the third positional argument
-    def check_equivariance(self, atol: float = 2e-6, rtol: float = 1e-5, full_space_action: bool = True,  # type: ignore[override]
-                           assertion: bool = True, verbose: bool = False, device: str = "cpu", *, x=None,
-                           spatial: int | None = None, batch: int = 2) -> list:
+    def check_equivariance(  # type: ignore[override]
+        self,
+        atol: float = 2e-6,
+        rtol: float = 1e-5,
+        full_space_action: bool = True,
+        assertion: bool = True,
+        verbose: bool = False,
+        device: str = "cpu",
+        *,
+        x=None,
+        spatial: int | None = None,
+        batch: int = 2,
+    ) -> list:
         """As :meth:`EquivariantModule.check_equivariance` (escnn's defaults). With
         ``full_space_action=False`` only the fibres are transformed (the grid is left alone)."""
         if full_space_action:

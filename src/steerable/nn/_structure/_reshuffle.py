@@ -1,4 +1,5 @@
 """ReshuffleModule: a permutation of the fields (escnn's ``ReshuffleModule``)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """RestrictionModule: restricts field types to a subgroup (escnn's ``RestrictionModule``)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """SequentialModule: a sequence of equivariant modules (escnn's ``SequentialModule``)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -59,7 +60,9 @@ class SequentialModule(EquivariantModule):
     def add_module(self, name: str, module: torch.nn.Module | None) -> None:
         """Append ``module``; its ``in_type`` must be the current ``out_type``."""
         if not isinstance(module, EquivariantModule):
-            raise TypeError(f"module: SequentialModule takes EquivariantModules, got {type(module).__name__} ({name!r})")
+            raise TypeError(
+                f"module: SequentialModule takes EquivariantModules, got {type(module).__name__} ({name!r})"
+            )
         if len(self._modules) > 0:
             if module.in_type != self.out_type:
                 raise ValueError(

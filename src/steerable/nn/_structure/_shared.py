@@ -1,5 +1,6 @@
 """Private pieces shared by the structural modules: the channel axis of plain tensors, the
 shape check of channel-preserving modules, and the plain-torch modules their ``export()`` returns."""
+
 from __future__ import annotations
 
 from typing import cast

@@ -13,6 +13,7 @@ bases (changes of basis applied in float64 at construction), so the filter of al
 that pair is one GEMM, one permute into (C_out, C_in, S), and — unless that pair is the whole
 filter — one ``index_copy``. Same weights, same filter (to float rounding).
 """
+
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
@@ -43,9 +44,21 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
     # the folded plan: ([(basis name, n out fields, n in fields, D, d_out, d_in)], identity perm, direct)
     _dense: tuple[list[tuple[str, int, int, int, int, int]], bool, bool] | None
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, points: np.ndarray, rings, sigmas,
-                 cutoff, maximum_offset=None, basis_filter=None, dtype: torch.dtype | None = None,
-                 recompute: bool = False, drop_vanishing: bool = False, pair_basis=None):
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        points: np.ndarray,
+        rings,
+        sigmas,
+        cutoff,
+        maximum_offset=None,
+        basis_filter=None,
+        dtype: torch.dtype | None = None,
+        recompute: bool = False,
+        drop_vanishing: bool = False,
+        pair_basis=None,
+    ):
         super().__init__()
         self._in_reprs = list(in_type.representations)
         self._out_reprs = list(out_type.representations)
@@ -172,8 +185,14 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
                     self._dense_specs.clear()
                     return None
                 dense_cost += nfo * nfi * D * ro.size * ri.size
-                block_cost += nfo * nfi * (sum(types[t][3] * G.irrep(*t[1]).size * G.irrep(*t[0]).size
-                                               for t, *_ in local) + ro.size * ri.size * (ro.size + ri.size))
+                block_cost += (
+                    nfo
+                    * nfi
+                    * (
+                        sum(types[t][3] * G.irrep(*t[1]).size * G.irrep(*t[0]).size for t, *_ in local)
+                        + ro.size * ri.size * (ro.size + ri.size)
+                    )
+                )
                 idx = np.empty((nfo, nfi, D), dtype=np.int64)
                 for x, fo in enumerate(o_fields):
                     for y, fi in enumerate(i_fields):
@@ -224,8 +243,9 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
                 samples[nm] = np.asarray(self._pair_bases[nm].sample(self._points), dtype=np.float64)
             b = samples[nm]  # (nb, do, di, S)
             nb, do, di = b.shape[:3]
-            out[d : d + nb] = np.einsum("ap,npqs,qb->nabs", qo[:, c_o : c_o + do], b, qi[c_i : c_i + di, :],
-                                        optimize=True)
+            out[d : d + nb] = np.einsum(
+                "ap,npqs,qb->nabs", qo[:, c_o : c_o + do], b, qi[c_i : c_i + di, :], optimize=True
+            )
             d += nb
         return out
 
@@ -276,12 +296,26 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
         """The per-block structure: one :class:`BasisBlock` per irreps-pair type, in weight order
         (per-weight tensors: :attr:`structure`)."""
         out, p = [], 0
-        for (name, n_o, n_i, nb, _do, _di), (iid, oid), (os_, is_) in zip(self._types, self._type_ids, self._type_slots):
+        for (name, n_o, n_i, nb, _do, _di), (iid, oid), (os_, is_) in zip(
+            self._types, self._type_ids, self._type_slots
+        ):
             els = self._pair_bases[name].elements
             n = n_o * n_i * nb
-            out.append(BasisBlock(name, iid, oid, slice(p, p + n), n_o, n_i, nb,
-                                  tuple((sl[0], sl[2], sl[3]) for sl in os_), tuple((sl[0], sl[2], sl[3]) for sl in is_),
-                                  tuple(e.radius for e in els), tuple(e.frequency for e in els)))
+            out.append(
+                BasisBlock(
+                    name,
+                    iid,
+                    oid,
+                    slice(p, p + n),
+                    n_o,
+                    n_i,
+                    nb,
+                    tuple((sl[0], sl[2], sl[3]) for sl in os_),
+                    tuple((sl[0], sl[2], sl[3]) for sl in is_),
+                    tuple(e.radius for e in els),
+                    tuple(e.frequency for e in els),
+                )
+            )
             p += n
         return out
 
@@ -299,10 +333,21 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
             for so in os_:
                 for si in is_:
                     for b, a in enumerate(base):
-                        yield dict(a, id=idx, block_id=b, in_irreps_position=si[3], out_irreps_position=so[3],
-                                   in_irrep_idx=si[4], out_irrep_idx=so[4], in_field_position=si[0],
-                                   out_field_position=so[0], in_field=si[0], out_field=so[0],
-                                   in_repr=self._in_reprs[si[0]].name, out_repr=self._out_reprs[so[0]].name)
+                        yield dict(
+                            a,
+                            id=idx,
+                            block_id=b,
+                            in_irreps_position=si[3],
+                            out_irreps_position=so[3],
+                            in_irrep_idx=si[4],
+                            out_irrep_idx=so[4],
+                            in_field_position=si[0],
+                            out_field_position=so[0],
+                            in_field=si[0],
+                            out_field=so[0],
+                            in_repr=self._in_reprs[si[0]].name,
+                            out_repr=self._out_reprs[so[0]].name,
+                        )
                         idx += 1
 
     def get_element_info(self, idx: int) -> dict:
@@ -319,18 +364,31 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
                 pb = self._pair_bases[name]
                 so, si = os_[o], is_[i]
                 d = self._points.shape[1] if self._points.ndim == 2 else 0
-                return dict(_element_attrs(pb, pb.elements[b], do, di, d), id=idx, block_id=b,
-                            in_irreps_position=si[3], out_irreps_position=so[3], in_irrep_idx=si[4],
-                            out_irrep_idx=so[4], in_field_position=si[0], out_field_position=so[0],
-                            in_field=si[0], out_field=so[0], in_repr=self._in_reprs[si[0]].name,
-                            out_repr=self._out_reprs[so[0]].name)
+                return dict(
+                    _element_attrs(pb, pb.elements[b], do, di, d),
+                    id=idx,
+                    block_id=b,
+                    in_irreps_position=si[3],
+                    out_irreps_position=so[3],
+                    in_irrep_idx=si[4],
+                    out_irrep_idx=so[4],
+                    in_field_position=si[0],
+                    out_field_position=so[0],
+                    in_field=si[0],
+                    out_field=so[0],
+                    in_repr=self._in_reprs[si[0]].name,
+                    out_repr=self._out_reprs[so[0]].name,
+                )
             p += n
         raise IndexError(idx)
 
     def get_basis_names(self) -> list[str]:
         """A readable name per weight: ``'(out field, in field)_(out irrep, in irrep)_r<radius>_j<freq>_<k>'``."""
-        return [f"({a['out_field_position']},{a['in_field_position']})_({a['out_irrep']},{a['in_irrep']})"
-                f"_r{a['radius']:g}_j{a['irrep:frequency']}_{a['inner']}" for a in self.get_basis_info()]
+        return [
+            f"({a['out_field_position']},{a['in_field_position']})_({a['out_irrep']},{a['in_irrep']})"
+            f"_r{a['radius']:g}_j{a['irrep:frequency']}_{a['inner']}"
+            for a in self.get_basis_info()
+        ]
 
     @property
     def attributes(self) -> list[dict]:
@@ -342,7 +400,8 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
         if self.recompute:
             b = torch.as_tensor(self._pair_bases[name].sample(self._points))
             return b.to(like.dtype if like is not None else torch.get_default_dtype()).to(
-                like.device if like is not None else "cpu")
+                like.device if like is not None else "cpu"
+            )
         return getattr(self, name)
 
     def forward(self, weights: torch.Tensor) -> torch.Tensor:
@@ -360,8 +419,9 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
             return self._assemble_dense(weights, self._dense)
         return self.assemble(weights, lambda name: self.basis_tensor(name, weights), self.n_points)
 
-    def _assemble_dense(self, weights: torch.Tensor,
-                        dense: tuple[list[tuple[str, int, int, int, int, int]], bool, bool]) -> torch.Tensor:
+    def _assemble_dense(
+        self, weights: torch.Tensor, dense: tuple[list[tuple[str, int, int, int, int, int]], bool, bool]
+    ) -> torch.Tensor:
         """The folded path (``dense``: the plan ``_build_dense`` made): per pair of field
         representations one GEMM in the fields' own bases, one permute into (C_out, C_in, S), and
         (unless one pair covers the filter) one ``index_copy`` placing the blocks (whose backward

@@ -8,6 +8,7 @@ equivariant for every M and depend only on the projection of M onto the intertwi
 stabiliser H of p: one basis element per element of an orthonormal basis of
 ``Hom_H(ψ_in, ψ_out)``. At radius 0 the orbit is the origin and H = G.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -110,7 +111,7 @@ class OrbitPairBasis:
             p += len(T)
         return out
 
-    def select(self, keep) -> "OrbitPairBasis":
+    def select(self, keep) -> OrbitPairBasis:
         keep = np.asarray(keep, dtype=bool)
         new = object.__new__(OrbitPairBasis)
         new.__dict__.update(self.__dict__)
@@ -124,9 +125,9 @@ class OrbitPairBasis:
         new._rings_M = rings
         return new
 
-    def nonvanishing(self, points: np.ndarray, tol: float = VANISHING_TOL) -> "OrbitPairBasis":
+    def nonvanishing(self, points: np.ndarray, tol: float = VANISHING_TOL) -> OrbitPairBasis:
         if not len(self):
             return self
         s = self.sample(points)
-        keep = (s ** 2).sum(axis=(1, 2, 3)) / self.d_out >= tol
+        keep = (s**2).sum(axis=(1, 2, 3)) / self.d_out >= tol
         return self if keep.all() else self.select(keep)

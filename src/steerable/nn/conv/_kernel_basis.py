@@ -1,5 +1,6 @@
 """The analytic kernel basis of a pair of field representations as an escnn-style
 :class:`steerable.kernels.KernelBasis` (what ``_RdConv._build_kernel_basis`` returns)."""
+
 from __future__ import annotations
 
 import numpy as np

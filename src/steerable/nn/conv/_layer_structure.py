@@ -1,6 +1,7 @@
 """The :class:`steerable.kernels.BasisStructure` of the layers' basis managers: which field,
 irrep copy, harmonic, ring and intertwiner every learnable weight belongs to, and where its irrep
 block sits in the (C_out, C_in) filter (what ``basisexpansion.structure`` returns)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,9 @@ def local_rep_structure(basis, in_repr, out_repr, attrs) -> BasisStructure:
     s = getattr(basis, "structure", None)
     if s is not None and len(s) == len(attrs) and s.shape == (out_repr.size, in_repr.size):
         return s
-    return structure_from_attributes(attrs, (out_repr.size, in_repr.size), in_repr.group, list(in_repr.irreps),
-                                     list(out_repr.irreps))
+    return structure_from_attributes(
+        attrs, (out_repr.size, in_repr.size), in_repr.group, list(in_repr.irreps), list(out_repr.irreps)
+    )
 
 
 def rep_expansion_structure(re) -> BasisStructure:
@@ -57,10 +59,24 @@ def homomorphism_structure(in_repr, out_repr) -> BasisStructure:
             psi = G.irrep(*ida)
             b.irrep_code(tuple(ida), psi.name)
             for e in range(len(psi.endomorphism_basis())):
-                els.append({"in_field": 0, "out_field": 0, "in_irrep": ida, "out_irrep": ida, "in_irrep_idx": c,
-                            "out_irrep_idx": a, "harmonic": None, "frequency": 0, "ring": 0, "radius": 0.0,
-                            "sigma": 0.0, "inner": e, "rows": (int(oo[a]), int(oo[a + 1])),
-                            "cols": (int(oi[c]), int(oi[c + 1]))})
+                els.append(
+                    {
+                        "in_field": 0,
+                        "out_field": 0,
+                        "in_irrep": ida,
+                        "out_irrep": ida,
+                        "in_irrep_idx": c,
+                        "out_irrep_idx": a,
+                        "harmonic": None,
+                        "frequency": 0,
+                        "ring": 0,
+                        "radius": 0.0,
+                        "sigma": 0.0,
+                        "inner": e,
+                        "rows": (int(oo[a]), int(oo[a + 1])),
+                        "cols": (int(oi[c]), int(oi[c + 1])),
+                    }
+                )
     b.add_elements(els)
     return b.build()
 

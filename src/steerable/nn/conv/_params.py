@@ -17,10 +17,11 @@ escnn's rules (the facts reproduced here):
   ``'default2'``/``'default3'``); harmonics stop at ``int(max_r fco(r))``;
 - elements whose samples on the grid are all ~0 are dropped.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -79,21 +80,32 @@ def _frequency_policy(frequencies_cutoff, kernel_size: int, d: int) -> Callable[
     if callable(frequencies_cutoff):
         return frequencies_cutoff
     if isinstance(frequencies_cutoff, str):
-        table = {"default1": _policy1_r2(R) if d == 2 else _policy1_r3(R),
-                 "default2": _policy2_r2(R), "default3": _policy3(R)}
+        table = {
+            "default1": _policy1_r2(R) if d == 2 else _policy1_r3(R),
+            "default2": _policy2_r2(R),
+            "default3": _policy3(R),
+        }
         if frequencies_cutoff not in table:
-            raise ValueError(f"frequencies_cutoff: expected a float, a callable or one of {sorted(table)}, "
-                             f"got {frequencies_cutoff!r}")
+            raise ValueError(
+                f"frequencies_cutoff: expected a float, a callable or one of {sorted(table)}, "
+                f"got {frequencies_cutoff!r}"
+            )
         return table[frequencies_cutoff]
-    if isinstance(frequencies_cutoff, bool) or not isinstance(frequencies_cutoff, (int, float, np.integer, np.floating)):
-        raise TypeError(f"frequencies_cutoff: expected None, a float or a callable, got {type(frequencies_cutoff).__name__}")
+    if isinstance(frequencies_cutoff, bool) or not isinstance(
+        frequencies_cutoff, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(
+            f"frequencies_cutoff: expected None, a float or a callable, got {type(frequencies_cutoff).__name__}"
+        )
     f = float(frequencies_cutoff)
     if f >= 0:
         return _Proportional(f)
     if d == 2 and f in (-1.0, -2.0, -3.0):
         return {-1.0: _policy1_r2(R), -2.0: _policy2_r2(R), -3.0: _policy3(R)}[f]
-    raise ValueError(f"frequencies_cutoff: expected a non-negative factor, a callable, "
-                     f"{'-1., -2., -3.' if d == 2 else repr('default1')}, got {frequencies_cutoff!r}")
+    raise ValueError(
+        f"frequencies_cutoff: expected a non-negative factor, a callable, "
+        f"{'-1., -2., -3.' if d == 2 else repr('default1')}, got {frequencies_cutoff!r}"
+    )
 
 
 class EscnnCutoff:
@@ -144,8 +156,9 @@ def check_rings(rings, name: str = "rings") -> list[float]:
     return rr
 
 
-def grid_basis_params(kernel_size: int, dilation: int, d: int, frequencies_cutoff=None, rings=None, sigma=None,
-                      basis: str = "escnn"):
+def grid_basis_params(
+    kernel_size: int, dilation: int, d: int, frequencies_cutoff=None, rings=None, sigma=None, basis: str = "escnn"
+):
     """``(rings, sigmas, cutoff, scale, drop)`` for a grid convolution: ``cutoff(r)`` the highest
     harmonic order on the ring of radius r (-1: none), ``scale`` the tap spacing of the sampling
     grid (``dilation`` for escnn's basis, 1 for the complete one), ``drop`` whether elements that
@@ -168,8 +181,10 @@ def grid_basis_params(kernel_size: int, dilation: int, d: int, frequencies_cutof
     rr = check_rings(rings) if rings is not None else default_grid_rings(kernel_size, dilation)
     max_radius = dilation * (kernel_size - 1) / 2 * math.sqrt(d)
     if any(r > max_radius + 1e-9 for r in rr):
-        raise ValueError(f"rings: every radius must lie within the kernel's support (<= {max_radius:.4g} for "
-                         f"kernel_size={kernel_size}, dilation={dilation}), got {rr}")
+        raise ValueError(
+            f"rings: every radius must lie within the kernel's support (<= {max_radius:.4g} for "
+            f"kernel_size={kernel_size}, dilation={dilation}), got {rr}"
+        )
     sig = escnn_sigmas(rr, sigma)
     fco = _frequency_policy(frequencies_cutoff, kernel_size, d)
     return rr, sig, escnn_cutoff(fco, rr), dilation, True
@@ -190,10 +205,15 @@ def point_basis_params(width=None, n_rings=None, rings=None, sigma=None, frequen
         rr = check_rings(rings)
     else:
         if width is None:
-            raise ValueError("width: a point convolution needs either rings=[radii] or width=<largest radius> "
-                             "(with n_rings)")
-        if isinstance(width, bool) or not isinstance(width, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(float(width)) or float(width) <= 0:
+            raise ValueError(
+                "width: a point convolution needs either rings=[radii] or width=<largest radius> (with n_rings)"
+            )
+        if (
+            isinstance(width, bool)
+            or not isinstance(width, (int, float, np.integer, np.floating))
+            or not math.isfinite(float(width))
+            or float(width) <= 0
+        ):
             raise ValueError(f"width: expected a positive number, got {width!r}")
         if n_rings is None:
             n_rings = int(math.ceil(float(width) - 1e-9)) + 1
@@ -207,10 +227,14 @@ def point_basis_params(width=None, n_rings=None, rings=None, sigma=None, frequen
         frequencies_cutoff = 3.0
     if callable(frequencies_cutoff):
         fco = frequencies_cutoff
-    elif isinstance(frequencies_cutoff, (int, float, np.integer, np.floating)) and not isinstance(frequencies_cutoff, bool):
+    elif isinstance(frequencies_cutoff, (int, float, np.integer, np.floating)) and not isinstance(
+        frequencies_cutoff, bool
+    ):
         if float(frequencies_cutoff) < 0:
             raise ValueError(f"frequencies_cutoff: expected a non-negative factor, got {frequencies_cutoff!r}")
         fco = _Proportional(float(frequencies_cutoff))
     else:
-        raise TypeError(f"frequencies_cutoff: expected None, a float or a callable, got {type(frequencies_cutoff).__name__}")
+        raise TypeError(
+            f"frequencies_cutoff: expected None, a float or a callable, got {type(frequencies_cutoff).__name__}"
+        )
     return rr, sig, escnn_cutoff(fco, rr)

@@ -1,4 +1,5 @@
 """Steerable convolutions on R^2 and R^3 (and their transposes)."""
+
 from __future__ import annotations
 
 import warnings
@@ -9,10 +10,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
+from .._cache import ExpansionCacheMixin
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
-from .._cache import ExpansionCacheMixin
 from .._module import EquivariantModule
 from ._expansion import BlockBasisExpansion
 from ._params import grid_basis_params
@@ -150,19 +150,38 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
     _d = 2
     _transposed = False
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, kernel_size: int, padding=0, stride=1,
-                 dilation=1, padding_mode: str = "zeros", groups: int = 1, bias: bool = True,
-                 sigma: float | Sequence[float] | None = None, frequencies_cutoff: float | Callable | None = None,
-                 rings: Sequence[float] | None = None, maximum_offset: int | None = None, recompute: bool = False,
-                 basis_filter: Callable[[dict], bool] | None = None, initialize: bool = True,
-                 output_padding=0, basis: str = "escnn", pair_basis=None, kernel_source: KernelSource | None = None):
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        kernel_size: int,
+        padding=0,
+        stride=1,
+        dilation=1,
+        padding_mode: str = "zeros",
+        groups: int = 1,
+        bias: bool = True,
+        sigma: float | Sequence[float] | None = None,
+        frequencies_cutoff: float | Callable | None = None,
+        rings: Sequence[float] | None = None,
+        maximum_offset: int | None = None,
+        recompute: bool = False,
+        basis_filter: Callable[[dict], bool] | None = None,
+        initialize: bool = True,
+        output_padding=0,
+        basis: str = "escnn",
+        pair_basis=None,
+        kernel_source: KernelSource | None = None,
+    ):
         super().__init__()
         d = self._d
         for arg, t in (("in_type", in_type), ("out_type", out_type)):
             if not isinstance(t, FieldType):
                 raise TypeError(f"{arg}: expected a FieldType, got {type(t).__name__}")
             if t.gspace.dimensionality != d:
-                raise ValueError(f"{arg}: {type(self).__name__} needs a field type on R^{d}, got one on R^{t.gspace.dimensionality}")
+                raise ValueError(
+                    f"{arg}: {type(self).__name__} needs a field type on R^{d}, got one on R^{t.gspace.dimensionality}"
+                )
         if in_type.gspace != out_type.gspace:
             raise ValueError("out_type: in_type and out_type must live on the same gspace")
         if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, np.integer)) or kernel_size < 1:
@@ -172,11 +191,16 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
             raise ValueError(f"groups: expected a positive integer, got {groups!r}")
         if len(in_type) % groups or len(out_type) % groups:
-            raise ValueError(f"groups: {groups} must divide the number of input ({len(in_type)}) and output ({len(out_type)}) fields")
+            raise ValueError(
+                f"groups: {groups} must divide the number of input ({len(in_type)}) and output ({len(out_type)}) fields"
+            )
         gin, gout = len(in_type) // groups, len(out_type) // groups
         sub_in, sub_out = in_type.index_select(range(gin)), out_type.index_select(range(gout))
         for k in range(1, groups):
-            if in_type.index_select(range(k * gin, (k + 1) * gin)) != sub_in or out_type.index_select(range(k * gout, (k + 1) * gout)) != sub_out:
+            if (
+                in_type.index_select(range(k * gin, (k + 1) * gin)) != sub_in
+                or out_type.index_select(range(k * gout, (k + 1) * gout)) != sub_out
+            ):
                 raise ValueError(f"groups: in_type and out_type must be {groups} repetitions of the same field types")
         self.in_type, self.out_type = in_type, out_type
         self.space = in_type.gspace
@@ -206,7 +230,8 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
             raise ValueError(f"dilation: steerable kernels need the same dilation along every axis, got {dilation!r}")
         self.basis = basis
         self.rings, self.sigmas, cutoff, scale, drop = grid_basis_params(
-            self.kernel_size, dil, d, frequencies_cutoff, rings, sigma, basis)
+            self.kernel_size, dil, d, frequencies_cutoff, rings, sigma, basis
+        )
         # escnn's names, read by subclasses overriding _build_kernel_basis
         self._rings, self._sigma = self.rings, self.sigmas
         self._maximum_frequency = max((cutoff(r) for r in self.rings), default=0)
@@ -217,12 +242,29 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         self.kernel_points = pts
         self._sub_in, self._sub_out = sub_in, sub_out
         if type(self)._build_kernel_basis is not _RdConv._build_kernel_basis:
-            self._basisexpansion = RepBasisExpansion(sub_in, sub_out, self._build_kernel_basis, pts, basis_filter,
-                                                    drop_vanishing=drop, recompute=self.recompute)
+            self._basisexpansion = RepBasisExpansion(
+                sub_in,
+                sub_out,
+                self._build_kernel_basis,
+                pts,
+                basis_filter,
+                drop_vanishing=drop,
+                recompute=self.recompute,
+            )
         else:
-            self._basisexpansion = BlockBasisExpansion(sub_in, sub_out, pts, self.rings, self.sigmas, cutoff,
-                                                      maximum_offset, basis_filter, recompute=self.recompute,
-                                                      drop_vanishing=drop, pair_basis=pair_basis)
+            self._basisexpansion = BlockBasisExpansion(
+                sub_in,
+                sub_out,
+                pts,
+                self.rings,
+                self.sigmas,
+                cutoff,
+                maximum_offset,
+                basis_filter,
+                recompute=self.recompute,
+                drop_vanishing=drop,
+                pair_basis=pair_basis,
+            )
         _setup_parameters(self, sub_in, sub_out, out_type, groups, bias, stacklevel=3)
         self._cache = None
         if initialize:
@@ -238,8 +280,16 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         :class:`steerable.kernels.KernelBasis` sampled by ``sample(points (S, d))``."""
         from ._kernel_basis import AnalyticKernelBasis
 
-        return AnalyticKernelBasis(self.space, in_repr, out_repr, self._rings, self._sigma, self._cutoff,
-                                   self._maximum_offset, self._basis_filter)
+        return AnalyticKernelBasis(
+            self.space,
+            in_repr,
+            out_repr,
+            self._rings,
+            self._sigma,
+            self._cutoff,
+            self._maximum_offset,
+            self._basis_filter,
+        )
 
     @property
     def basisexpansion(self):
@@ -280,7 +330,8 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         self._check_input(x)
         f, b = self._filter()
-        return GeometricTensor(self._conv(x.tensor, f, b), self.out_type)
+        # the convolution's output has out_type.size channels and d spatial axes by construction
+        return GeometricTensor._trusted(self._conv(x.tensor, f, b), self.out_type)
 
     def _conv(self, t: torch.Tensor, f: torch.Tensor, b):
         d = self._d
@@ -296,7 +347,9 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
 
     def evaluate_output_shape(self, input_shape):
         if len(input_shape) != 2 + self._d or input_shape[1] != self.in_type.size:
-            raise ValueError(f"input_shape: expected (B, {self.in_type.size}, *{self._d} spatial), got {tuple(input_shape)}")
+            raise ValueError(
+                f"input_shape: expected (B, {self.in_type.size}, *{self._d} spatial), got {tuple(input_shape)}"
+            )
         k = self.kernel_size
         out = []
         for i, n in enumerate(input_shape[2:]):
@@ -316,15 +369,35 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         m: torch.nn.modules.conv._ConvNd
         if self._transposed:
             tcls = torch.nn.ConvTranspose2d if d == 2 else torch.nn.ConvTranspose3d
-            m = tcls(self.in_type.size, self.out_type.size, self.kernel_size, stride=self._stride,
-                     padding=self._padding, output_padding=self._output_padding, groups=self.groups,
-                     bias=b is not None, dilation=self._dilation, dtype=f.dtype, device=f.device)
+            m = tcls(
+                self.in_type.size,
+                self.out_type.size,
+                self.kernel_size,
+                stride=self._stride,
+                padding=self._padding,
+                output_padding=self._output_padding,
+                groups=self.groups,
+                bias=b is not None,
+                dilation=self._dilation,
+                dtype=f.dtype,
+                device=f.device,
+            )
         else:
             ccls = torch.nn.Conv2d if d == 2 else torch.nn.Conv3d
             # padding_mode was checked against _PADDING_MODES in __init__
-            m = ccls(self.in_type.size, self.out_type.size, self.kernel_size, stride=self._stride,
-                     padding=self._padding, dilation=self._dilation, groups=self.groups, bias=b is not None,
-                     padding_mode=cast(_PaddingMode, self.padding_mode), dtype=f.dtype, device=f.device)
+            m = ccls(
+                self.in_type.size,
+                self.out_type.size,
+                self.kernel_size,
+                stride=self._stride,
+                padding=self._padding,
+                dilation=self._dilation,
+                groups=self.groups,
+                bias=b is not None,
+                padding_mode=cast(_PaddingMode, self.padding_mode),
+                dtype=f.dtype,
+                device=f.device,
+            )
         with torch.no_grad():
             m.weight.copy_(f)
             if b is not None and m.bias is not None:
@@ -333,19 +406,23 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         return m.eval()
 
     def extra_repr(self) -> str:
-        return (f"{self.in_type!r} -> {self.out_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, groups={self.groups}, basis={int(self.basisexpansion.dimension)}")
+        return (
+            f"{self.in_type!r} -> {self.out_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, groups={self.groups}, basis={int(self.basisexpansion.dimension)}"
+        )
 
 
-def _setup_parameters(module, sub_in: FieldType, sub_out: FieldType, out_type: FieldType, groups: int,
-                      bias: bool, stacklevel: int) -> None:
+def _setup_parameters(
+    module, sub_in: FieldType, sub_out: FieldType, out_type: FieldType, groups: int, bias: bool, stacklevel: int
+) -> None:
     """Shared by grid and point convolutions: warn when the basis is empty, create ``weights``
     (``groups`` × the expansion's dimension) and the bias on trivial output components only."""
     dim = module.basisexpansion.dimension
     if dim == 0:
         warnings.warn(
             f"{type(module).__name__}: no equivariant kernel maps {sub_in!r} to {sub_out!r} with these "
-            "rings/frequencies: the layer's filter is identically zero", stacklevel=stacklevel + 1,
+            "rings/frequencies: the layer's filter is identically zero",
+            stacklevel=stacklevel + 1,
         )
     module.weights = torch.nn.Parameter(torch.zeros(groups * dim))
     bias_cols = _trivial_bias_basis(out_type)
@@ -400,9 +477,12 @@ _SHARED_ARGS = """
 
 
 class R2Conv(_RdConv):
-    __doc__ = (r"""Steerable convolution on R^2: ``torch.nn.Conv2d`` whose filter is an equivariant kernel
+    __doc__ = (
+        r"""Steerable convolution on R^2: ``torch.nn.Conv2d`` whose filter is an equivariant kernel
     between the field types of a gspace on the plane (escnn's arguments, in escnn's order).
-    """ + _SHARED_ARGS + """        padding_mode (str, default ``'zeros'``): ``'zeros'``, ``'reflect'``, ``'replicate'`` or
+    """
+        + _SHARED_ARGS
+        + """        padding_mode (str, default ``'zeros'``): ``'zeros'``, ``'reflect'``, ``'replicate'`` or
             ``'circular'``.
         maximum_offset (int or None, default None): caps the harmonic order (see
             :class:`_RdConv`).
@@ -430,24 +510,63 @@ class R2Conv(_RdConv):
         >>> conv.weights.numel(), nn.R2Conv(t_in, t_out, 5, basis='complete').weights.numel()
         (22, 30)
         >>> _ = conv.check_equivariance()
-    """)
+    """
+    )
 
     _d = 2
 
-    def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
-                 groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn",
-                 kernel_source: KernelSource | None = None):
-        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
-                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
-                         basis=basis, kernel_source=kernel_source)
+    def __init__(
+        self,
+        in_type,
+        out_type,
+        kernel_size,
+        padding=0,
+        stride=1,
+        dilation=1,
+        padding_mode="zeros",
+        groups=1,
+        bias=True,
+        sigma=None,
+        frequencies_cutoff=None,
+        rings=None,
+        maximum_offset=None,
+        recompute=False,
+        basis_filter=None,
+        initialize=True,
+        *,
+        basis="escnn",
+        kernel_source: KernelSource | None = None,
+    ):
+        super().__init__(
+            in_type,
+            out_type,
+            kernel_size,
+            padding,
+            stride,
+            dilation,
+            padding_mode,
+            groups,
+            bias,
+            sigma,
+            frequencies_cutoff,
+            rings,
+            maximum_offset,
+            recompute,
+            basis_filter,
+            initialize,
+            basis=basis,
+            kernel_source=kernel_source,
+        )
 
 
 class R3Conv(_RdConv):
-    __doc__ = (r"""Steerable convolution on R^3: ``torch.nn.Conv3d`` whose filter is an equivariant kernel
+    __doc__ = (
+        r"""Steerable convolution on R^3: ``torch.nn.Conv3d`` whose filter is an equivariant kernel
     between the field types of a gspace on space (escnn's arguments, in escnn's order;
     ``maximum_offset`` keyword only).
-    """ + _SHARED_ARGS + """        padding_mode (str, default ``'zeros'``): as for :class:`R2Conv`.
+    """
+        + _SHARED_ARGS
+        + """        padding_mode (str, default ``'zeros'``): as for :class:`R2Conv`.
         maximum_offset (int or None, keyword only, default None): caps the harmonic order.
         basis (str, keyword only, default ``'escnn'``): ``'escnn'`` or ``'complete'`` (below).
         kernel_source (KernelSource or None, keyword only, default None): the filter's source.
@@ -466,17 +585,55 @@ class R3Conv(_RdConv):
         >>> conv = nn.R3Conv(t, t, kernel_size=3, padding=1)
         >>> conv(t(torch.randn(1, 24, 5, 5, 5))).shape
         torch.Size([1, 24, 5, 5, 5])
-    """)
+    """
+    )
 
     _d = 3
 
-    def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
-                 groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, recompute=False,
-                 basis_filter=None, initialize=True, *, maximum_offset=None, basis="escnn", _pair_basis=None,
-                 kernel_source: KernelSource | None = None):
-        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
-                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
-                         basis=basis, pair_basis=_pair_basis, kernel_source=kernel_source)
+    def __init__(
+        self,
+        in_type,
+        out_type,
+        kernel_size,
+        padding=0,
+        stride=1,
+        dilation=1,
+        padding_mode="zeros",
+        groups=1,
+        bias=True,
+        sigma=None,
+        frequencies_cutoff=None,
+        rings=None,
+        recompute=False,
+        basis_filter=None,
+        initialize=True,
+        *,
+        maximum_offset=None,
+        basis="escnn",
+        _pair_basis=None,
+        kernel_source: KernelSource | None = None,
+    ):
+        super().__init__(
+            in_type,
+            out_type,
+            kernel_size,
+            padding,
+            stride,
+            dilation,
+            padding_mode,
+            groups,
+            bias,
+            sigma,
+            frequencies_cutoff,
+            rings,
+            maximum_offset,
+            recompute,
+            basis_filter,
+            initialize,
+            basis=basis,
+            pair_basis=_pair_basis,
+            kernel_source=kernel_source,
+        )
 
 
 _TRANSPOSED_ARGS = """        output_padding (int or tuple, default 0): extra size on one side of each output axis (as
@@ -492,9 +649,13 @@ _TRANSPOSED_ARGS = """        output_padding (int or tuple, default 0): extra si
 
 
 class R2ConvTransposed(_RdConv):
-    __doc__ = (r"""Transposed steerable convolution on R^2: ``torch.nn.ConvTranspose2d`` with an
+    __doc__ = (
+        r"""Transposed steerable convolution on R^2: ``torch.nn.ConvTranspose2d`` with an
     equivariant filter (upsampling by ``stride``).
-    """ + _SHARED_ARGS + _TRANSPOSED_ARGS + """
+    """
+        + _SHARED_ARGS
+        + _TRANSPOSED_ARGS
+        + """
     Shape:
         Input ``(B, C_in, H_in, W_in)``, output ``(B, C_out, H_out, W_out)`` with
         ``H_out = (H_in - 1)·stride - 2·padding + dilation·(kernel_size - 1) + output_padding + 1``.
@@ -509,24 +670,65 @@ class R2ConvTransposed(_RdConv):
         >>> t = nn.FieldType(gs, [gs.regular_repr])
         >>> nn.R2ConvTransposed(t, t, 3, stride=2)(t(torch.randn(1, 4, 5, 5))).shape
         torch.Size([1, 4, 11, 11])
-    """)
+    """
+    )
 
     _d = 2
     _transposed = True
 
-    def __init__(self, in_type, out_type, kernel_size, padding=0, output_padding=0, stride=1, dilation=1,
-                 groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn",
-                 kernel_source: KernelSource | None = None):
-        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, "zeros", groups, bias,
-                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
-                         output_padding, basis=basis, kernel_source=kernel_source)
+    def __init__(
+        self,
+        in_type,
+        out_type,
+        kernel_size,
+        padding=0,
+        output_padding=0,
+        stride=1,
+        dilation=1,
+        groups=1,
+        bias=True,
+        sigma=None,
+        frequencies_cutoff=None,
+        rings=None,
+        maximum_offset=None,
+        recompute=False,
+        basis_filter=None,
+        initialize=True,
+        *,
+        basis="escnn",
+        kernel_source: KernelSource | None = None,
+    ):
+        super().__init__(
+            in_type,
+            out_type,
+            kernel_size,
+            padding,
+            stride,
+            dilation,
+            "zeros",
+            groups,
+            bias,
+            sigma,
+            frequencies_cutoff,
+            rings,
+            maximum_offset,
+            recompute,
+            basis_filter,
+            initialize,
+            output_padding,
+            basis=basis,
+            kernel_source=kernel_source,
+        )
 
 
 class R3ConvTransposed(_RdConv):
-    __doc__ = (r"""Transposed steerable convolution on R^3: ``torch.nn.ConvTranspose3d`` with an
+    __doc__ = (
+        r"""Transposed steerable convolution on R^3: ``torch.nn.ConvTranspose3d`` with an
     equivariant filter (``check_equivariance_`` is escnn's alias of ``check_equivariance``).
-    """ + _SHARED_ARGS + _TRANSPOSED_ARGS + """
+    """
+        + _SHARED_ARGS
+        + _TRANSPOSED_ARGS
+        + """
     Shape:
         Input ``(B, C_in, D_in, H_in, W_in)``, output ``(B, C_out, D_out, H_out, W_out)``, each
         axis ``(N_in - 1)·stride - 2·padding + dilation·(kernel_size - 1) + output_padding + 1``.
@@ -540,20 +742,59 @@ class R3ConvTransposed(_RdConv):
         >>> t = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
         >>> nn.R3ConvTransposed(t, t, 3, stride=2)(t(torch.randn(1, 4, 3, 3, 3))).shape
         torch.Size([1, 4, 7, 7, 7])
-    """)
+    """
+    )
 
     check_equivariance_: Callable[..., list]  # escnn's alias, set below the class
 
     _d = 3
     _transposed = True
 
-    def __init__(self, in_type, out_type, kernel_size, padding=0, output_padding=0, stride=1, dilation=1,
-                 groups=1, bias=True, sigma=None, frequencies_cutoff=None, rings=None, maximum_offset=None,
-                 recompute=False, basis_filter=None, initialize=True, *, basis="escnn", _pair_basis=None,
-                 kernel_source: KernelSource | None = None):
-        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, "zeros", groups, bias,
-                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize,
-                         output_padding, basis=basis, pair_basis=_pair_basis, kernel_source=kernel_source)
+    def __init__(
+        self,
+        in_type,
+        out_type,
+        kernel_size,
+        padding=0,
+        output_padding=0,
+        stride=1,
+        dilation=1,
+        groups=1,
+        bias=True,
+        sigma=None,
+        frequencies_cutoff=None,
+        rings=None,
+        maximum_offset=None,
+        recompute=False,
+        basis_filter=None,
+        initialize=True,
+        *,
+        basis="escnn",
+        _pair_basis=None,
+        kernel_source: KernelSource | None = None,
+    ):
+        super().__init__(
+            in_type,
+            out_type,
+            kernel_size,
+            padding,
+            stride,
+            dilation,
+            "zeros",
+            groups,
+            bias,
+            sigma,
+            frequencies_cutoff,
+            rings,
+            maximum_offset,
+            recompute,
+            basis_filter,
+            initialize,
+            output_padding,
+            basis=basis,
+            pair_basis=_pair_basis,
+            kernel_source=kernel_source,
+        )
 
 
 for _cls in (R2Conv, R3Conv, R2ConvTransposed, R3ConvTransposed):
@@ -594,7 +835,8 @@ _ICO_ARGS = """        samples (str, default ``'ico'``): the orbit carrying the 
 
 
 class R3IcoConv(R3Conv):
-    __doc__ = (r"""R3Conv with escnn's *sparse* icosahedral kernel basis (``icoOnR3()``; ``fullIcoOnR3()`` too).
+    __doc__ = (
+        r"""R3Conv with escnn's *sparse* icosahedral kernel basis (``icoOnR3()``; ``fullIcoOnR3()`` too).
 
     As in escnn, the kernels are not band-limited harmonics but Gaussian bumps (width ``sigma``)
     on one orbit of the group per ring: ``samples='ico'`` the 20 three-fold axes,
@@ -607,7 +849,9 @@ class R3IcoConv(R3Conv):
         in_type, out_type (FieldType): fields of ``icoOnR3()`` / ``fullIcoOnR3()``.
         kernel_size, padding, stride, dilation, padding_mode, groups, bias, recompute,
             basis_filter, initialize: as in :class:`R3Conv` (same defaults).
-    """ + _ICO_ARGS + """
+    """
+        + _ICO_ARGS
+        + """
     Shape: as :class:`R3Conv`. Attributes: those of :class:`_RdConv` (the ``structure`` reports
     frequency 0 and harmonic ``(0, 0)`` for every orbit element).
 
@@ -618,15 +862,49 @@ class R3IcoConv(R3Conv):
         >>> t = nn.FieldType(gs, [gs.regular_repr])
         >>> nn.R3IcoConv(t, t, kernel_size=3, padding=1)(t(torch.randn(1, 60, 5, 5, 5))).shape
         torch.Size([1, 60, 5, 5, 5])
-    """)
+    """
+    )
 
-    def __init__(self, in_type, out_type, kernel_size, padding=0, stride=1, dilation=1, padding_mode="zeros",
-                 groups=1, bias=True, samples="ico", sigma=None, rings=None, recompute=False, basis_filter=None,
-                 initialize=True, *, kernel_source: KernelSource | None = None):
+    def __init__(
+        self,
+        in_type,
+        out_type,
+        kernel_size,
+        padding=0,
+        stride=1,
+        dilation=1,
+        padding_mode="zeros",
+        groups=1,
+        bias=True,
+        samples="ico",
+        sigma=None,
+        rings=None,
+        recompute=False,
+        basis_filter=None,
+        initialize=True,
+        *,
+        kernel_source: KernelSource | None = None,
+    ):
         pair = _ico_setup(self, in_type, kernel_size, dilation, samples, rings, sigma)
-        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
-                         sigma, 5.0, rings, recompute, basis_filter, initialize, _pair_basis=pair,
-                         kernel_source=kernel_source)
+        super().__init__(
+            in_type,
+            out_type,
+            kernel_size,
+            padding,
+            stride,
+            dilation,
+            padding_mode,
+            groups,
+            bias,
+            sigma,
+            5.0,
+            rings,
+            recompute,
+            basis_filter,
+            initialize,
+            _pair_basis=pair,
+            kernel_source=kernel_source,
+        )
 
 
 def _ico_setup(conv, in_type, kernel_size, dilation, samples, rings, sigma):
@@ -637,19 +915,23 @@ def _ico_setup(conv, in_type, kernel_size, dilation, samples, rings, sigma):
     conv._samples = samples
     if not isinstance(kernel_size, (int, np.integer)):
         return None
-    rr, ss, *_ = grid_basis_params(int(kernel_size), int(dilation) if isinstance(dilation, int) else 1, 3,
-                                   None, rings, sigma)
+    rr, ss, *_ = grid_basis_params(
+        int(kernel_size), int(dilation) if isinstance(dilation, int) else 1, 3, None, rings, sigma
+    )
     return _ico_pair_basis(in_type, samples, rr, ss)
 
 
 class R3IcoConvTransposed(R3ConvTransposed):
-    __doc__ = (r"""Transposed :class:`R3IcoConv` (escnn's arguments; ``output_padding`` as in torch).
+    __doc__ = (
+        r"""Transposed :class:`R3IcoConv` (escnn's arguments; ``output_padding`` as in torch).
 
     Args:
         in_type, out_type (FieldType): fields of ``icoOnR3()`` / ``fullIcoOnR3()``.
         kernel_size, padding, output_padding, stride, dilation, groups, bias, recompute,
             basis_filter, initialize: as in :class:`R3ConvTransposed` (same defaults).
-    """ + _ICO_ARGS + """
+    """
+        + _ICO_ARGS
+        + """
     Shape: as :class:`R3ConvTransposed`. Attributes: those of :class:`_RdConv`.
 
     Examples:
@@ -659,12 +941,47 @@ class R3IcoConvTransposed(R3ConvTransposed):
         >>> t = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
         >>> nn.R3IcoConvTransposed(t, t, 3)(t(torch.randn(1, 4, 4, 4, 4))).shape
         torch.Size([1, 4, 6, 6, 6])
-    """)
+    """
+    )
 
-    def __init__(self, in_type, out_type, kernel_size, padding=0, output_padding=0, stride=1, dilation=1,
-                 groups=1, bias=True, samples="ico", sigma=None, rings=None, recompute=False, basis_filter=None,
-                 initialize=True, *, kernel_source: KernelSource | None = None):
+    def __init__(
+        self,
+        in_type,
+        out_type,
+        kernel_size,
+        padding=0,
+        output_padding=0,
+        stride=1,
+        dilation=1,
+        groups=1,
+        bias=True,
+        samples="ico",
+        sigma=None,
+        rings=None,
+        recompute=False,
+        basis_filter=None,
+        initialize=True,
+        *,
+        kernel_source: KernelSource | None = None,
+    ):
         pair = _ico_setup(self, in_type, kernel_size, dilation, samples, rings, sigma)
-        super().__init__(in_type, out_type, kernel_size, padding, output_padding, stride, dilation, groups, bias,
-                         sigma, 5.0, rings, None, recompute, basis_filter, initialize, _pair_basis=pair,
-                         kernel_source=kernel_source)
+        super().__init__(
+            in_type,
+            out_type,
+            kernel_size,
+            padding,
+            output_padding,
+            stride,
+            dilation,
+            groups,
+            bias,
+            sigma,
+            5.0,
+            rings,
+            None,
+            recompute,
+            basis_filter,
+            initialize,
+            _pair_basis=pair,
+            kernel_source=kernel_source,
+        )

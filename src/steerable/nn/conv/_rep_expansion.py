@@ -1,9 +1,10 @@
 """RepBasisExpansion: a basis manager built from arbitrary kernel bases, one per pair of field
 representations (what a convolution uses when a subclass overrides ``_build_kernel_basis``)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -32,9 +33,17 @@ class RepBasisExpansion(ExactConstants, torch.nn.Module):
     _gather: torch.Tensor
     _place: torch.Tensor
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, basis_generator: Callable, points: np.ndarray,
-                 basis_filter: Callable[[dict], bool] | None = None, drop_vanishing: bool = True,
-                 recompute: bool = False, dtype: torch.dtype | None = None):
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        basis_generator: Callable,
+        points: np.ndarray,
+        basis_filter: Callable[[dict], bool] | None = None,
+        drop_vanishing: bool = True,
+        recompute: bool = False,
+        dtype: torch.dtype | None = None,
+    ):
         from steerable.kernels._kernel_basis import EmptyBasisException
 
         super().__init__()
@@ -65,16 +74,18 @@ class RepBasisExpansion(ExactConstants, torch.nn.Module):
                 n = len(basis)
                 attrs = [dict(basis[k]) for k in range(n)] if hasattr(basis, "__getitem__") else [{} for _ in range(n)]
                 s = basis.sample(pts)
-                s = (s.detach().cpu().double().numpy() if isinstance(s, torch.Tensor) else np.asarray(s, np.float64))
+                s = s.detach().cpu().double().numpy() if isinstance(s, torch.Tensor) else np.asarray(s, np.float64)
                 if s.shape != (self.S, n, ro.size, ri.size):
-                    raise ValueError(f"basis_generator: the basis of ({ri.name}, {ro.name}) sampled on {self.S} points "
-                                     f"has shape {s.shape}, expected {(self.S, n, ro.size, ri.size)}")
+                    raise ValueError(
+                        f"basis_generator: the basis of ({ri.name}, {ro.name}) sampled on {self.S} points "
+                        f"has shape {s.shape}, expected {(self.S, n, ro.size, ri.size)}"
+                    )
                 s = s.transpose(1, 2, 3, 0)  # (n, o, i, S)
                 keep = np.ones(n, dtype=bool)
                 if basis_filter is not None:
                     keep &= np.array([bool(basis_filter(a)) for a in attrs], dtype=bool)
                 if drop_vanishing:
-                    keep &= (s ** 2).sum(axis=(1, 2, 3)) / ro.size >= VANISHING_TOL
+                    keep &= (s**2).sum(axis=(1, 2, 3)) / ro.size >= VANISHING_TOL
                 if not keep.any():
                     continue
                 from ._layer_structure import local_rep_structure
@@ -131,12 +142,19 @@ class RepBasisExpansion(ExactConstants, torch.nn.Module):
 
     def get_basis_info(self) -> Iterator[dict]:
         idx = 0
-        for (name, n_o, n_i, nb, do, di), (of, inf) in zip(self._types, self._type_fields):
+        for (name, _n_o, _n_i, _nb, _do, _di), (of, inf) in zip(self._types, self._type_fields):
             for o in of:
                 for i in inf:
                     for b, a in enumerate(self._attrs[name]):
-                        yield dict(a, id=idx, block_id=b, in_field_position=i, out_field_position=o,
-                                   in_repr=self._in_reprs[i].name, out_repr=self._out_reprs[o].name)
+                        yield dict(
+                            a,
+                            id=idx,
+                            block_id=b,
+                            in_field_position=i,
+                            out_field_position=o,
+                            in_repr=self._in_reprs[i].name,
+                            out_repr=self._out_reprs[o].name,
+                        )
                         idx += 1
 
     def get_element_info(self, idx: int) -> dict:

@@ -20,6 +20,7 @@ Sources that only re-weight the basis also define :meth:`KernelSource.effective_
 convolutions keep their per-edge fast path and their ``export()``. ``conv.export()`` of a grid
 convolution bakes whatever the source returns into a plain ``torch.nn.Conv{2,3}d``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -139,14 +140,20 @@ class BlockReweightedKernelSource(BasisKernelSource):
         s = _structure_of(basis)
         if isinstance(by, str) or not isinstance(by, (tuple, list)) or not by:
             raise TypeError(f"by: expected a non-empty tuple of BasisStructure field names, got {by!r}")
-        fields = [f for f in s.__dataclass_fields__ if isinstance(getattr(s, f), torch.Tensor)
-                  and not f.startswith("block_") and getattr(s, f).dim() == 1]
+        fields = [
+            f
+            for f in s.__dataclass_fields__
+            if isinstance(getattr(s, f), torch.Tensor) and not f.startswith("block_") and getattr(s, f).dim() == 1
+        ]
         for f in by:
             if f not in fields:
                 raise ValueError(f"by: expected names among {fields}, got {f!r}")
         self.by = tuple(by)
-        cols = np.stack([getattr(s, f).numpy().astype(np.float64) for f in self.by], 1) if len(s) \
+        cols = (
+            np.stack([getattr(s, f).numpy().astype(np.float64) for f in self.by], 1)
+            if len(s)
             else np.zeros((0, len(self.by)))
+        )
         if len(cols):
             uniq, first, inverse = np.unique(cols, axis=0, return_index=True, return_inverse=True)
             order = np.argsort(first, kind="stable")  # groups in order of their first weight
@@ -162,8 +169,10 @@ class BlockReweightedKernelSource(BasisKernelSource):
     def effective_weights(self, conv) -> torch.Tensor:
         w = conv.weights.reshape(conv.groups, -1)
         if w.shape[1] != self.block_index.shape[0]:
-            raise ValueError(f"conv: this source was built for {self.block_index.shape[0]} weights per group, the "
-                             f"layer has {w.shape[1]}")
+            raise ValueError(
+                f"conv: this source was built for {self.block_index.shape[0]} weights per group, the "
+                f"layer has {w.shape[1]}"
+            )
         scale = torch.exp(self.log_scales).index_select(0, self.block_index).to(w.dtype)
         return w * scale
 
@@ -177,8 +186,10 @@ def _structure_of(basis):
         s = getattr(obj, "structure", None) if obj is not None else None
         if s is not None and _is_structure(s):
             return s
-    raise TypeError(f"basis: expected a basis expansion (with a .structure), a convolution or a BasisStructure, "
-                    f"got {type(basis).__name__}")
+    raise TypeError(
+        f"basis: expected a basis expansion (with a .structure), a convolution or a BasisStructure, "
+        f"got {type(basis).__name__}"
+    )
 
 
 def _decode(s, field: str, v: float):

@@ -2,6 +2,7 @@
 architecture: escnn's filter ``B_e w_e`` is rebuilt from its weights and sampled bases (stored in
 its state_dict, or re-derived), then the steerable ``weights`` solving ``B_s w_s = B_e w_e`` are
 found by least squares through the layer's own expansion, and the residual is checked."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -121,14 +122,18 @@ def _convert_bias(module, m64, sub: dict, where: str, used: set) -> dict:
         target = np.zeros(module.out_type.size)
     if not has_s:
         if np.any(target != 0):
-            raise ValueError(f"{where}: the escnn checkpoint has a non-zero bias but the layer was built with bias=False")
+            raise ValueError(
+                f"{where}: the escnn checkpoint has a non-zero bias but the layer was built with bias=False"
+            )
         return {}
     b = fit_parameter(m64, "bias", 1, target, [_field_labels(list(module.out_type.representations))])
     with torch.no_grad():
         m64.bias.copy_(torch.as_tensor(b))
     res = relative_residual(m64, 1, target)
     if not res <= SPAN_RTOL:
-        raise ValueError(f"{where}: the escnn bias cannot be expressed by this layer's bias (relative residual {res:.2e})")
+        raise ValueError(
+            f"{where}: the escnn bias cannot be expressed by this layer's bias (relative residual {res:.2e})"
+        )
     return {"bias": torch.as_tensor(b)}
 
 

@@ -7,6 +7,7 @@ vector per (output occurrence, input occurrence), output-major; the pair's sampl
 ``_basisexpansion.block_expansion_('<in>', '<out>').sampled_basis`` (names with ``.`` written
 ``^``). The expanded filter is ``(C_out, C_in, S)``.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,7 @@ def counts_by_name(reps) -> dict[str, int]:
     return out
 
 
-def expand(weights: np.ndarray, bases: dict[tuple[str, str], np.ndarray], in_reps, out_reps,
-           where: str) -> np.ndarray:
+def expand(weights: np.ndarray, bases: dict[tuple[str, str], np.ndarray], in_reps, out_reps, where: str) -> np.ndarray:
     """escnn's filter (C_out, C_in, S) from its weight vector and the per-pair sampled bases
     (keyed by unescaped names; pairs absent have an empty basis)."""
     w = np.asarray(weights, dtype=np.float64).reshape(-1)

@@ -7,6 +7,7 @@ escnn keeps one set of statistics per *field size* s (``InnerBatchNorm``: a ``to
 field order; steerable keeps the entries of all fields in field order. They are re-interleaved
 field by field.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,7 +41,9 @@ def _direct(module, sub: dict) -> tuple[dict, set] | None:
 def _check_groups(sub: dict, sizes: list[int], fmt: str, where: str, what: str) -> None:
     missing = [fmt.format(s) for s in sorted(set(sizes)) if fmt.format(s) not in sub]
     if missing:
-        raise ValueError(f"{where}: the escnn checkpoint lacks {missing} for this {what}: its field types differ from the layer's")
+        raise ValueError(
+            f"{where}: the escnn checkpoint lacks {missing} for this {what}: its field types differ from the layer's"
+        )
 
 
 def convert_inner(module, sub: dict, where: str) -> tuple[dict, set]:
@@ -114,7 +117,9 @@ def _convert_by_name(module, sub: dict, where: str, what: str, names: list[str],
         needs = {r.name for r in reps if own[name].numel() and _contributes(r, name, module)}
         missing = sorted(keys[n] for n in needs if n not in present)
         if missing:
-            raise ValueError(f"{where}: the escnn checkpoint lacks {missing} for this {what}: its field types differ from the layer's")
+            raise ValueError(
+                f"{where}: the escnn checkpoint lacks {missing} for this {what}: its field types differ from the layer's"
+            )
         state[name] = _per_name([r for r in reps if r.name in present], present)
         used |= {keys[n] for n in present}
     if "num_batches_tracked" in own and "num_batches_tracked" in sub:
@@ -156,5 +161,11 @@ def _iid_mean(rep, mean: torch.Tensor) -> torch.Tensor:
 
 
 def convert_iid(module, sub: dict, where: str) -> tuple[dict, set]:
-    return _convert_by_name(module, sub, where, "IIDBatchNorm", ["weight", "bias", "running_mean", "running_var"],
-                            field_map={"running_mean": _iid_mean})
+    return _convert_by_name(
+        module,
+        sub,
+        where,
+        "IIDBatchNorm",
+        ["weight", "bias", "running_mean", "running_var"],
+        field_map={"running_mean": _iid_mean},
+    )

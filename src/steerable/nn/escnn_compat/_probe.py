@@ -10,6 +10,7 @@ combination) form one class, weights of different blocks are expanded together, 
 is solved once. Nothing is assumed that the final residual check (``relative_residual``) would
 not catch.
 """
+
 from __future__ import annotations
 
 import copy
@@ -95,8 +96,9 @@ def _reached_values(lin: _LinearMap, lab: np.ndarray, gen) -> tuple[np.ndarray, 
         return np.abs(lin.transposed(torch.as_tensor(np.where(mask, u, 0.0))).numpy())
 
     total = lin.transposed(torch.as_tensor(u)).numpy()
-    ons = np.stack([lin.transposed(torch.as_tensor(np.where((idx >> b) & 1 == 1, u, 0.0))).numpy()
-                    for b in range(n_bits)], 1)
+    ons = np.stack(
+        [lin.transposed(torch.as_tensor(np.where((idx >> b) & 1 == 1, u, 0.0))).numpy() for b in range(n_bits)], 1
+    )
     offs = total[:, None] - ons
     ons, offs = np.abs(ons), np.abs(offs)
     scale = np.maximum(np.abs(total), (ons + offs).max(axis=1))[:, None]
@@ -115,8 +117,9 @@ def _reached_values(lin: _LinearMap, lab: np.ndarray, gen) -> tuple[np.ndarray, 
     return vals, hit
 
 
-def fit_parameter(module64: torch.nn.Module, param: str, index: int, target: np.ndarray,
-                  labels: list[np.ndarray] | None = None) -> np.ndarray:
+def fit_parameter(
+    module64: torch.nn.Module, param: str, index: int, target: np.ndarray, labels: list[np.ndarray] | None = None
+) -> np.ndarray:
     """The value of ``param`` whose expansion (output ``index`` of ``expand_parameters()``)
     best matches ``target`` (least squares; the other parameters' contributions are zero).
 

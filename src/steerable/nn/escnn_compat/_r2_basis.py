@@ -19,6 +19,7 @@ default basis arguments and trivial / irrep / regular fields. The construction (
   (√(d_ψ/N) ψ(g)[:, 0])_ψ), then each element divided by √(Σ κ² / d_out) and dropped when its
   norm vanishes.
 """
+
 from __future__ import annotations
 
 import math
@@ -105,7 +106,7 @@ class _CN:
         """(irreps, change of basis) of a field representation, in escnn's convention."""
         name = rep.name
         if name.startswith("irrep_"):
-            k = int(name[len("irrep_"):])
+            k = int(name[len("irrep_") :])
             return [k], np.eye(self.size(k))
         if name == "regular":
             irreps = list(range(self.N // 2 + 1))
@@ -181,13 +182,13 @@ def _pair_basis(G: _CN, in_rep, out_rep, pts, rings, sigmas, L, fco, where):
                         full = np.zeros((out_rep.size, in_rep.size, len(pts)))
                         full[out_pos[oo] : out_pos[oo + 1], in_pos[ii] : in_pos[ii + 1]] = kern[d, i]
                         full = np.einsum("op,pqs,qi->ois", q_out, full, q_in_inv)
-                        norm2 = float((full ** 2).sum()) / do
+                        norm2 = float((full**2).sum()) / do
                         norm2 = 0.0 if norm2 < 1e-15 else norm2
                         norm = math.sqrt(norm2)
                         if norm < 1e-6:
                             norm = 1.0
                         full = full / norm
-                        if float((full ** 2).sum()) > 1e-2:
+                        if float((full**2).sum()) > 1e-2:
                             elements.append(full)
     return np.stack(elements) if elements else None
 

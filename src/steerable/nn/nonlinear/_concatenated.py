@@ -1,4 +1,5 @@
 """Concatenated nonlinearity: every channel c becomes the pair (f(c), f(-c)) (e.g. CReLU)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -123,8 +124,12 @@ class ConcatenatedNonLinearity(EquivariantModule):
         check_field_type(in_type)
         if not isinstance(function, str) or function not in _C_FUNCTIONS:
             raise ValueError(f"function: expected one of {sorted(_C_FUNCTIONS)}, got {function!r}")
-        require_nonlinearity(in_type, "concatenated", "ConcatenatedNonLinearity",
-                         hint=" (permutation representations: regular, quotient, trivial)")
+        require_nonlinearity(
+            in_type,
+            "concatenated",
+            "ConcatenatedNonLinearity",
+            hint=" (permutation representations: regular, quotient, trivial)",
+        )
         out_reps: dict = {}
         for i, r in enumerate(in_type.representations):
             if r in out_reps:

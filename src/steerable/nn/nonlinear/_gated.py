@@ -8,6 +8,7 @@ Pairing: the k-th gate field gates the k-th gated field, both counted in field o
 the gates with the gated fields sorted by field size; the two agree whenever the gated fields are
 already in size order, e.g. all of one size.)
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -24,8 +25,14 @@ from .._module import EquivariantModule, _ignored_kwargs
 from .._validation import check_field_type
 from ._pointwise import _as_batched, _same_layout_shape, _unbatch
 
-__all__ = ["GatedNonLinearity1", "GatedNonLinearity2", "GatedNonLinearityUniform", "InducedGatedNonLinearity1",
-           "GATES_ID", "GATED_ID"]
+__all__ = [
+    "GatedNonLinearity1",
+    "GatedNonLinearity2",
+    "GatedNonLinearityUniform",
+    "InducedGatedNonLinearity1",
+    "GATES_ID",
+    "GATED_ID",
+]
 
 GATES_ID = "gate"
 GATED_ID = "gated"
@@ -111,8 +118,13 @@ class _GateModule(torch.nn.Module):
                 setattr(self, name, None)
 
 
-def _gate_forward(module: _GateModule, gates_src: torch.Tensor, gated_src: torch.Tensor,
-                  bias: torch.Tensor | None, fn: Callable = torch.sigmoid) -> torch.Tensor:
+def _gate_forward(
+    module: _GateModule,
+    gates_src: torch.Tensor,
+    gated_src: torch.Tensor,
+    bias: torch.Tensor | None,
+    fn: Callable = torch.sigmoid,
+) -> torch.Tensor:
     g = _select(gates_src, module._gate_range, module._gate_idx)
     if bias is not None:
         b = bias if module._gate_field is None else bias.index_select(0, module._gate_field)
@@ -341,13 +353,16 @@ def _induced_pair_check(gate_rep, gated_rep, tol: float = 1e-8):
     P = np.asarray(gate_rep.matrices(elems))
     R = np.asarray(gated_rep.matrices(elems))
     r = np.round(P)
-    if not (np.allclose(P, r, atol=tol) and np.all((r == 0) | (r == 1)) and np.all(r.sum(1) == 1)
-            and np.all(r.sum(2) == 1)):
+    if not (
+        np.allclose(P, r, atol=tol) and np.all((r == 0) | (r == 1)) and np.all(r.sum(1) == 1) and np.all(r.sum(2) == 1)
+    ):
         return "the gate's representation is not a permutation (quotient) representation"
     blocks = np.abs(R).reshape(len(elems), q, d, q, d).max(axis=(2, 4)) > tol
     if not np.array_equal(blocks, r.astype(bool)):
-        return (f"the gated representation does not permute its {q} sub-blocks of {d} channels as the gate "
-                f"permutes its channels (is it induced from the gate's subgroup, in its natural basis?)")
+        return (
+            f"the gated representation does not permute its {q} sub-blocks of {d} channels as the gate "
+            f"permutes its channels (is it induced from the gate's subgroup, in its natural basis?)"
+        )
     return d
 
 
@@ -402,7 +417,9 @@ class GatedNonLinearity2(_GateModule, EquivariantModule):
     def _check_pair(self, gates, x) -> None:
         for arg, v, t in (("gates", gates, self.in_type[0]), ("input", x, self.in_type[1])):
             if not isinstance(v, GeometricTensor):
-                raise TypeError(f"{arg}: GatedNonLinearity2 expects a GeometricTensor of type {t!r}, got {type(v).__name__}")
+                raise TypeError(
+                    f"{arg}: GatedNonLinearity2 expects a GeometricTensor of type {t!r}, got {type(v).__name__}"
+                )
             if v.type != t:
                 raise ValueError(f"{arg}: GatedNonLinearity2 expects field type {t!r}, got {v.type!r}")
         if gates.tensor.shape[:1] + gates.tensor.shape[2:] != x.tensor.shape[:1] + x.tensor.shape[2:]:
@@ -422,15 +439,23 @@ class GatedNonLinearity2(_GateModule, EquivariantModule):
         return GeometricTensor(_unbatch(out, sq), self.out_type, input.coords)
 
     def evaluate_output_shape(self, *input_shapes) -> tuple:
-        if len(input_shapes) == 1 and len(input_shapes[0]) == 2 and all(isinstance(s, (tuple, list, torch.Size)) for s in input_shapes[0]):
+        if (
+            len(input_shapes) == 1
+            and len(input_shapes[0]) == 2
+            and all(isinstance(s, (tuple, list, torch.Size)) for s in input_shapes[0])
+        ):
             input_shapes = tuple(input_shapes[0])
         if len(input_shapes) != 2:
-            raise ValueError(f"input_shapes: expected the shapes of the gates and of the gated fields, got {input_shapes}")
+            raise ValueError(
+                f"input_shapes: expected the shapes of the gates and of the gated fields, got {input_shapes}"
+            )
         gshape, xshape = (tuple(int(v) for v in s) for s in input_shapes)
         _same_layout_shape(self, gshape, in_size=self.in_type[0].size, out_size=self.out_type.size)
         out = _same_layout_shape(self, xshape, in_size=self.in_type[1].size, out_size=self.out_type.size)
         if gshape[:1] + gshape[2:] != xshape[:1] + xshape[2:]:
-            raise ValueError(f"input_shapes: gates {gshape} and gated fields {xshape} must agree on every axis but the channels")
+            raise ValueError(
+                f"input_shapes: gates {gshape} and gated fields {xshape} must agree on every axis but the channels"
+            )
         return out
 
     def export(self) -> torch.nn.Module:
@@ -461,7 +486,7 @@ def _uniform_forward(m, t: torch.Tensor) -> torch.Tensor:
     v = t.reshape(b, m.n_fields, m.in_size, *sp)
     shape = (1, m.n_fields, m.n_gates) + (1,) * len(sp)
     s = m.gate(v[:, :, : m.n_gates] - m.bias.view(shape))
-    out = v[:, :, m.n_gates:] * s.index_select(2, m._expand)
+    out = v[:, :, m.n_gates :] * s.index_select(2, m._expand)
     return out.reshape(b, -1, *sp)
 
 
@@ -499,7 +524,9 @@ class GatedNonLinearityUniform(EquivariantModule):
         reps = in_type.representations
         rho = reps[0]
         if any(r != rho for r in reps[1:]):
-            raise ValueError(f"in_type: GatedNonLinearityUniform needs a uniform field type (all fields equal), got {in_type!r}")
+            raise ValueError(
+                f"in_type: GatedNonLinearityUniform needs a uniform field type (all fields equal), got {in_type!r}"
+            )
         G = rho.group
         n_irr = len(rho.irreps)
         if n_irr % 2:
@@ -512,9 +539,7 @@ class GatedNonLinearityUniform(EquivariantModule):
         m = n_irr // 2
         gates_ids, gated_ids = rho.irreps[:m], rho.irreps[m:]
         if any(not G.irrep(*i).is_trivial() for i in gates_ids):
-            raise ValueError(
-                f"in_type: the first {m} irreps of {rho!r} must be trivial (the gates), got {gates_ids}"
-            )
+            raise ValueError(f"in_type: the first {m} irreps of {rho!r} must be trivial (the gates), got {gates_ids}")
         out_rho = directsum([G.irrep(*i) for i in gated_ids], name=f"gated({rho.name})")
         self.in_type = in_type
         self.out_type = FieldType(in_type.gspace, [out_rho] * len(in_type))

@@ -11,6 +11,7 @@ onto blocks isometrically the norms are invariant and the map is equivariant:
 
 Zero norms are safe: blocks with ‖x_B‖ ≤ eps give 0, with finite (zero) gradients.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -136,9 +137,7 @@ class _BlockNormCore:
         self.n_blocks = pos
         self.block_of_channel = block_of_channel
         self.field_of_block = np.asarray(field_of_block, dtype=np.int64)
-        self.identity_expand = bool(
-            len(self.groups) == 1 and self.groups[0][2] is None
-        )
+        self.identity_expand = bool(len(self.groups) == 1 and self.groups[0][2] is None)
 
 
 class _BlockNormModule(torch.nn.Module):
@@ -164,8 +163,9 @@ class _BlockNormModule(torch.nn.Module):
         self._identity_expand = core.identity_expand
 
 
-def _block_norm_forward(module: _BlockNormModule, t: torch.Tensor, log_bias: torch.Tensor | None,
-                        function: str) -> torch.Tensor:
+def _block_norm_forward(
+    module: _BlockNormModule, t: torch.Tensor, log_bias: torch.Tensor | None, function: str
+) -> torch.Tensor:
     """The norm nonlinearity on a (B, C, ...) tensor with the index buffers of ``module``."""
     b = t.shape[0]
     sp = t.shape[2:]
@@ -269,7 +269,9 @@ class NormNonLinearity(_NormBase):
         check_field_type(in_type)
         require_nonlinearity(in_type, "norm", "NormNonLinearity")
         require_orthogonal(in_type, "NormNonLinearity", why="norms must be invariant")
-        blocks = [(f, list(range(int(s), int(e)))) for f, (s, e) in enumerate(zip(in_type.fields_start, in_type.fields_end))]
+        blocks = [
+            (f, list(range(int(s), int(e)))) for f, (s, e) in enumerate(zip(in_type.fields_start, in_type.fields_end))
+        ]
         self._setup(in_type, function, bias, blocks)
 
 

@@ -8,6 +8,7 @@ This file also holds the small helpers the other nonlinearity files share (chann
 handling, output shapes); argument checks are in ``steerable._validation`` and
 ``steerable.nn._validation``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -37,8 +38,9 @@ def _unbatch(t: torch.Tensor, squeezed: bool) -> torch.Tensor:
     return t.squeeze(0) if squeezed else t
 
 
-def _same_layout_shape(module: EquivariantModule, input_shape: Sequence[int], in_size: int | None = None,
-                       out_size: int | None = None) -> tuple:
+def _same_layout_shape(
+    module: EquivariantModule, input_shape: Sequence[int], in_size: int | None = None, out_size: int | None = None
+) -> tuple:
     """(B, C_out, *rest) for an input (B, C_in, *rest); (C_out,) for a single vector (C_in,)."""
     in_size = module.in_type.size if in_size is None else in_size
     out_size = module.out_type.size if out_size is None else out_size
@@ -47,8 +49,7 @@ def _same_layout_shape(module: EquivariantModule, input_shape: Sequence[int], in
         return (out_size,)
     if len(shape) < 2 or shape[1] != in_size:
         raise ValueError(
-            f"input_shape: {type(module).__name__} expects (B, {in_size}, ...) (channels on axis 1), "
-            f"got {shape}"
+            f"input_shape: {type(module).__name__} expects (B, {in_size}, ...) (channels on axis 1), got {shape}"
         )
     return (shape[0], out_size) + shape[2:]
 
@@ -112,8 +113,9 @@ class PointwiseNonLinearity(EquivariantModule):
         self.function = function
 
     def _validate(self, in_type: FieldType) -> None:
-        require_nonlinearity(in_type, "pointwise", type(self).__name__,
-                         hint=" (permutation representations: regular, quotient, trivial)")
+        require_nonlinearity(
+            in_type, "pointwise", type(self).__name__, hint=" (permutation representations: regular, quotient, trivial)"
+        )
 
     def _act(self, t: torch.Tensor) -> torch.Tensor:
         f = _FUNCTIONS[self.function] if isinstance(self.function, str) else self.function

@@ -10,6 +10,7 @@ These small bases are computed once per irreps triple (ψ_a, ψ_b, ψ_o) and exp
 per-field matrix with one einsum per triple type and one ``index_copy``, so construction stays
 cheap for large fields (no D² × D² matrices).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -89,7 +90,7 @@ class _PairLayout:
         left: list[int] = []
         right: list[int] = []
         col_off: list[int] = []
-        for a, (ia, oa, da) in enumerate(slots_in):
+        for a, (_ia, oa, da) in enumerate(slots_in):
             for b in range(a, len(slots_in)):
                 ib, ob, db = slots_in[b]
                 col_off.append(len(left))
@@ -103,7 +104,7 @@ class _PairLayout:
         self.types: dict = {}
         pair = 0
         self.slot_counts = np.zeros(len(slots_out), dtype=np.int64)
-        for a, (ia, oa, da) in enumerate(slots_in):
+        for a, (ia, _oa, da) in enumerate(slots_in):
             for b in range(a, len(slots_in)):
                 ib, ob, db = slots_in[b]
                 for o, (io, oo, do) in enumerate(slots_out):
@@ -243,12 +244,13 @@ class TensorProductModule(ExactConstants, EquivariantModule):
                 missing = [ro.irreps[o] for o in np.flatnonzero(lay.slot_counts == 0)]
                 warnings.warn(
                     f"TensorProductModule: the irreps {missing} of {ro!r} do not occur in the symmetric square of "
-                    f"{ri!r}; those output channels are always zero", stacklevel=2,
+                    f"{ri!r}; those output channels are always zero",
+                    stacklevel=2,
                 )
             n = len(fields)
             self._group_dims.append((n, ri.size, ro.size))
             types, flats, stds = [], [], []
-            for t_idx, (key, (basis, inst)) in enumerate(lay.types.items()):
+            for t_idx, (_key, (basis, inst)) in enumerate(lay.types.items()):
                 k = basis.shape[0]
                 self.register_constant(f"_basis{g}_{t_idx}", basis)
                 flats.append(np.stack(inst))  # (n_inst, do*P)
@@ -310,8 +312,9 @@ class TensorProductModule(ExactConstants, EquivariantModule):
         for name, r in (("in_repr", in_repr), ("out_repr", out_repr)):
             if getattr(r, "group", None) != gspace.fibergroup:
                 raise ValueError(f"{name}: expected a representation of {gspace.fibergroup.name}, got {r!r}")
-        return cls(gspace.type(*[in_repr] * int(channels)), gspace.type(*[out_repr] * int(channels)),
-                   initialize=initialize)
+        return cls(
+            gspace.type(*[in_repr] * int(channels)), gspace.type(*[out_repr] * int(channels)), initialize=initialize
+        )
 
     @property
     def basisexpansion(self) -> _TensorProductExpansion:

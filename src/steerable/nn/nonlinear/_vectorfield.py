@@ -1,5 +1,6 @@
 """Vector-field nonlinearity (Marcos et al. 2017): a regular C_N field becomes a 2D vector whose
 angle is the rotation of the strongest response and whose length is that response."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -70,8 +71,9 @@ class VectorFieldNonLinearity(ExactConstants, EquivariantModule):
         super().__init__()
         _ignored_kwargs("VectorFieldNonLinearity", kwargs)
         check_field_type(in_type)
-        require_nonlinearity(in_type, "vectorfield", "VectorFieldNonLinearity",
-                         hint=" (regular representations of cyclic groups C_N)")
+        require_nonlinearity(
+            in_type, "vectorfield", "VectorFieldNonLinearity", hint=" (regular representations of cyclic groups C_N)"
+        )
         G = in_type.gspace.fibergroup
         reg = G.regular_representation
         for i, r in enumerate(in_type.representations):

@@ -1,5 +1,6 @@
 """``_NormBase``: the shared plumbing of the normalisation layers (in_type = out_type, input
 and shape checks, constants with float64 masters)."""
+
 from __future__ import annotations
 
 import torch

@@ -1,5 +1,6 @@
 """Reading escnn's batch-norm state dicts: escnn keeps one entry set per field size, we keep one
 tensor with an entry per field (in field order)."""
+
 from __future__ import annotations
 
 import torch
@@ -44,8 +45,7 @@ def _escnn_norm_keys(in_type: FieldType, state_dict, prefix: str) -> None:
     n, groups = _fields_by_size(in_type)
     if not any(f"{prefix}{s}_running_var" in state_dict or f"{prefix}{s}_weight" in state_dict for s in groups):
         return
-    _merge_per_size(state_dict, prefix, n, groups, ("weight", "running_var"), lambda s, k: f"{s}_{k}",
-                    "NormBatchNorm")
+    _merge_per_size(state_dict, prefix, n, groups, ("weight", "running_var"), lambda s, k: f"{s}_{k}", "NormBatchNorm")
     for s in groups:
         state_dict.pop(f"{prefix}{s}_indices", None)
 
@@ -55,11 +55,19 @@ def _escnn_inner_keys(in_type: FieldType, state_dict, prefix: str) -> None:
     field size ``s``, over the fields of that size in order, plus ``indices_s``) into ours (one
     entry per field, in field order). Does nothing if the state has no escnn keys."""
     n, groups = _fields_by_size(in_type)
-    if not any(f"{prefix}batch_norm_[{s}].{k}" in state_dict for s in groups
-               for k in ("weight", "running_var", "running_mean")):
+    if not any(
+        f"{prefix}batch_norm_[{s}].{k}" in state_dict for s in groups for k in ("weight", "running_var", "running_mean")
+    ):
         return
-    _merge_per_size(state_dict, prefix, n, groups, ("weight", "bias", "running_mean", "running_var"),
-                    lambda s, k: f"batch_norm_[{s}].{k}", "InnerBatchNorm")
+    _merge_per_size(
+        state_dict,
+        prefix,
+        n,
+        groups,
+        ("weight", "bias", "running_mean", "running_var"),
+        lambda s, k: f"batch_norm_[{s}].{k}",
+        "InnerBatchNorm",
+    )
     counts = [state_dict.pop(f"{prefix}batch_norm_[{s}].num_batches_tracked", None) for s in groups]
     counts = [c for c in counts if c is not None]
     if counts:

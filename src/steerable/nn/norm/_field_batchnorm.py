@@ -23,6 +23,7 @@ component; absent when there is none), ``running_mean`` (per trivial component; 
 is none), ``running_var`` (like ``weight``), ``num_batches_tracked``. Index tensors and bases are
 non-persistent buffers.
 """
+
 from __future__ import annotations
 
 import torch
@@ -41,8 +42,15 @@ def _bn_class(d: int):
 
 def _export_diagonal(d: int, eps: float, momentum, mean_c, var_c, weight_c, bias_c, nbt, affine: bool):
     """A ``torch.nn.BatchNormNd`` in eval mode computing ``(x - mean)/sqrt(var + eps)·w + b``."""
-    bn = _bn_class(d)(mean_c.numel(), eps=eps, momentum=momentum, affine=affine, track_running_stats=True,
-                      device=mean_c.device, dtype=mean_c.dtype)
+    bn = _bn_class(d)(
+        mean_c.numel(),
+        eps=eps,
+        momentum=momentum,
+        affine=affine,
+        track_running_stats=True,
+        device=mean_c.device,
+        dtype=mean_c.dtype,
+    )
     with torch.no_grad():
         bn.running_mean.copy_(mean_c)
         bn.running_var.copy_(var_c)
@@ -217,5 +225,14 @@ class _FieldBatchNorm(_NormBase):
             )
         with torch.no_grad():
             mean_c, var_c, weight_c, bias_c = self._eval_affine()
-            return _export_diagonal(self.in_type.gspace.dimensionality, self.eps, self.momentum, mean_c, var_c,
-                                    weight_c, bias_c, self.num_batches_tracked, self.affine)
+            return _export_diagonal(
+                self.in_type.gspace.dimensionality,
+                self.eps,
+                self.momentum,
+                mean_c,
+                var_c,
+                weight_c,
+                bias_c,
+                self.num_batches_tracked,
+                self.affine,
+            )

@@ -1,4 +1,5 @@
 """FieldNorm: per-sample, per-location normalisation of every field (escnn's ``FieldNorm``)."""
+
 from __future__ import annotations
 
 import warnings
@@ -16,8 +17,16 @@ from ._fields import _ORTHO_HINT, _ORTHO_WHY, _bview, _field_index, _field_matri
 __all__ = ["FieldNorm"]
 
 
-def _field_norm(t: torch.Tensor, t_in: torch.Tensor, t_out: torch.Tensor, avg: torch.Tensor, fidx: torch.Tensor,
-                weight: torch.Tensor | None, bias_c: torch.Tensor | None, eps: float) -> torch.Tensor:
+def _field_norm(
+    t: torch.Tensor,
+    t_in: torch.Tensor,
+    t_out: torch.Tensor,
+    avg: torch.Tensor,
+    fidx: torch.Tensor,
+    weight: torch.Tensor | None,
+    bias_c: torch.Tensor | None,
+    eps: float,
+) -> torch.Tensor:
     """FieldNorm's function on a plain tensor (B, C, ...); shared by the module and its export."""
     nd = t.dim()
     if t_in.shape[0]:
@@ -102,7 +111,8 @@ class FieldNorm(_NormBase):
         if trivial:
             warnings.warn(
                 f"FieldNorm: fields {trivial} of {in_type!r} contain only trivial irreps: their centred value "
-                "is zero, so the output there is the bias (constant)", stacklevel=2,
+                "is zero, so the output there is the bias (constant)",
+                stacklevel=2,
             )
         fidx, sizes = _field_index(in_type)
         t_in, t_out, _ = _trivial_maps(in_type)
@@ -141,5 +151,6 @@ class FieldNorm(_NormBase):
         """A small plain ``torch.nn.Module`` (buffers: the trivial projections, the field indices,
         the current scale and bias) computing the same function on ``.tensor``."""
         with torch.no_grad():
-            return _PlainFieldNorm(self._t_in, self._t_out, self._avg, self._fidx, self.weight, self._bias_c(),
-                                   self.eps)
+            return _PlainFieldNorm(
+                self._t_in, self._t_out, self._avg, self._fidx, self.weight, self._bias_c(), self.eps
+            )

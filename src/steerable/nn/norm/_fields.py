@@ -1,5 +1,6 @@
 """Field-type structure shared by the normalisation layers (numpy, float64): which field each
 channel belongs to, per-field averaging matrices, and the trivial components of each field."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -49,8 +50,8 @@ def _trivial_maps(in_type: FieldType, fields: Sequence[int] | None = None) -> tu
             if psi.is_trivial():
                 r = np.zeros(C)
                 c = np.zeros(C)
-                r[a:a + rep.size] = qi[p]
-                c[a:a + rep.size] = q[:, p]
+                r[a : a + rep.size] = qi[p]
+                c[a : a + rep.size] = q[:, p]
                 rows.append(r)
                 cols.append(c)
                 owner.append(f)

@@ -1,4 +1,5 @@
 """GNormBatchNorm: batch normalisation in the irrep basis, one statistic per irrep block."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,7 +53,7 @@ class GNormBatchNorm(_FieldBatchNorm):
         for rep in in_type.representations:
             for i in rep.irreps:
                 psi = G.irrep(*i)
-                bidx[c:c + psi.size] = len(bsizes)
+                bidx[c : c + psi.size] = len(bsizes)
                 if psi.is_trivial():
                     triv_pos.append(c)
                 bsizes.append(psi.size)

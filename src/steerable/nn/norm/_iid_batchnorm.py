@@ -1,4 +1,5 @@
 """IIDBatchNorm{1,2,3}d: batch normalisation assuming i.i.d. field components (escnn's)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,14 @@ __all__ = ["IIDBatchNorm1d", "IIDBatchNorm2d", "IIDBatchNorm3d"]
 class _IIDBatchNorm(_FieldBatchNorm):
     _d: int = 2
 
-    def __init__(self, in_type: FieldType, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True):
+    def __init__(
+        self,
+        in_type: FieldType,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+    ):
         super().__init__()
         name = type(self).__name__
         check_field_type(in_type, owner=name)
@@ -30,8 +37,18 @@ class _IIDBatchNorm(_FieldBatchNorm):
         require_orthogonal(in_type, name, why=_ORTHO_WHY, hint=_ORTHO_HINT)
         fidx, sizes = _field_index(in_type)
         t_in, t_out, _ = _trivial_maps(in_type)
-        self._setup(in_type, eps, momentum, affine, track_running_stats, fidx, _field_matrix(in_type, True), t_in,
-                    t_out, np.ones(len(sizes)))
+        self._setup(
+            in_type,
+            eps,
+            momentum,
+            affine,
+            track_running_stats,
+            fidx,
+            _field_matrix(in_type, True),
+            t_in,
+            t_out,
+            np.ones(len(sizes)),
+        )
 
 
 _IID_DOC = """Batch normalisation assuming i.i.d. field components (escnn's ``IIDBatchNorm{d}d``).
@@ -58,9 +75,12 @@ _IID_DOC = """Batch normalisation assuming i.i.d. field components (escnn's ``II
 
 
 class IIDBatchNorm1d(_IIDBatchNorm):
-    __doc__ = _IID_DOC.format(d=1, where="For ``no_base_space`` inputs (B, C) or (B, C, L).",
-                              gs="gspaces.no_base_space(__import__('steerable').group.cyclic_group(5))",
-                              shape="8, 6")
+    __doc__ = _IID_DOC.format(
+        d=1,
+        where="For ``no_base_space`` inputs (B, C) or (B, C, L).",
+        gs="gspaces.no_base_space(__import__('steerable').group.cyclic_group(5))",
+        shape="8, 6",
+    )
     _d = 1
 
 

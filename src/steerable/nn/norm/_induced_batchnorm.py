@@ -1,4 +1,5 @@
 """InducedNormBatchNorm: batch normalisation of induced isometric fields (escnn's)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -81,5 +82,15 @@ class InducedNormBatchNorm(_FieldBatchNorm):
         self.subfield_sizes = tuple(sub)
         fidx, sizes = _field_index(in_type)
         C = in_type.size
-        self._setup(in_type, eps, momentum, affine, True, fidx, _field_matrix(in_type, True), np.zeros((0, C)),
-                    np.zeros((C, 0)), np.ones(len(sizes)))
+        self._setup(
+            in_type,
+            eps,
+            momentum,
+            affine,
+            True,
+            fidx,
+            _field_matrix(in_type, True),
+            np.zeros((0, C)),
+            np.zeros((C, 0)),
+            np.ones(len(sizes)),
+        )

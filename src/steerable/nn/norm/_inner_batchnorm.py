@@ -1,4 +1,5 @@
 """InnerBatchNorm: batch normalisation of permutation fields (escnn's ``InnerBatchNorm``)."""
+
 from __future__ import annotations
 
 import math
@@ -52,8 +53,14 @@ class InnerBatchNorm(_FieldBatchNorm):
     _perm: torch.Tensor | None  # the channels grouped by field size (None: the identity)
     _order: torch.Tensor | None  # the inverse of _perm
 
-    def __init__(self, in_type: FieldType, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True):
+    def __init__(
+        self,
+        in_type: FieldType,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+    ):
         super().__init__()
         check_field_type(in_type, owner="InnerBatchNorm")
         seen: list = []
@@ -155,17 +162,41 @@ class InnerBatchNorm(_FieldBatchNorm):
         single = len(self._groups) == 1 and self._groups[0][2] == 0
         if not batch_stats:
             if single:
-                out = F.batch_norm(t.reshape(B, self._nstats, self._groups[0][0] * hw), self.running_mean,
-                                   self.running_var, self.weight, self.bias, False, 0.0, self.eps).reshape(t.shape)
+                out = F.batch_norm(
+                    t.reshape(B, self._nstats, self._groups[0][0] * hw),
+                    self.running_mean,
+                    self.running_var,
+                    self.weight,
+                    self.bias,
+                    False,
+                    0.0,
+                    self.eps,
+                ).reshape(t.shape)
             else:
-                out = F.batch_norm(t, self._part_c(self.running_mean), self._part_c(self.running_var),
-                                   self._part_c(self.weight), self._part_c(self.bias), False, 0.0, self.eps)
+                out = F.batch_norm(
+                    t,
+                    self._part_c(self.running_mean),
+                    self._part_c(self.running_var),
+                    self._part_c(self.weight),
+                    self._part_c(self.bias),
+                    False,
+                    0.0,
+                    self.eps,
+                )
             return GeometricTensor(out, self.out_type, x.coords)
         update = self.training and self.running_var is not None
         if update and single and self.momentum is not None:
             # one fused op updates the running statistics in place (torch's convention)
-            out = F.batch_norm(t.reshape(B, self._nstats, self._groups[0][0] * hw), self.running_mean,
-                               self.running_var, self.weight, self.bias, True, self.momentum, self.eps).reshape(t.shape)
+            out = F.batch_norm(
+                t.reshape(B, self._nstats, self._groups[0][0] * hw),
+                self.running_mean,
+                self.running_var,
+                self.weight,
+                self.bias,
+                True,
+                self.momentum,
+                self.eps,
+            ).reshape(t.shape)
             if self.num_batches_tracked is not None:
                 self.num_batches_tracked.add_(1)
             return GeometricTensor(out, self.out_type, x.coords)
@@ -182,8 +213,16 @@ class InnerBatchNorm(_FieldBatchNorm):
                 rv = torch.zeros(nf, dtype=t.dtype, device=t.device)
                 means.append(rm)
                 vars_.append(rv)
-            y = F.batch_norm(xg.reshape(B, nf, s * hw), rm, rv, self._part(self.weight, f0, nf, fidx),
-                             self._part(self.bias, f0, nf, fidx), True, 1.0, self.eps)
+            y = F.batch_norm(
+                xg.reshape(B, nf, s * hw),
+                rm,
+                rv,
+                self._part(self.weight, f0, nf, fidx),
+                self._part(self.bias, f0, nf, fidx),
+                True,
+                1.0,
+                self.eps,
+            )
             outs.append(y.reshape(xg.shape))
         out = outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
         if self._order is not None:
@@ -218,8 +257,10 @@ class InnerBatchNorm(_FieldBatchNorm):
                 self.running_mean.index_copy_(0, idx, self.running_mean.index_select(0, idx).lerp_(m, f))
                 self.running_var.index_copy_(0, idx, self.running_var.index_select(0, idx).lerp_(v, f))
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         _escnn_inner_keys(self.in_type, state_dict, prefix)
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                                      error_msgs)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )

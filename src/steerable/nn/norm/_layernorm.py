@@ -8,6 +8,7 @@ symmetry only permutes the pixels a spatial mean runs over; the output is then r
 scalar per field (commutes with ρ(g)) and shifted on trivial components only. Hence
 ``f(g·x) = g·f(x)`` for grid symmetries and for any fibre transformation applied everywhere.
 """
+
 from __future__ import annotations
 
 import torch
@@ -29,8 +30,16 @@ def _bcast(v: torch.Tensor, nd: int) -> torch.Tensor:
     return v.reshape(v.shape[0], -1, *(1,) * (nd - 2))
 
 
-def _layer_norm(t: torch.Tensor, a: torch.Tensor, u: torch.Tensor, n_triv: int, n_fields: int,
-                weight_c: torch.Tensor | None, bias_c: torch.Tensor | None, eps: float) -> torch.Tensor:
+def _layer_norm(
+    t: torch.Tensor,
+    a: torch.Tensor,
+    u: torch.Tensor,
+    n_triv: int,
+    n_fields: int,
+    weight_c: torch.Tensor | None,
+    bias_c: torch.Tensor | None,
+    eps: float,
+) -> torch.Tensor:
     """LayerNorm's function on a plain tensor (B, C, ...); shared by the module and its export."""
     nd = t.dim()
     sp = list(range(2, nd))
@@ -159,8 +168,9 @@ class LayerNorm(_PerFieldAffine):
         """A small plain ``torch.nn.Module`` with buffers computing the same function (the same in
         train and eval mode: LayerNorm keeps no running statistics)."""
         with torch.no_grad():
-            return _PlainLayerNorm(self._a, self._u, self._ntriv, self._nfields, self._weight_c(), self._bias_c(),
-                                   self.eps)
+            return _PlainLayerNorm(
+                self._a, self._u, self._ntriv, self._nfields, self._weight_c(), self._bias_c(), self.eps
+            )
 
 
 def _instance_stats(t: torch.Tensor, t_in: torch.Tensor, t_out: torch.Tensor, fsum: torch.Tensor):
@@ -241,8 +251,14 @@ class InstanceNorm(_PerFieldAffine):
     num_batches_tracked: torch.Tensor | None  # None iff not tracking
     _fsum: torch.Tensor
 
-    def __init__(self, in_type: FieldType, eps: float = 1e-5, affine: bool = True, track_running_stats: bool = False,
-                 momentum: float | None = 0.1):
+    def __init__(
+        self,
+        in_type: FieldType,
+        eps: float = 1e-5,
+        affine: bool = True,
+        track_running_stats: bool = False,
+        momentum: float | None = 0.1,
+    ):
         super().__init__()
         check_field_type(in_type, owner="InstanceNorm")
         if in_type.gspace.dimensionality == 0:
@@ -295,7 +311,9 @@ class InstanceNorm(_PerFieldAffine):
         if self.running_var is None or self.num_batches_tracked is None:
             return
         self.num_batches_tracked.add_(1)
-        f: float | torch.Tensor = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked.to(var.dtype)
+        f: float | torch.Tensor = (
+            self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked.to(var.dtype)
+        )
         unbiased = var.detach().mean(0) * (npix / (npix - 1))
         self.running_var.lerp_(unbiased.to(self.running_var.dtype), f)
         if self.running_mean is not None:
@@ -308,14 +326,23 @@ class InstanceNorm(_PerFieldAffine):
         switched to train mode it would not be equivariant."""
         with torch.no_grad():
             if self.running_var is None or self.num_batches_tracked is None:
-                return _PlainInstanceNorm(self._t_in, self._t_out, self._fsum, self._fidx, self.weight,
-                                          self._bias_c(), self.eps)
+                return _PlainInstanceNorm(
+                    self._t_in, self._t_out, self._fsum, self._fidx, self.weight, self._bias_c(), self.eps
+                )
             rm = self.running_mean
             mean_c = self._t_out @ rm if rm is not None else torch.zeros_like(self._fidx, dtype=self.running_var.dtype)
             weight_c = self._weight_c()
             bias_c = self._bias_c()
             if self.affine and bias_c is None:
                 bias_c = torch.zeros_like(mean_c)
-            return _export_diagonal(self.in_type.gspace.dimensionality, self.eps, self.momentum, mean_c,
-                                    self.running_var[self._fidx], weight_c, bias_c, self.num_batches_tracked,
-                                    self.affine)
+            return _export_diagonal(
+                self.in_type.gspace.dimensionality,
+                self.eps,
+                self.momentum,
+                mean_c,
+                self.running_var[self._fidx],
+                weight_c,
+                bias_c,
+                self.num_batches_tracked,
+                self.affine,
+            )

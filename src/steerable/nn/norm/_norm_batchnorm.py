@@ -1,4 +1,5 @@
 """NormBatchNorm: batch normalisation of field norms (escnn's ``NormBatchNorm``)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,11 +56,14 @@ class NormBatchNorm(_FieldBatchNorm):
         require_orthogonal(in_type, "NormBatchNorm", why=_ORTHO_WHY, hint=_ORTHO_HINT)
         fidx, sizes = _field_index(in_type)
         t_in, t_out, _ = _trivial_maps(in_type, trivial_fields)
-        self._setup(in_type, eps, momentum, affine, True, fidx, _field_matrix(in_type, True), t_in, t_out,
-                    np.ones(len(sizes)))
+        self._setup(
+            in_type, eps, momentum, affine, True, fidx, _field_matrix(in_type, True), t_in, t_out, np.ones(len(sizes))
+        )
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         _escnn_norm_keys(self.in_type, state_dict, prefix)
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                                      error_msgs)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )

@@ -14,39 +14,52 @@ convolutions (:class:`PointBasisExpansion`, a :class:`BlockBasisExpansion`), and
 Equivariance is exact for every element of G (points are not resampled): rotating all
 coordinates by g's base-space matrix and every fibre by ρ(g) maps the output the same way.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
-from steerable.kernels import make_cutoff
 from steerable.kernels._torch_harmonics import (
-    _pair_basis_J, harmonic_dims, pair_basis_coefficients, radial_harmonic_features,
+    _pair_basis_J,
+    harmonic_dims,
+    pair_basis_coefficients,
+    radial_harmonic_features,
 )
+from steerable.nn._cache import ExpansionCacheMixin
 
 # absolute imports: the module also works when its folder is imported as a namespace package
 from steerable.nn._field_type import FieldType
 from steerable.nn._geometric_tensor import GeometricTensor
-from steerable.nn._cache import ExpansionCacheMixin
 from steerable.nn._module import EquivariantModule
 from steerable.nn.conv._expansion import BlockBasisExpansion
-from steerable.nn.conv._rep_expansion import RepBasisExpansion
 from steerable.nn.conv._params import point_basis_params
 from steerable.nn.conv._rdconv import _setup_parameters, kernel_points
+from steerable.nn.conv._rep_expansion import RepBasisExpansion
 from steerable.nn.conv._source import KernelSource, KernelSourceMixin
 
-__all__ = ["R2PointConv", "R3PointConv", "PointBasisExpansion", "RepBasisSampler", "point_conv_rings",
-           "reference_offsets"]
+__all__ = [
+    "R2PointConv",
+    "R3PointConv",
+    "PointBasisExpansion",
+    "RepBasisSampler",
+    "point_conv_rings",
+    "reference_offsets",
+]
 
 
 # ----------------------------------------------------------------------------------------------
 # rings and reference offsets
 # ----------------------------------------------------------------------------------------------
-def point_conv_rings(width: float | None = None, n_rings: int | None = None, rings: Sequence[float] | None = None,
-                     sigma: float | Sequence[float] | None = None) -> tuple[list[float], list[float]]:
+def point_conv_rings(
+    width: float | None = None,
+    n_rings: int | None = None,
+    rings: Sequence[float] | None = None,
+    sigma: float | Sequence[float] | None = None,
+) -> tuple[list[float], list[float]]:
     """escnn's ring layout for point convolutions: ``(rings, sigmas)``.
 
     Either ``rings`` (explicit radii) or ``width`` (the largest radius) is given, not both. From
@@ -95,11 +108,12 @@ class RepBasisSampler(RepBasisExpansion):
             return b
 
         super().__init__(in_type, out_type, keep, reference_points, basis_filter, drop_vanishing=False)
-        self._bases = torch.nn.ModuleList([m for m in (bases[k] for k in self._type_ids)
-                                           if isinstance(m, torch.nn.Module)])
+        self._bases = torch.nn.ModuleList(
+            [m for m in (bases[k] for k in self._type_ids) if isinstance(m, torch.nn.Module)]
+        )
         self._type_bases = [bases[k] for k in self._type_ids]
         self._masks = []
-        for (name, *_), (ri, ro) in zip(self._types, self._type_ids):
+        for (_name, *_), (ri, ro) in zip(self._types, self._type_ids):
             b = bases[(ri, ro)]
             attrs = [dict(b[k]) for k in range(len(b))] if hasattr(b, "__getitem__") else [{} for _ in range(len(b))]
             m = [True] * len(b) if basis_filter is None else [bool(basis_filter(a)) for a in attrs]
@@ -112,7 +126,7 @@ class RepBasisSampler(RepBasisExpansion):
             return self.forward(weights[None], offsets)[0].permute(2, 0, 1)
         g, n = weights.shape[0], offsets.shape[0]
         blocks, p = [], 0
-        for (name, n_o, n_i, nb, do, di), basis, mask in zip(self._types, self._type_bases, self._masks):
+        for (_name, n_o, n_i, nb, do, di), basis, mask in zip(self._types, self._type_bases, self._masks):
             s = basis.sample(offsets.to(weights.dtype))[:, mask.to(offsets.device)]  # (E, nb, do, di)
             w = weights[:, p : p + n_o * n_i * nb].reshape(g * n_o * n_i, nb)
             p += n_o * n_i * nb
@@ -147,16 +161,34 @@ class PointBasisExpansion(BlockBasisExpansion):
     ring_sigmas: torch.Tensor
     reference_points: torch.Tensor
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, rings: Sequence[float], sigmas: Sequence[float],
-                 cutoff: Callable[[float], int], basis_filter: Callable[[dict], bool] | None = None,
-                 reference_points: np.ndarray | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        rings: Sequence[float],
+        sigmas: Sequence[float],
+        cutoff: Callable[[float], int],
+        basis_filter: Callable[[dict], bool] | None = None,
+        reference_points: np.ndarray | None = None,
+        dtype: torch.dtype | None = None,
+    ):
         d = in_type.gspace.dimensionality
         if reference_points is None:
             reference_points = reference_offsets(rings, d)
         # recompute=True: the parent keeps the pair bases and samples nothing; we hold coefficients.
         # Everything is built in float64 as constants with float64 masters (``register_constant``).
-        super().__init__(in_type, out_type, reference_points, rings, sigmas, cutoff, None, basis_filter,
-                         dtype=torch.float64, recompute=True)
+        super().__init__(
+            in_type,
+            out_type,
+            reference_points,
+            rings,
+            sigmas,
+            cutoff,
+            None,
+            basis_filter,
+            dtype=torch.float64,
+            recompute=True,
+        )
         target = dtype or torch.get_default_dtype()
         dtype = torch.float64
         self.d = d
@@ -175,8 +207,9 @@ class PointBasisExpansion(BlockBasisExpansion):
 
     def features(self, offsets: torch.Tensor) -> torch.Tensor:
         """Φ(offsets): (N, R·M) in the buffers' dtype."""
-        return radial_harmonic_features(self.d, self.ring_radii, self.ring_sigmas, self.J,
-                                        offsets.to(self.ring_radii.dtype))
+        return radial_harmonic_features(
+            self.d, self.ring_radii, self.ring_sigmas, self.J, offsets.to(self.ring_radii.dtype)
+        )
 
     def basis_tensor(self, name: str, like: torch.Tensor | None = None) -> torch.Tensor:
         """The basis (nb, d_out, d_in, N_ref) of one irreps-pair type at the reference offsets."""
@@ -188,8 +221,9 @@ class PointBasisExpansion(BlockBasisExpansion):
             b = b.to(device=like.device, dtype=like.dtype)
         return b
 
-    def compute_messages(self, weights: torch.Tensor, input: torch.Tensor, points: torch.Tensor,
-                         conv_first: bool = True) -> torch.Tensor:
+    def compute_messages(
+        self, weights: torch.Tensor, input: torch.Tensor, points: torch.Tensor, conv_first: bool = True
+    ) -> torch.Tensor:
         """escnn's ``BlocksBasisSampler.compute_messages``: the messages ``K(δ_e) x_e`` (E, C_out) of
         the inputs ``input`` (E, C_in) along edges with offsets ``points`` (E, d), for one weight
         vector; ``conv_first`` picks the order of the two contractions (same result)."""
@@ -238,9 +272,20 @@ def _check_edges(edge_index, n: int, check_range: bool = True) -> tuple[torch.Te
     return edge_index[0], edge_index[1]
 
 
-def _point_messages(feats: torch.Tensor, delta: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, n: int,
-                    coef: torch.Tensor, rings: torch.Tensor, sigmas: torch.Tensor, d: int, J: int,
-                    bias: torch.Tensor | None, mode: str = "auto") -> torch.Tensor:
+def _point_messages(
+    feats: torch.Tensor,
+    delta: torch.Tensor,
+    src: torch.Tensor,
+    dst: torch.Tensor,
+    n: int,
+    coef: torch.Tensor,
+    rings: torch.Tensor,
+    sigmas: torch.Tensor,
+    d: int,
+    J: int,
+    bias: torch.Tensor | None,
+    mode: str = "auto",
+) -> torch.Tensor:
     """``out_i = Σ_{e: dst(e) = i} (C · Φ(δ_e)) f_{src(e)} + bias`` with C (G, Co_g, Ci_g, F).
 
     Two equivalent batched-matmul orders; ``'auto'`` takes the one with the smaller
@@ -286,8 +331,15 @@ class ExportedPointConv(torch.nn.Module):
     sigmas: torch.Tensor
     bias: torch.Tensor | None
 
-    def __init__(self, coefficients: torch.Tensor, rings: torch.Tensor, sigmas: torch.Tensor, d: int, J: int,
-                 bias: torch.Tensor | None):
+    def __init__(
+        self,
+        coefficients: torch.Tensor,
+        rings: torch.Tensor,
+        sigmas: torch.Tensor,
+        d: int,
+        J: int,
+        bias: torch.Tensor | None,
+    ):
         super().__init__()
         self.d, self.J = int(d), int(J)
         self.register_buffer("coefficients", coefficients.detach().clone())
@@ -295,13 +347,29 @@ class ExportedPointConv(torch.nn.Module):
         self.register_buffer("sigmas", sigmas.detach().clone())
         self.register_buffer("bias", None if bias is None else bias.detach().clone())
 
-    def forward(self, features: torch.Tensor, coords: torch.Tensor, edge_index: torch.Tensor,
-                edge_delta: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        features: torch.Tensor,
+        coords: torch.Tensor,
+        edge_index: torch.Tensor,
+        edge_delta: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         src, dst = _check_edges(edge_index, features.shape[0])
         if edge_delta is None:
             edge_delta = coords.index_select(0, src) - coords.index_select(0, dst)
-        return _point_messages(features, edge_delta, src, dst, features.shape[0], self.coefficients, self.rings,
-                               self.sigmas, self.d, self.J, self.bias)
+        return _point_messages(
+            features,
+            edge_delta,
+            src,
+            dst,
+            features.shape[0],
+            self.coefficients,
+            self.rings,
+            self.sigmas,
+            self.d,
+            self.J,
+            self.bias,
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -320,32 +388,47 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
 
     _d = 2
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, groups: int = 1, bias: bool = True,
-                 sigma: float | Sequence[float] | None = None, width: float | None = None,
-                 n_rings: int | None = None, frequencies_cutoff: float | Callable[[float], float] | None = None,
-                 rings: Sequence[float] | None = None, basis_filter: Callable[[dict], bool] | None = None,
-                 recompute: bool = False, initialize: bool = True, kernel_source: KernelSource | None = None):
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        groups: int = 1,
+        bias: bool = True,
+        sigma: float | Sequence[float] | None = None,
+        width: float | None = None,
+        n_rings: int | None = None,
+        frequencies_cutoff: float | Callable[[float], float] | None = None,
+        rings: Sequence[float] | None = None,
+        basis_filter: Callable[[dict], bool] | None = None,
+        recompute: bool = False,
+        initialize: bool = True,
+        kernel_source: KernelSource | None = None,
+    ):
         super().__init__()
         d = self._d
         for arg, t in (("in_type", in_type), ("out_type", out_type)):
             if not isinstance(t, FieldType):
                 raise TypeError(f"{arg}: expected a FieldType, got {type(t).__name__}")
             if t.gspace.dimensionality != d:
-                raise ValueError(f"{arg}: {type(self).__name__} needs a field type on R^{d}, got one on "
-                                 f"R^{t.gspace.dimensionality}")
+                raise ValueError(
+                    f"{arg}: {type(self).__name__} needs a field type on R^{d}, got one on R^{t.gspace.dimensionality}"
+                )
         if in_type.gspace != out_type.gspace:
             raise ValueError("out_type: in_type and out_type must live on the same gspace")
         if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
             raise ValueError(f"groups: expected a positive integer, got {groups!r}")
         groups = int(groups)
         if len(in_type) % groups or len(out_type) % groups:
-            raise ValueError(f"groups: {groups} must divide the number of input ({len(in_type)}) and output "
-                             f"({len(out_type)}) fields")
+            raise ValueError(
+                f"groups: {groups} must divide the number of input ({len(in_type)}) and output ({len(out_type)}) fields"
+            )
         gin, gout = len(in_type) // groups, len(out_type) // groups
         sub_in, sub_out = in_type.index_select(range(gin)), out_type.index_select(range(gout))
         for k in range(1, groups):
-            if in_type.index_select(range(k * gin, (k + 1) * gin)) != sub_in or \
-                    out_type.index_select(range(k * gout, (k + 1) * gout)) != sub_out:
+            if (
+                in_type.index_select(range(k * gin, (k + 1) * gin)) != sub_in
+                or out_type.index_select(range(k * gout, (k + 1) * gout)) != sub_out
+            ):
                 raise ValueError(f"groups: in_type and out_type must be {groups} repetitions of the same field types")
         if basis_filter is not None and not callable(basis_filter):
             raise TypeError(f"basis_filter: expected a callable on basis attributes, got {type(basis_filter).__name__}")
@@ -363,8 +446,9 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         self._rings, self._sigma, self._cutoff, self._basis_filter = self.rings, self.sigmas, cutoff, basis_filter
         self._maximum_frequency = max((cutoff(r) for r in self.rings), default=0)
         if type(self)._build_kernel_basis is not _RdPointConv._build_kernel_basis:
-            self.basisexpansion = RepBasisSampler(sub_in, sub_out, self._build_kernel_basis,
-                                                  reference_offsets(self.rings, d), basis_filter)
+            self.basisexpansion = RepBasisSampler(
+                sub_in, sub_out, self._build_kernel_basis, reference_offsets(self.rings, d), basis_filter
+            )
         else:
             self.basisexpansion = PointBasisExpansion(sub_in, sub_out, self.rings, self.sigmas, cutoff, basis_filter)
         _setup_parameters(self, sub_in, sub_out, out_type, groups, bias, stacklevel=4)
@@ -385,8 +469,9 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         This implementation returns the layer's analytic basis for the pair."""
         from steerable.nn.conv._kernel_basis import AnalyticKernelBasis
 
-        return AnalyticKernelBasis(self.space, in_repr, out_repr, self._rings, self._sigma, self._cutoff, None,
-                                   self._basis_filter)
+        return AnalyticKernelBasis(
+            self.space, in_repr, out_repr, self._rings, self._sigma, self._cutoff, None, self._basis_filter
+        )
 
     # -- parameters --------------------------------------------------------------------------
     @property
@@ -402,20 +487,26 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         """``(C, bias)``: the filter coefficients (G, C_out/G, C_in/G, R·M) on the ring ×
         harmonic features and the expanded bias."""
         if isinstance(self.basisexpansion, RepBasisSampler):
-            raise TypeError("expand_parameters: a point convolution with its own _build_kernel_basis has no "
-                            "feature coefficients; use expand_filter(points)")
+            raise TypeError(
+                "expand_parameters: a point convolution with its own _build_kernel_basis has no "
+                "feature coefficients; use expand_filter(points)"
+            )
         w = self.kernel_source.effective_weights(self)
         if w is None:
-            raise TypeError(f"expand_parameters: the kernel source {type(self.kernel_source).__name__} is not a "
-                            "re-weighting of the basis (no effective_weights), so the layer has no feature "
-                            "coefficients; use expand_filter(points)")
+            raise TypeError(
+                f"expand_parameters: the kernel source {type(self.kernel_source).__name__} is not a "
+                "re-weighting of the basis (no effective_weights), so the layer has no feature "
+                "coefficients; use expand_filter(points)"
+            )
         c = self.basisexpansion.coefficients(w)
         return c, self.expand_bias()
 
     def _fast_path(self) -> bool:
         """Whether the filter is the basis' coefficients times the ring × harmonic features."""
-        return not isinstance(self.basisexpansion, RepBasisSampler) and \
-            type(self.kernel_source).effective_weights is not KernelSource.effective_weights
+        return (
+            not isinstance(self.basisexpansion, RepBasisSampler)
+            and type(self.kernel_source).effective_weights is not KernelSource.effective_weights
+        )
 
     def expand_filter(self, points: torch.Tensor) -> torch.Tensor:
         """The filter (N, C_out, C_in) at the offsets ``points`` (N, d) (block diagonal over groups)."""
@@ -432,16 +523,19 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         return full.reshape(n, g * cog, g * cig)
 
     # -- forward -----------------------------------------------------------------------------
-    def forward(self, x: GeometricTensor, edge_index: torch.Tensor, edge_delta: torch.Tensor | None = None
-                ) -> GeometricTensor:
+    def forward(
+        self, x: GeometricTensor, edge_index: torch.Tensor, edge_delta: torch.Tensor | None = None
+    ) -> GeometricTensor:
         """Convolve the point-cloud field ``x`` (tensor (N, C_in), ``x.coords`` (N, d)) over the
         graph ``edge_index`` (2, E): row 0 the source j, row 1 the target i of each edge;
         ``out_i = Σ_{j→i} K(x_j - x_i) f_j + bias``. ``edge_delta`` (E, d), if given, replaces the
         offsets ``x_j - x_i``. Several graphs batch as one disconnected graph (offset indices)."""
         self._check_input(x)
         if x.coords is None or x.tensor.dim() != 2:
-            raise ValueError(f"x: {type(self).__name__} needs a point-cloud GeometricTensor: tensor (N, C) with "
-                             f"coords (N, {self._d})")
+            raise ValueError(
+                f"x: {type(self).__name__} needs a point-cloud GeometricTensor: tensor (N, C) with "
+                f"coords (N, {self._d})"
+            )
         n = x.tensor.shape[0]
         src, dst = _check_edges(edge_index, n)
         if edge_delta is None:
@@ -450,12 +544,14 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
             if not isinstance(edge_delta, torch.Tensor) or not edge_delta.is_floating_point():
                 raise TypeError("edge_delta: expected a floating-point tensor of shape (E, d)")
             if edge_delta.shape != (src.shape[0], self._d):
-                raise ValueError(f"edge_delta: expected shape ({src.shape[0]}, {self._d}), got "
-                                 f"{tuple(edge_delta.shape)}")
+                raise ValueError(
+                    f"edge_delta: expected shape ({src.shape[0]}, {self._d}), got {tuple(edge_delta.shape)}"
+                )
             delta = edge_delta
         if x.tensor.dtype != self.weights.dtype:
-            raise TypeError(f"x: the input has dtype {x.tensor.dtype} but the module's weights are "
-                            f"{self.weights.dtype}")
+            raise TypeError(
+                f"x: the input has dtype {x.tensor.dtype} but the module's weights are {self.weights.dtype}"
+            )
         e = self.basisexpansion
         if not (self._fast_path() and isinstance(e, PointBasisExpansion)):
             k = self.kernel_source(self, delta)  # (G, Co_g, Ci_g, E)
@@ -466,8 +562,9 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
             b = self.expand_bias()
             return GeometricTensor(out if b is None else out + b, self.out_type, x.coords)
         c, b = self._expanded()
-        out = _point_messages(x.tensor, delta, src, dst, n, c, e.ring_radii, e.ring_sigmas, e.d, e.J, b,
-                              self._message_mode)
+        out = _point_messages(
+            x.tensor, delta, src, dst, n, c, e.ring_radii, e.ring_sigmas, e.d, e.J, b, self._message_mode
+        )
         return GeometricTensor(out, self.out_type, x.coords)
 
     def evaluate_output_shape(self, input_shape):
@@ -481,18 +578,26 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         re-weighted by the kernel source)."""
         e = self.basisexpansion
         if not (self._fast_path() and isinstance(e, PointBasisExpansion)):
-            raise TypeError(f"export: {type(self).__name__} exports its basis coefficients; with its own "
-                            "_build_kernel_basis or a kernel source that is not a re-weighting of the basis "
-                            "(no effective_weights) the kernel is only defined through the module: use it directly")
+            raise TypeError(
+                f"export: {type(self).__name__} exports its basis coefficients; with its own "
+                "_build_kernel_basis or a kernel source that is not a re-weighting of the basis "
+                "(no effective_weights) the kernel is only defined through the module: use it directly"
+            )
         with torch.no_grad():
             c, b = self.expand_parameters()
         return ExportedPointConv(c, e.ring_radii, e.ring_sigmas, e.d, e.J, b).train(self.training)
 
     # the base method's grid arguments (assertion, spatial, batch) make no sense on point clouds: escnn's
     # point convolutions take their own (x, n_points, n_random, seed)
-    def check_equivariance(self, atol: float = 1e-5, rtol: float = 1e-5,  # type: ignore[override]
-                           x: torch.Tensor | None = None, n_points: int = 30, n_random: int = 4,
-                           seed: int = 0) -> list:
+    def check_equivariance(  # type: ignore[override]
+        self,
+        atol: float = 1e-5,
+        rtol: float = 1e-5,
+        x: torch.Tensor | None = None,
+        n_points: int = 30,
+        n_random: int = 4,
+        seed: int = 0,
+    ) -> list:
         """``f(g·x) = g·f(x)`` on a random point cloud (radius graph) for the testing elements and
         ``n_random`` random elements of G; returns ``[(element, max relative error)]`` and raises
         AssertionError on the first element where ``|f(g·x) − g·f(x)| > atol·max(1, s) + rtol·|g·f(x)|``
@@ -505,8 +610,9 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         finally:
             self.train(was_training)
 
-    def _equivariance_errors(self, atol: float, rtol: float, x: torch.Tensor | None, n_points: int, n_random: int,
-                             seed: int) -> list:
+    def _equivariance_errors(
+        self, atol: float, rtol: float, x: torch.Tensor | None, n_points: int, n_random: int, seed: int
+    ) -> list:
         from steerable.testing._check import failure_message, run  # testing sits above nn
         from steerable.testing._compare import escnn_criterion
 
@@ -521,16 +627,23 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         G = self.in_type.gspace.fibergroup
         elements = list(self.in_type.testing_elements) + list(G.sample(n_random, seed=seed))
         criterion = escnn_criterion(atol, rtol)
-        results, _ = run(self, (GeometricTensor(x, self.in_type, pos), edge_index), [(g, g, g) for g in elements],
-                         criterion=criterion, stop_on_failure=True)
+        results, _ = run(
+            self,
+            (GeometricTensor(x, self.in_type, pos), edge_index),
+            [(g, g, g) for g in elements],
+            criterion=criterion,
+            stop_on_failure=True,
+        )
         for r in results:
             if not r.passed:
                 raise AssertionError(failure_message(type(self).__name__, r, "equivariant", criterion))
         return [(r.element, r.error) for r in results]
 
     def extra_repr(self) -> str:
-        return (f"{self.in_type!r} -> {self.out_type!r}, rings={self.rings}, groups={self.groups}, "
-                f"basis={int(self.basisexpansion.dimension)}")
+        return (
+            f"{self.in_type!r} -> {self.out_type!r}, rings={self.rings}, groups={self.groups}, "
+            f"basis={int(self.basisexpansion.dimension)}"
+        )
 
 
 class R2PointConv(_RdPointConv):
@@ -564,11 +677,38 @@ class R2PointConv(_RdPointConv):
 
     _d = 2
 
-    def __init__(self, in_type, out_type, groups=1, bias=True, sigma=None, width=None, n_rings=None,
-                 frequencies_cutoff=None, rings=None, basis_filter=None, recompute=False, initialize=True, *,
-                 kernel_source: KernelSource | None = None):
-        super().__init__(in_type, out_type, groups, bias, sigma, width, n_rings, frequencies_cutoff, rings,
-                         basis_filter, recompute, initialize, kernel_source)
+    def __init__(
+        self,
+        in_type,
+        out_type,
+        groups=1,
+        bias=True,
+        sigma=None,
+        width=None,
+        n_rings=None,
+        frequencies_cutoff=None,
+        rings=None,
+        basis_filter=None,
+        recompute=False,
+        initialize=True,
+        *,
+        kernel_source: KernelSource | None = None,
+    ):
+        super().__init__(
+            in_type,
+            out_type,
+            groups,
+            bias,
+            sigma,
+            width,
+            n_rings,
+            frequencies_cutoff,
+            rings,
+            basis_filter,
+            recompute,
+            initialize,
+            kernel_source,
+        )
 
 
 class R3PointConv(_RdPointConv):
@@ -588,8 +728,35 @@ class R3PointConv(_RdPointConv):
 
     _d = 3
 
-    def __init__(self, in_type, out_type, groups=1, bias=True, sigma=None, width=None, n_rings=None,
-                 frequencies_cutoff=None, rings=None, basis_filter=None, recompute=False, initialize=True, *,
-                 kernel_source: KernelSource | None = None):
-        super().__init__(in_type, out_type, groups, bias, sigma, width, n_rings, frequencies_cutoff, rings,
-                         basis_filter, recompute, initialize, kernel_source)
+    def __init__(
+        self,
+        in_type,
+        out_type,
+        groups=1,
+        bias=True,
+        sigma=None,
+        width=None,
+        n_rings=None,
+        frequencies_cutoff=None,
+        rings=None,
+        basis_filter=None,
+        recompute=False,
+        initialize=True,
+        *,
+        kernel_source: KernelSource | None = None,
+    ):
+        super().__init__(
+            in_type,
+            out_type,
+            groups,
+            bias,
+            sigma,
+            width,
+            n_rings,
+            frequencies_cutoff,
+            rings,
+            basis_filter,
+            recompute,
+            initialize,
+            kernel_source,
+        )

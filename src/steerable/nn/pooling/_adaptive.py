@@ -1,5 +1,6 @@
 """PointwiseAdaptiveAvgPool2D / 3D and PointwiseAdaptiveMaxPool2D / 3D: channel-wise adaptive pooling
 (escnn's ``PointwiseAdaptiveAvgPool`` and ``PointwiseAdaptiveMaxPool``)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -14,7 +15,14 @@ from ._window import (
     _PointwisePoolND,
 )
 
-__all__ = ["PointwiseAdaptiveAvgPool", "PointwiseAdaptiveAvgPool2D", "PointwiseAdaptiveAvgPool3D", "PointwiseAdaptiveMaxPool", "PointwiseAdaptiveMaxPool2D", "PointwiseAdaptiveMaxPool3D"]
+__all__ = [
+    "PointwiseAdaptiveAvgPool",
+    "PointwiseAdaptiveAvgPool2D",
+    "PointwiseAdaptiveAvgPool3D",
+    "PointwiseAdaptiveMaxPool",
+    "PointwiseAdaptiveMaxPool2D",
+    "PointwiseAdaptiveMaxPool3D",
+]
 
 
 # ----------------------------------------------------------------------------- adaptive pooling
@@ -26,8 +34,11 @@ class _PointwiseAdaptivePoolND(_PointwisePoolND):
         self._setup(in_type)
         d = self._d
         size: tuple[int | None, ...]
-        if (isinstance(output_size, (tuple, list)) and len(output_size) == d
-                and all(v is None or is_int(v) for v in output_size)):
+        if (
+            isinstance(output_size, (tuple, list))
+            and len(output_size) == d
+            and all(v is None or is_int(v) for v in output_size)
+        ):
             size = tuple(None if v is None else int(v) for v in output_size)
         else:
             size = (check_int(output_size, "output_size", what=f"an int or a tuple of {d} ints (or None)"),) * d

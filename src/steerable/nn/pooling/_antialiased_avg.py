@@ -1,4 +1,5 @@
 """PointwiseAvgPoolAntialiased2D / 3D: Gaussian blur with a stride (escnn's ``PointwiseAvgPoolAntialiased``)."""
+
 from __future__ import annotations
 
 import torch
@@ -21,8 +22,7 @@ __all__ = ["PointwiseAvgPoolAntialiased", "PointwiseAvgPoolAntialiased2D", "Poin
 class _PointwiseAvgPoolAntialiasedND(_PointwisePoolND):
     filter: torch.Tensor
 
-    def __init__(self, in_type: FieldType, sigma: float, stride: IntOrTuple | None,
-                 padding: IntOrTuple | None = None):
+    def __init__(self, in_type: FieldType, sigma: float, stride: IntOrTuple | None, padding: IntOrTuple | None = None):
         super().__init__()
         self._setup(in_type)
         d = self._d
@@ -33,16 +33,18 @@ class _PointwiseAvgPoolAntialiasedND(_PointwisePoolND):
         if padding is None:
             padding = (self.filter_size - 1) // 2
         self.padding = check_int_tuple(padding, "padding", d, 0)
-        self.register_buffer("filter", _gaussian_filter(self.sigma, self.filter_size, d, in_type.size),
-                             persistent=False)
+        self.register_buffer(
+            "filter", _gaussian_filter(self.sigma, self.filter_size, d, in_type.size), persistent=False
+        )
 
     def _pool(self, t):
         conv = F.conv2d if self._d == 2 else F.conv3d
         return conv(t, self.filter.to(dtype=t.dtype), None, self.stride, self.padding, 1, t.shape[1])
 
     def _spatial_out(self, spatial):
-        return tuple(_pool_out_size(n, self.filter_size, s, p, 1, False)
-                     for n, s, p in zip(spatial, self.stride, self.padding))
+        return tuple(
+            _pool_out_size(n, self.filter_size, s, p, 1, False) for n, s, p in zip(spatial, self.stride, self.padding)
+        )
 
     def export(self) -> torch.nn.Module:
         """A frozen depth-wise ``Conv{2,3}d`` holding the Gaussian filter."""

@@ -1,5 +1,6 @@
 """PointwiseMaxPoolAntialiased2D / 3D: max pooling followed by a Gaussian blur (escnn's
 ``PointwiseMaxPoolAntialiased``)."""
+
 from __future__ import annotations
 
 import warnings
@@ -26,23 +27,32 @@ class _PointwiseMaxPoolAntialiasedND(_WindowPoolND):
     _pointwise_only = True
     filter: torch.Tensor
 
-    def __init__(self, in_type: FieldType, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
-                 padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
-                 sigma: float = 0.6):
+    def __init__(
+        self,
+        in_type: FieldType,
+        kernel_size: IntOrTuple,
+        stride: IntOrTuple | None = None,
+        padding: IntOrTuple = 0,
+        dilation: IntOrTuple = 1,
+        ceil_mode: bool = False,
+        sigma: float = 0.6,
+    ):
         super().__init__()
         self._setup(in_type)
         self._set_window(kernel_size, stride, padding, dilation, ceil_mode)
         if self.ceil_mode:
             warnings.warn(
                 f"{type(self).__name__}: ceil_mode has no effect (the max is taken with stride 1 and the "
-                "blur's output size is floored)", stacklevel=2,
+                "blur's output size is floored)",
+                stacklevel=2,
             )
         self.sigma = check_positive(sigma, "sigma")
         self.filter_size = 2 * int(round(4 * self.sigma)) + 1
         half = (self.filter_size - 1) // 2
         self.blur_padding = tuple(p + half for p in self.padding)
-        self.register_buffer("filter", _gaussian_filter(self.sigma, self.filter_size, self._d, in_type.size),
-                             persistent=False)
+        self.register_buffer(
+            "filter", _gaussian_filter(self.sigma, self.filter_size, self._d, in_type.size), persistent=False
+        )
 
     def _pool(self, t):
         d = self._d
@@ -53,8 +63,9 @@ class _PointwiseMaxPoolAntialiasedND(_WindowPoolND):
 
     def _spatial_out(self, spatial):
         out = []
-        for n, k, s, p, dl, q in zip(spatial, self.kernel_size, self.stride, self.padding, self.dilation,
-                                     self.blur_padding):
+        for n, k, s, p, dl, q in zip(
+            spatial, self.kernel_size, self.stride, self.padding, self.dilation, self.blur_padding
+        ):
             m = _pool_out_size(n, k, 1, p, dl, False)
             out.append(_pool_out_size(m, self.filter_size, s, q, 1, False) if m > 0 else 0)
         return tuple(out)

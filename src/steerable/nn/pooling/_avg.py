@@ -1,4 +1,5 @@
 """PointwiseAvgPool2D / 3D: channel-wise average pooling of any field type (escnn's ``PointwiseAvgPool``)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,8 +18,14 @@ __all__ = ["PointwiseAvgPool", "PointwiseAvgPool2D", "PointwiseAvgPool3D"]
 
 # ----------------------------------------------------------------------------- average pooling
 class _PointwiseAvgPoolND(_WindowPoolND):
-    def __init__(self, in_type: FieldType, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
-                 padding: IntOrTuple = 0, ceil_mode: bool = False):
+    def __init__(
+        self,
+        in_type: FieldType,
+        kernel_size: IntOrTuple,
+        stride: IntOrTuple | None = None,
+        padding: IntOrTuple = 0,
+        ceil_mode: bool = False,
+    ):
         super().__init__()
         self._setup(in_type)
         self._set_window(kernel_size, stride, padding, 1, ceil_mode)
@@ -34,8 +41,10 @@ class _PointwiseAvgPoolND(_WindowPoolND):
         return cls(self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode)
 
     def extra_repr(self) -> str:
-        return (f"{self.in_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, ceil_mode={self.ceil_mode}")
+        return (
+            f"{self.in_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, ceil_mode={self.ceil_mode}"
+        )
 
 
 class PointwiseAvgPool2D(_PointwiseAvgPoolND):

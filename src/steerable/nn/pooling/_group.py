@@ -1,5 +1,6 @@
 """Group pooling: the max over the channels of each permutation-representation field
 (``GroupPooling``), and escnn's plain-torch ``MaxPoolChannels``."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """PointwiseMaxPool2D / 3D: channel-wise max pooling of permutation fields (escnn's ``PointwiseMaxPool``)."""
+
 from __future__ import annotations
 
 import torch
@@ -17,8 +18,15 @@ __all__ = ["PointwiseMaxPool", "PointwiseMaxPool2D", "PointwiseMaxPool3D"]
 class _PointwiseMaxPoolND(_WindowPoolND):
     _pointwise_only = True
 
-    def __init__(self, in_type: FieldType, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
-                 padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False):
+    def __init__(
+        self,
+        in_type: FieldType,
+        kernel_size: IntOrTuple,
+        stride: IntOrTuple | None = None,
+        padding: IntOrTuple = 0,
+        dilation: IntOrTuple = 1,
+        ceil_mode: bool = False,
+    ):
         super().__init__()
         self._setup(in_type)
         self._set_window(kernel_size, stride, padding, dilation, ceil_mode)

@@ -10,9 +10,10 @@ at construction.
 to one channel; it is shared with ``GroupPooling`` and is what ``NormPool``/``InducedNormPool``
 export to.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -291,8 +292,9 @@ class InducedNormPool(_FieldwisePool):
 
 
 # ----------------------------------------------------------------------------- NormMaxPool
-def _norm_max_pool(t: torch.Tensor, field_of_channel: torch.Tensor, n_fields: int, kernel, stride, padding,
-                   dilation, ceil_mode: bool) -> torch.Tensor:
+def _norm_max_pool(
+    t: torch.Tensor, field_of_channel: torch.Tensor, n_fields: int, kernel, stride, padding, dilation, ceil_mode: bool
+) -> torch.Tensor:
     """For each field and window, the fibre of the position whose field norm is largest."""
     b, c, sp = t.shape[0], t.shape[1], t.shape[2:]
     with torch.no_grad():
@@ -309,8 +311,9 @@ class _NormMaxPoolPlain(torch.nn.Module):
 
     field_of_channel: torch.Tensor
 
-    def __init__(self, field_of_channel: torch.Tensor, n_fields: int, kernel_size, stride, padding, dilation,
-                 ceil_mode: bool):
+    def __init__(
+        self, field_of_channel: torch.Tensor, n_fields: int, kernel_size, stride, padding, dilation, ceil_mode: bool
+    ):
         super().__init__()
         self.register_buffer("field_of_channel", field_of_channel.clone(), persistent=False)
         self.n_fields = int(n_fields)
@@ -318,8 +321,16 @@ class _NormMaxPoolPlain(torch.nn.Module):
         self.dilation, self.ceil_mode = tuple(dilation), bool(ceil_mode)
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
-        return _norm_max_pool(t, self.field_of_channel, self.n_fields, self.kernel_size, self.stride,
-                              self.padding, self.dilation, self.ceil_mode)
+        return _norm_max_pool(
+            t,
+            self.field_of_channel,
+            self.n_fields,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+        )
 
 
 class NormMaxPool(EquivariantModule):
@@ -366,26 +377,47 @@ class NormMaxPool(EquivariantModule):
         self._check_input(x)
         if x.coords is not None:
             raise ValueError("input: NormMaxPool pools a grid; got a point-cloud tensor (with coords)")
-        y = _norm_max_pool(x.tensor, self.field_of_channel, len(self.in_type), self.kernel_size, self.stride,
-                           self.padding, self.dilation, self.ceil_mode)
+        y = _norm_max_pool(
+            x.tensor,
+            self.field_of_channel,
+            len(self.in_type),
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+        )
         return GeometricTensor(y, self.out_type)
 
     def evaluate_output_shape(self, input_shape: Sequence[int]) -> tuple:
         d = self._d
         shape = tuple(int(v) for v in input_shape)
         if len(shape) != 2 + d or shape[1] != self.in_type.size:
-            raise ValueError(f"input_shape: expected (B, {self.in_type.size}, *{d} spatial sizes), got {tuple(input_shape)}")
-        out = tuple(_pool_out_size(n, k, s, p, dl, self.ceil_mode) for n, k, s, p, dl in
-                    zip(shape[2:], self.kernel_size, self.stride, self.padding, self.dilation))
+            raise ValueError(
+                f"input_shape: expected (B, {self.in_type.size}, *{d} spatial sizes), got {tuple(input_shape)}"
+            )
+        out = tuple(
+            _pool_out_size(n, k, s, p, dl, self.ceil_mode)
+            for n, k, s, p, dl in zip(shape[2:], self.kernel_size, self.stride, self.padding, self.dilation)
+        )
         if any(o < 1 for o in out):
             raise ValueError(f"input_shape: spatial size {shape[2:]} is too small for kernel_size {self.kernel_size}")
         return (shape[0], self.out_type.size, *out)
 
     def export(self) -> torch.nn.Module:
         """A plain ``torch.nn.Module`` (norms, ``max_pool`` indices, gather) doing the same."""
-        return _NormMaxPoolPlain(self.field_of_channel, len(self.in_type), self.kernel_size, self.stride,
-                                 self.padding, self.dilation, self.ceil_mode)
+        return _NormMaxPoolPlain(
+            self.field_of_channel,
+            len(self.in_type),
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.in_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return (
+            f"{self.in_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )

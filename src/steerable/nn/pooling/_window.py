@@ -23,6 +23,7 @@ Adaptive pooling is always exactly equivariant on square (cubic) inputs with equ
 (torch's adaptive windows are mirror-symmetric). For the anti-aliased versions see their
 docstrings.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -40,8 +41,10 @@ from .._validation import check_base_dimension, check_field_type, require_nonlin
 IntOrTuple = int | Sequence[int]
 
 # why max pooling needs 'pointwise' fields (appended to the error of require_nonlinearity)
-_POINTWISE_HINT = (" (it pools every channel independently, which commutes with the group only for permutation "
-                   "representations; use an average or norm pooling instead)")
+_POINTWISE_HINT = (
+    " (it pools every channel independently, which commutes with the group only for permutation "
+    "representations; use an average or norm pooling instead)"
+)
 
 
 def _check_padding(padding, kernel) -> None:
@@ -69,7 +72,7 @@ def _gaussian_filter(sigma: float, size: int, d: int, channels: int) -> torch.Te
     c = (size - 1) / 2.0
     ax = (np.arange(size) - c) ** 2
     r2 = sum(np.meshgrid(*([ax] * d), indexing="ij"))
-    g = np.exp(-r2 / (2.0 * sigma ** 2))
+    g = np.exp(-r2 / (2.0 * sigma**2))
     g /= g.sum()
     t = torch.as_tensor(g, dtype=torch.get_default_dtype())
     return t.reshape(1, 1, *(size,) * d).repeat(channels, 1, *(1,) * d).contiguous()
@@ -79,8 +82,7 @@ def _blur_module(filt: torch.Tensor, d: int, stride, padding) -> torch.nn.Module
     """A plain (frozen) depth-wise ``Conv{2,3}d`` applying ``filt``."""
     c, size = filt.shape[0], filt.shape[-1]
     cls = torch.nn.Conv2d if d == 2 else torch.nn.Conv3d
-    conv = cls(c, c, size, stride=stride, padding=padding, groups=c, bias=False,
-               dtype=filt.dtype, device=filt.device)
+    conv = cls(c, c, size, stride=stride, padding=padding, groups=c, bias=False, dtype=filt.dtype, device=filt.device)
     with torch.no_grad():
         conv.weight.copy_(filt)
     conv.weight.requires_grad_(False)
@@ -152,5 +154,7 @@ class _WindowPoolND(_PointwisePoolND):
         )
 
     def extra_repr(self) -> str:
-        return (f"{self.in_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return (
+            f"{self.in_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )

@@ -9,6 +9,7 @@
 >>> issubclass(BlocksBasisExpansion, BasisManager)
 True
 """
+
 from abc import ABC, abstractmethod
 
 from steerable.nn.conv._expansion import BasisBlock, BlockBasisExpansion
