@@ -337,18 +337,25 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
                             a,
                             id=idx,
                             block_id=b,
-                            in_irreps_position=si[3],
-                            out_irreps_position=so[3],
-                            in_irrep_idx=si[4],
-                            out_irrep_idx=so[4],
-                            in_field_position=si[0],
-                            out_field_position=so[0],
-                            in_field=si[0],
-                            out_field=so[0],
-                            in_repr=self._in_reprs[si[0]].name,
-                            out_repr=self._out_reprs[so[0]].name,
+                            **self._slot_attrs(so, si),
                         )
                         idx += 1
+
+    def _slot_attrs(self, so: tuple, si: tuple) -> dict:
+        """The position attributes of a weight between output slot ``so`` and input slot ``si``
+        (``(field, ..., irreps position, irrep index)`` tuples of ``_type_slots``)."""
+        return dict(
+            in_irreps_position=si[3],
+            out_irreps_position=so[3],
+            in_irrep_idx=si[4],
+            out_irrep_idx=so[4],
+            in_field_position=si[0],
+            out_field_position=so[0],
+            in_field=si[0],
+            out_field=so[0],
+            in_repr=self._in_reprs[si[0]].name,
+            out_repr=self._out_reprs[so[0]].name,
+        )
 
     def get_element_info(self, idx: int) -> dict:
         """The attributes of weight ``idx`` (the ``idx``-th item of :meth:`get_basis_info`)."""
@@ -368,16 +375,7 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
                     _element_attrs(pb, pb.elements[b], do, di, d),
                     id=idx,
                     block_id=b,
-                    in_irreps_position=si[3],
-                    out_irreps_position=so[3],
-                    in_irrep_idx=si[4],
-                    out_irrep_idx=so[4],
-                    in_field_position=si[0],
-                    out_field_position=so[0],
-                    in_field=si[0],
-                    out_field=so[0],
-                    in_repr=self._in_reprs[si[0]].name,
-                    out_repr=self._out_reprs[so[0]].name,
+                    **self._slot_attrs(so, si),
                 )
             p += n
         raise IndexError(idx)

@@ -402,6 +402,7 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         basis_filter: Callable[[dict], bool] | None = None,
         recompute: bool = False,
         initialize: bool = True,
+        *,
         kernel_source: KernelSource | None = None,
     ):
         super().__init__()
@@ -677,39 +678,6 @@ class R2PointConv(_RdPointConv):
 
     _d = 2
 
-    def __init__(
-        self,
-        in_type,
-        out_type,
-        groups=1,
-        bias=True,
-        sigma=None,
-        width=None,
-        n_rings=None,
-        frequencies_cutoff=None,
-        rings=None,
-        basis_filter=None,
-        recompute=False,
-        initialize=True,
-        *,
-        kernel_source: KernelSource | None = None,
-    ):
-        super().__init__(
-            in_type,
-            out_type,
-            groups,
-            bias,
-            sigma,
-            width,
-            n_rings,
-            frequencies_cutoff,
-            rings,
-            basis_filter,
-            recompute,
-            initialize,
-            kernel_source,
-        )
-
 
 class R3PointConv(_RdPointConv):
     """Steerable convolution on a geometric graph in R^3 (see :class:`R2PointConv`).
@@ -727,36 +695,3 @@ class R3PointConv(_RdPointConv):
     """
 
     _d = 3
-
-    def __init__(
-        self,
-        in_type,
-        out_type,
-        groups=1,
-        bias=True,
-        sigma=None,
-        width=None,
-        n_rings=None,
-        frequencies_cutoff=None,
-        rings=None,
-        basis_filter=None,
-        recompute=False,
-        initialize=True,
-        *,
-        kernel_source: KernelSource | None = None,
-    ):
-        super().__init__(
-            in_type,
-            out_type,
-            groups,
-            bias,
-            sigma,
-            width,
-            n_rings,
-            frequencies_cutoff,
-            rings,
-            basis_filter,
-            recompute,
-            initialize,
-            kernel_source,
-        )
