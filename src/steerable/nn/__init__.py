@@ -84,6 +84,8 @@ _LAZY = {
     "._dropout": ["FieldDropout", "PointwiseDropout"],
     "._upsampling": ["R2Upsampling", "R3Upsampling"],
     ".point._point_conv": ["R2PointConv", "R3PointConv"],
+    ".implicit._layers": ["ImplicitR2Conv", "ImplicitR3Conv", "ImplicitR2PointConv", "ImplicitR3PointConv"],
+    ".implicit._mlp": ["ImplicitKernelSource"],
     "._harmonic_polynomial": ["HarmonicPolynomialR3"],
     "._escnn_checkpoint": ["load_escnn_state_dict"],
 }

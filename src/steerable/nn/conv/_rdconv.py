@@ -149,6 +149,9 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
 
     _d = 2
     _transposed = False
+    _analytic_basis = True
+    """False in subclasses whose filter comes only from their kernel source (the implicit
+    convolutions): no basis is built, ``basisexpansion`` is None and ``weights`` an empty buffer."""
 
     def __init__(
         self,
@@ -241,7 +244,9 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
             pts = -pts  # W(u) = K(-u)^T: the adjoint of a correlation with kernel K
         self.kernel_points = pts
         self._sub_in, self._sub_out = sub_in, sub_out
-        if type(self)._build_kernel_basis is not _RdConv._build_kernel_basis:
+        if not self._analytic_basis:
+            pass  # the filter comes only from the kernel source (implicit kernels): no basis, no weights
+        elif type(self)._build_kernel_basis is not _RdConv._build_kernel_basis:
             self._basisexpansion = RepBasisExpansion(
                 sub_in,
                 sub_out,
@@ -267,7 +272,7 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
             )
         _setup_parameters(self, sub_in, sub_out, out_type, groups, bias, stacklevel=3)
         self._cache = None
-        if initialize:
+        if initialize and self.basisexpansion is not None:
             from ..init import generalized_he_init
 
             generalized_he_init(self.weights.data, self.basisexpansion)
@@ -296,7 +301,7 @@ class _RdConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         """The basis manager (a :class:`BlockBasisExpansion`, or a :class:`RepBasisExpansion` when
         ``_build_kernel_basis`` is overridden): escnn's ``dimension()``, ``get_basis_info()``,
         ``get_element_info(i)``, ``forward(weights)``, plus the per-block structure ``blocks``."""
-        return self._modules["_basisexpansion"]
+        return self._modules.get("_basisexpansion")
 
     @property
     def filter(self) -> torch.Tensor:
@@ -416,15 +421,22 @@ def _setup_parameters(
     module, sub_in: FieldType, sub_out: FieldType, out_type: FieldType, groups: int, bias: bool, stacklevel: int
 ) -> None:
     """Shared by grid and point convolutions: warn when the basis is empty, create ``weights``
-    (``groups`` × the expansion's dimension) and the bias on trivial output components only."""
-    dim = module.basisexpansion.dimension
+    (``groups`` × the expansion's dimension) and the bias on trivial output components only.
+    Without a basis (``basisexpansion`` None: implicit kernels) ``weights`` is an empty
+    non-persistent buffer (it still carries the layer's dtype and device)."""
+    if module.basisexpansion is None:
+        module.register_buffer("weights", torch.zeros(0), persistent=False)
+        dim = None
+    else:
+        dim = module.basisexpansion.dimension
     if dim == 0:
         warnings.warn(
             f"{type(module).__name__}: no equivariant kernel maps {sub_in!r} to {sub_out!r} with these "
             "rings/frequencies: the layer's filter is identically zero",
             stacklevel=stacklevel + 1,
         )
-    module.weights = torch.nn.Parameter(torch.zeros(groups * dim))
+    if dim is not None:
+        module.weights = torch.nn.Parameter(torch.zeros(groups * dim))
     bias_cols = _trivial_bias_basis(out_type)
     if bias and bias_cols.shape[1] > 0:
         module.register_constant("bias_expansion", bias_cols, torch.get_default_dtype())

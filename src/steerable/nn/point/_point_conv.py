@@ -387,6 +387,7 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
     basisexpansion: PointBasisExpansion | RepBasisSampler
 
     _d = 2
+    _analytic_basis = True  # False: the filter comes only from the kernel source (see _RdConv)
 
     def __init__(
         self,
@@ -436,6 +437,7 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         if not isinstance(initialize, (bool, np.bool_)):
             raise TypeError(f"initialize: expected a bool, got {type(initialize).__name__}")
         self.in_type, self.out_type = in_type, out_type
+        self._sub_in, self._sub_out = sub_in, sub_out
         self.space = in_type.gspace
         self.groups = groups
         self.recompute = bool(recompute)
@@ -446,7 +448,9 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         # escnn's names, read by subclasses overriding _build_kernel_basis
         self._rings, self._sigma, self._cutoff, self._basis_filter = self.rings, self.sigmas, cutoff, basis_filter
         self._maximum_frequency = max((cutoff(r) for r in self.rings), default=0)
-        if type(self)._build_kernel_basis is not _RdPointConv._build_kernel_basis:
+        if not self._analytic_basis:
+            self.basisexpansion = None  # type: ignore[assignment]  # implicit kernels: the source only
+        elif type(self)._build_kernel_basis is not _RdPointConv._build_kernel_basis:
             self.basisexpansion = RepBasisSampler(
                 sub_in, sub_out, self._build_kernel_basis, reference_offsets(self.rings, d), basis_filter
             )
@@ -455,7 +459,7 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         _setup_parameters(self, sub_in, sub_out, out_type, groups, bias, stacklevel=4)
         self._message_mode = "auto"
         self._cache = None
-        if initialize:
+        if initialize and self.basisexpansion is not None:
             from steerable.nn.init import generalized_he_init
 
             generalized_he_init(self.weights.data, self.basisexpansion)
@@ -505,7 +509,7 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
     def _fast_path(self) -> bool:
         """Whether the filter is the basis' coefficients times the ring × harmonic features."""
         return (
-            not isinstance(self.basisexpansion, RepBasisSampler)
+            isinstance(self.basisexpansion, PointBasisExpansion)
             and type(self.kernel_source).effective_weights is not KernelSource.effective_weights
         )
 
@@ -531,6 +535,20 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         graph ``edge_index`` (2, E): row 0 the source j, row 1 the target i of each edge;
         ``out_i = Σ_{j→i} K(x_j - x_i) f_j + bias``. ``edge_delta`` (E, d), if given, replaces the
         offsets ``x_j - x_i``. Several graphs batch as one disconnected graph (offset indices)."""
+        n, src, dst, delta = self._edges(x, edge_index, edge_delta)
+        e = self.basisexpansion
+        if not (self._fast_path() and isinstance(e, PointBasisExpansion)):
+            return self._messages(x, self.kernel_source(self, delta), src, dst, n)
+        c, b = self._expanded()
+        out = _point_messages(
+            x.tensor, delta, src, dst, n, c, e.ring_radii, e.ring_sigmas, e.d, e.J, b, self._message_mode
+        )
+        return GeometricTensor(out, self.out_type, x.coords)
+
+    def _edges(
+        self, x: GeometricTensor, edge_index: torch.Tensor, edge_delta: torch.Tensor | None
+    ) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Check the inputs of ``forward``: ``(N, sources, targets, offsets (E, d))``."""
         self._check_input(x)
         if x.coords is None or x.tensor.dim() != 2:
             raise ValueError(
@@ -553,20 +571,19 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
             raise TypeError(
                 f"x: the input has dtype {x.tensor.dtype} but the module's weights are {self.weights.dtype}"
             )
-        e = self.basisexpansion
-        if not (self._fast_path() and isinstance(e, PointBasisExpansion)):
-            k = self.kernel_source(self, delta)  # (G, Co_g, Ci_g, E)
-            g, cog, cig, _ = k.shape
-            xj = x.tensor.index_select(0, src).reshape(-1, g, cig)
-            msg = torch.einsum("goie,egi->ego", k, xj).reshape(-1, g * cog)
-            out = x.tensor.new_zeros(n, g * cog).index_add(0, dst, msg)
-            b = self.expand_bias()
-            return GeometricTensor(out if b is None else out + b, self.out_type, x.coords)
-        c, b = self._expanded()
-        out = _point_messages(
-            x.tensor, delta, src, dst, n, c, e.ring_radii, e.ring_sigmas, e.d, e.J, b, self._message_mode
-        )
-        return GeometricTensor(out, self.out_type, x.coords)
+        return n, src, dst, delta
+
+    def _messages(
+        self, x: GeometricTensor, k: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, n: int
+    ) -> GeometricTensor:
+        """``out_i = Σ_{e: dst(e)=i} k_e x_{src(e)} + bias`` for a filter ``k`` (G, Co_g, Ci_g, E) on
+        the edges (the path of kernel sources that are not a re-weighting of the basis)."""
+        g, cog, cig, _ = k.shape
+        xj = x.tensor.index_select(0, src).reshape(-1, g, cig)
+        msg = torch.einsum("goie,egi->ego", k, xj).reshape(-1, g * cog)
+        out = x.tensor.new_zeros(n, g * cog).index_add(0, dst, msg)
+        b = self.expand_bias()
+        return GeometricTensor(out if b is None else out + b, self.out_type, x.coords)
 
     def evaluate_output_shape(self, input_shape):
         if len(input_shape) != 2 or input_shape[1] != self.in_type.size:
