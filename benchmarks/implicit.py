@@ -36,7 +36,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from steerable import gspaces, nn  # noqa: E402
+from steerable import gspaces, nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -75,7 +75,14 @@ def _layer_cases(quick: bool):
     gs = gspaces.rot3dOnR3(maximum_frequency=2)
     yield "SO(3) on voxels, irreps 0,1,2 ×2, k=5", gs, [gs.irrep(0), gs.irrep(1), gs.irrep(2)] * 2, 3, 5, (4, s3)
     gs = gspaces.rot2dOnR3(-1, maximum_frequency=2)
-    yield "SO(2) about z on voxels, irreps 0,1,2 ×2, k=5", gs, [gs.irrep(0), gs.irrep(1), gs.irrep(2)] * 2, 3, 5, (4, s3)
+    yield (
+        "SO(2) about z on voxels, irreps 0,1,2 ×2, k=5",
+        gs,
+        [gs.irrep(0), gs.irrep(1), gs.irrep(2)] * 2,
+        3,
+        5,
+        (4, s3),
+    )
 
 
 def bench_layers(quick: bool) -> list[dict]:
@@ -104,7 +111,7 @@ def bench_layers(quick: bool) -> list[dict]:
             return f
 
         tp, ta, ti = _median_times([step(plain, x), step(analytic, gx), step(implicit, gx)], reps)
-        n_params = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+        n_params = lambda m: sum(p.numel() for p in m.parameters())
         row = dict(
             case=name,
             build_analytic_s=t_analytic,
@@ -254,7 +261,9 @@ def tables(results: dict) -> str:
             )
         out.append("")
     if "shapes" in results:
-        out += ["| shapes: group | implicit accuracy | analytic accuracy | params implicit / analytic | s/epoch implicit / analytic |"]
+        out += [
+            "| shapes: group | implicit accuracy | analytic accuracy | params implicit / analytic | s/epoch implicit / analytic |"
+        ]
         out += ["|---|---|---|---|---|"]
         by = {(r["group"], r["kernel"]): r["runs"] for r in results["shapes"]}
         for g in ("so3", "o3", "so2z"):
@@ -293,7 +302,10 @@ def plot(results: dict, path: str) -> None:
             groups = [g for g in ("so3", "o3", "so2z") if any(r["group"] == g for r in rows)]
             w = 0.38
             for j, kernel in enumerate(("implicit", "analytic")):
-                vals = [[x["test_acc"] for r in rows if r["group"] == g and r["kernel"] == kernel for x in r["runs"]] for g in groups]
+                vals = [
+                    [x["test_acc"] for r in rows if r["group"] == g and r["kernel"] == kernel for x in r["runs"]]
+                    for g in groups
+                ]
                 ax.bar(
                     np.arange(len(groups)) + (j - 0.5) * w,
                     [np.mean(v) for v in vals],

@@ -21,6 +21,11 @@ CASES = {
     "mlp_no_base_space.py": (["--steps", "20", "--batch", "64"], "random rotations", False),
     "export_int8.py": (["--steps", "5", "--width", "0.25", "--test", "100"], "int8 vs exported", True),
     "escnn_port.py": (["--batch", "2"], "relative change of the logits", False),
+    "implicit_kernels.py": (
+        ["--train", "48", "--test", "24", "--epochs", "1", "--steps", "50"],
+        "equivariance error",
+        False,
+    ),
 }
 
 

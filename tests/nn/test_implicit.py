@@ -194,8 +194,21 @@ def test_pickle_state_dict_and_compile():
     buf.seek(0)
     fresh.load_state_dict(torch.load(buf))
     torch.testing.assert_close(fresh(x).tensor, ref)
-    compiled = torch.compile(conv.train(), backend="eager", fullgraph=False)
-    torch.testing.assert_close(compiled(x).tensor, conv(x).tensor)
+    # the whole forward traces (fullgraph) in training mode; aot_eager also traces the backward
+    compiled = torch.compile(conv.train(), backend="aot_eager", fullgraph=True)
+    y = compiled(x)
+    y.tensor.square().sum().backward()
+    g = conv.kernel_source.log_sigma.grad.clone()
+    conv.zero_grad()
+    conv(x).tensor.square().sum().backward()
+    torch.testing.assert_close(y.tensor, conv(x).tensor)
+    torch.testing.assert_close(g, conv.kernel_source.log_sigma.grad, rtol=1e-4, atol=1e-6)
+    pc = nn.ImplicitR3PointConv(t, t, width=1.0, hidden_channels=2)
+    pos = torch.randn(10, 3)
+    ei = (torch.cdist(pos, pos) < 1.5).nonzero().T
+    xp = t(torch.randn(10, 4), coords=pos)
+    yp = torch.compile(pc, backend="aot_eager", fullgraph=True)(xp, ei)
+    torch.testing.assert_close(yp.tensor, pc(xp, ei).tensor)
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,7 @@ from ._schedule import BatchNormWarmup, constant_schedule, cosine_schedule
 from ._task import Task, build_task, describe_tasks, fit_task, get_task, register_task, task_names, unregister_task
 from ._task_dipole import DipoleNet, DipoleTask
 from ._task_mnist import RotatedMNISTTask
+from ._task_nbody import NBodyE3nn, NBodyGNN, NBodyMLP, NBodyNet, NBodyTask, build_nbody_model
 from ._task_tetris import PlainTetrisCNN, TetrisNet, TetrisTask
 from ._train import PLAN_DEFAULTS, TrainConfig, TrainResult, load_data, train
 from ._trainer import FitResult, Trainer

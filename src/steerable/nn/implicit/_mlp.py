@@ -349,5 +349,5 @@ class ImplicitKernelSource(KernelSource):
     def extra_repr(self) -> str:
         return (
             f"{self.in_type!r} -> {self.out_type!r}, nonlinearity={self.nonlinearity!r}, "
-            f"lift_order={self.lift.order}, sigma={float(self.sigma):.3g}"
+            f"lift_order={self.lift.order}, sigma={float(self.log_sigma.detach().exp()):.3g}"
         )
