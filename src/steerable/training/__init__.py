@@ -1,7 +1,7 @@
 """Training for any model and task: :class:`Trainer` (loss, metrics, optimiser and schedule
 factories, callbacks, checkpoints with exact resume, DDP under ``torchrun``, JSON/CSV logs,
-plots), tasks built by name (:func:`fit_task`: ``rotated_mnist``, ``tetris``, ``dipole``), and the
-evaluation, export and int8 quantisation behind the ``steerable`` command.
+plots), tasks built by name (:func:`fit_task`: ``rotated_mnist``, ``tetris``, ``dipole``, ``nbody``,
+``shapes3d``), and the evaluation, export and int8 quantisation behind the ``steerable`` command.
 
 A tiny model on a tiny data set, checkpointed into a run folder and extended by two epochs:
 
@@ -71,6 +71,7 @@ from ._task import Task, build_task, describe_tasks, fit_task, get_task, registe
 from ._task_dipole import DipoleNet, DipoleTask
 from ._task_mnist import RotatedMNISTTask
 from ._task_nbody import NBodyE3nn, NBodyGNN, NBodyMLP, NBodyNet, NBodyTask, build_nbody_model
+from ._task_shapes import ShapesNet, ShapesTask
 from ._task_tetris import PlainTetrisCNN, TetrisNet, TetrisTask
 from ._train import PLAN_DEFAULTS, TrainConfig, TrainResult, load_data, train
 from ._trainer import FitResult, Trainer

@@ -241,8 +241,18 @@ class _ImplicitPointMixin(_PointBase):
         """As :meth:`R2PointConv.forward`, with ``edge_attr`` (E, edge_type.size) (a tensor or a
         GeometricTensor of ``edge_type``) when the layer was built with an ``edge_type``."""
         n, src, dst, delta = self._edges(x, edge_index, edge_delta)
-        k = self.kernel_source(self, delta, edge_attr)
-        return self._messages(x, k, src, dst, n)
+        source = self.kernel_source
+        if not isinstance(source, ImplicitKernelSource):  # a source assigned by the user
+            return self._messages(x, source(self, delta, edge_attr), src, dst, n)
+        # the filter stays edge-major (E·G, C_out/G, C_in/G); the envelope scales the messages
+        rows, weight = source.kernel_rows(source.offsets(self, delta), edge_attr)
+        g, cog, cig = source.shape
+        e = src.shape[0]
+        xj = x.tensor.index_select(0, src).reshape(e * g, cig, 1)
+        msg = torch.bmm(rows.reshape(e * g, cog, cig), xj).reshape(e, g * cog) * weight[:, None]
+        out = x.tensor.new_zeros(n, g * cog).index_add(0, dst, msg)
+        b = self.expand_bias()
+        return GeometricTensor(out if b is None else out + b, self.out_type, x.coords)
 
     def _equivariance_errors(self, atol, rtol, x, n_points, n_random, seed) -> list:
         if self.edge_type is None:

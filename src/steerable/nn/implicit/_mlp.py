@@ -304,10 +304,21 @@ class ImplicitKernelSource(KernelSource):
         """The envelope's width σ (in the normalised offsets' units)."""
         return self.log_sigma.exp()
 
-    def kernel(self, points: torch.Tensor, edge_attr: torch.Tensor | None = None) -> torch.Tensor:
+    def kernel(self, points: torch.Tensor, edge_attr: torch.Tensor | GeometricTensor | None = None) -> torch.Tensor:
         """The filter ``(groups, C_out/groups, C_in/groups, S)`` at the offsets ``points`` (S, n)
         (multiplied by ``offset_scale`` first), with per-offset attributes ``edge_attr``
         (S, edge_type.size) when the source has an ``edge_type``."""
+        flat, weight = self.kernel_rows(points, edge_attr)
+        g, co, ci = self.shape
+        return (flat * weight[:, None]).T.reshape(g, co, ci, -1)
+
+    def kernel_rows(
+        self, points: torch.Tensor, edge_attr: torch.Tensor | GeometricTensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(rows, weight)``: the MLP's filters before the envelope, one row per offset in the
+        filter's layout, ``rows`` (S, groups·C_out/groups·C_in/groups), and the per-offset factor
+        ``weight`` (S,) = envelope / √c_out; the filter at offset s is ``weight[s] · rows[s]``
+        (point convolutions apply the factor to the messages, which are smaller)."""
         n = self.in_type.gspace.dimensionality
         if not isinstance(points, torch.Tensor) or points.dim() != 2 or points.shape[1] != n:
             raise ValueError(f"points: expected a tensor of shape (S, {n})")
@@ -330,14 +341,22 @@ class ImplicitKernelSource(KernelSource):
             feats = torch.cat([feats, edge_attr.to(feats.dtype)], 1)
         elif edge_attr is not None:
             raise ValueError("edge_attr: this kernel was built without an edge_type")
-        out = self.mlp(GeometricTensor(feats, self.mlp_in_type)).tensor  # (S, pairs)
-        g, co, ci = self.shape
-        k = out.index_select(1, self._gather).reshape(-1, g, co, ci).permute(1, 2, 3, 0)
+        layers = list(self.mlp.children())
+        h = GeometricTensor(feats, self.mlp_in_type)
+        for m in layers[:-1]:
+            h = m(h)
+        # the last Linear with its rows permuted into the filter's layout: the permutation acts on
+        # the (pairs × hidden) matrix, not on the (S × pairs) output
+        mat, bias = layers[-1]._matrix()
+        mat = mat.index_select(0, self._gather)
+        rows = torch.nn.functional.linear(h.tensor, mat, None if bias is None else bias.index_select(0, self._gather))
         r2 = (x * x).sum(1)
-        env = torch.exp(-0.5 * r2 / (self.log_sigma.to(x.dtype) * 2).exp())
-        return k * (env * self.scale)
+        weight = torch.exp(-0.5 * r2 / (self.log_sigma.to(x.dtype) * 2).exp()) * self.scale
+        return rows, weight
 
-    def forward(self, conv, points: torch.Tensor | None = None, edge_attr: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, conv, points: torch.Tensor | None = None, edge_attr: torch.Tensor | GeometricTensor | None = None
+    ) -> torch.Tensor:
         return self.kernel(self.offsets(conv, points), edge_attr)
 
     @staticmethod
