@@ -39,6 +39,12 @@ _LAZY = {
     ".nonlinear._vectorfield": ["VectorFieldNonLinearity"],
     ".nonlinear._tensor_product": ["TensorProductModule"],
     ".nonlinear._fourier": ["FourierPointwise", "FourierELU", "QuotientFourierPointwise", "QuotientFourierELU"],
+    ".nonlinear._adaptive_fourier": [
+        "AdaptiveFourierPointwise",
+        "AdaptiveFourierELU",
+        "AdaptiveQuotientFourierPointwise",
+        "AdaptiveQuotientFourierELU",
+    ],
     ".pooling._max": ["PointwiseMaxPool", "PointwiseMaxPool2D", "PointwiseMaxPool3D"],
     ".pooling._avg": ["PointwiseAvgPool", "PointwiseAvgPool2D", "PointwiseAvgPool3D"],
     ".pooling._adaptive": [

@@ -221,11 +221,20 @@ def _full_rank(A: np.ndarray) -> int:
 
 
 def _build_matrices(
-    sample: Callable[[list, list], np.ndarray], G, in_ids: list, out_ids: list, grid: list, normalize: bool, what: str
+    sample: Callable[[list, list], np.ndarray],
+    G,
+    in_ids: list,
+    out_ids: list,
+    grid: list,
+    normalize: bool,
+    what: str,
+    strict: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(A (N, D_in), A_inv (D_out, N)) for sampling functions ``sample(ids, elements)``."""
+    """(A (N, D_in), A_inv (D_out, N)) for sampling functions ``sample(ids, elements)``.
+    ``strict=False`` (the adaptive layers) admits grids too small to resolve the coefficients:
+    ``A_inv`` is then the minimum-norm pseudo-inverse."""
     A = sample(in_ids, grid)
-    if _full_rank(A) < A.shape[1]:
+    if strict and _full_rank(A) < A.shape[1]:
         raise ValueError(
             f"grid: {len(grid)} points resolve only {_full_rank(A)} of the {A.shape[1]} coefficients of "
             f"the input {what} over irreps {in_ids}; use a larger grid"
@@ -235,7 +244,7 @@ def _build_matrices(
     if _full_rank(A_out) < A_out.shape[1]:  # the grid cannot fit the input irreps as well
         ext_ids = list(out_ids)
         A_out = sample(ext_ids, grid)
-        if _full_rank(A_out) < A_out.shape[1]:
+        if strict and _full_rank(A_out) < A_out.shape[1]:
             raise ValueError(
                 f"grid: {len(grid)} points resolve only {_full_rank(A_out)} of the {A_out.shape[1]} "
                 f"coefficients of the output {what} over out_irreps {out_ids}; use a larger grid"
@@ -373,6 +382,7 @@ class FourierPointwise(_FourierBase):
         super().__init__()
         from steerable.gspaces import GSpace
 
+        strict = bool(grid_kwargs.pop("_strict", True))  # the adaptive layers admit small grids
         if not isinstance(gspace, GSpace):
             raise TypeError(f"gspace: expected a steerable GSpace, got {type(gspace).__name__}")
         channels = check_int(channels, "channels", minimum=1, what="a positive integer")
@@ -385,7 +395,7 @@ class FourierPointwise(_FourierBase):
         def sample(ids, elements):
             return sampling_matrix(G, ids, elements)
 
-        A, A_inv = _build_matrices(sample, G, in_ids, out_ids, grid, bool(normalize), "functions")
+        A, A_inv = _build_matrices(sample, G, in_ids, out_ids, grid, bool(normalize), "functions", strict)
         rho_in = _regular_bl(G, in_ids)
         rho_out = rho_in if out_irreps is None else _regular_bl(G, out_ids)
         self.irreps = in_ids
@@ -474,6 +484,7 @@ class QuotientFourierPointwise(_FourierBase):
         **grid_kwargs: Any,
     ):
         super().__init__()
+        strict = bool(grid_kwargs.pop("_strict", True))  # the adaptive layers admit small grids
         if grid is not None:
             grid_kwargs = dict(grid_kwargs, grid=grid)
         from steerable.gspaces import GSpace
@@ -495,7 +506,7 @@ class QuotientFourierPointwise(_FourierBase):
         def sample(ids, elements):
             return quotient_sampling_matrix(G, subgroup_id, ids, elements)
 
-        A, A_inv = _build_matrices(sample, G, in_ids, out_ids, grid, bool(normalize), "quotient functions")
+        A, A_inv = _build_matrices(sample, G, in_ids, out_ids, grid, bool(normalize), "quotient functions", strict)
         rho_in = _quotient_bl(G, subgroup_id, in_ids)
         rho_out = rho_in if out_irreps is None else _quotient_bl(G, subgroup_id, out_ids)
         self.subgroup_id = subgroup_id
