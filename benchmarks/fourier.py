@@ -14,8 +14,14 @@ in one process:
 - ``equiv``: the fibre-only equivariance error ||f(ρ(g)x) − ρ(g)f(x)|| / ||f(x)|| in float64,
   averaged over 10 random g (band-limited random input, 64 vectors).
 
+``--adaptive`` instead compares the fixed grid with adaptive sampling
+(``AdaptiveFourierELU``: the grid ``{h(x) g_i}`` follows a frame predicted from the input) for
+SO(2) (L = 3, regular grids of N points) and SO(3) (L = 2, Thomson grids of N points), N from 2
+up: fibre equivariance error (float64, random elements), step time ÷ a plain ELU, and peak memory
+of a step, one table, and the plot ``docs/adaptive_fourier.png``.
+
 Run: ``.venv/bin/python benchmarks/fourier.py`` (``--quick`` for fewer repetitions,
-``--threads N`` to set torch's intra-op threads).
+``--threads N`` to set torch's intra-op threads, ``--adaptive`` for the adaptive comparison).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
 from steerable import gspaces
+from steerable.nn.nonlinear._adaptive_fourier import AdaptiveFourierELU
 from steerable.nn.nonlinear._fourier import FourierELU, _fourier_apply
 
 
@@ -154,14 +161,87 @@ def run_case(label, gs, L, grid_args, channels, batch, spatial, reps):
     )
 
 
+def _module_step(m, x, g):
+    """forward + backward of ``m`` (a steerable module, or a plain function) on ``x``."""
+
+    def f():
+        y = m(m.in_type(x)).tensor if hasattr(m, "in_type") else m(x)
+        y.backward(g)
+        x.grad = None
+
+    return f
+
+
+def run_adaptive(quick: bool, reps: int, plot: str) -> None:
+    """Fixed grid vs adaptive sampling at the same N (see the module docstring)."""
+    so2 = gspaces.rot2dOnR2(-1, maximum_frequency=3)
+    so3 = gspaces.rot3dOnR3(maximum_frequency=2)
+    cases = [("SO(2) L=3", so2, 3, ("regular",), n, 16, 8, 16) for n in (2, 3, 4, 6, 8, 16, 32)]
+    cases += [("SO(3) L=2", so3, 2, ("thomson",), n, 4, 2, 8) for n in (2, 4, 8, 24, 100)]
+    hdr = (
+        f"{'case':<12}{'N':>5}{'err fixed':>11}{'err adapt':>11}{'step fixed':>12}{'step adapt':>12}{'peak MB f/a':>14}"
+    )
+    print(hdr)
+    print("-" * len(hdr))
+    rows = []
+    for label, gs, L, grid, n, channels, batch, spatial in cases:
+        fixed = FourierELU(gs, channels, L, *grid, n, _strict=False)
+        adapt = AdaptiveFourierELU(gs, channels, L, *grid, n)
+        d = gs.dimensionality
+        x = torch.randn(batch, fixed.in_type.size, *(spatial,) * d, requires_grad=True)
+        g = torch.randn_like(x)
+
+        sf, sa = _module_step(fixed, x, g), _module_step(adapt, x, g)
+        t_f, t_a, t_p = _best_ratio([sf, sa, _module_step(F.elu, x, g)], reps)
+        row = dict(
+            label=label,
+            N=len(fixed.grid),
+            err_fixed=_equivariance(fixed),
+            err_adaptive=_equivariance(adapt),
+            step_fixed=t_f / t_p,
+            step_adaptive=t_a / t_p,
+            peak_fixed=_peak_bytes(sf) / 2.0**20,
+            peak_adaptive=_peak_bytes(sa) / 2.0**20,
+        )
+        rows.append(row)
+        print(
+            f"{label:<12}{row['N']:>5}{row['err_fixed']:>11.1e}{row['err_adaptive']:>11.1e}"
+            f"{row['step_fixed']:>11.1f}x{row['step_adaptive']:>11.1f}x"
+            f"{row['peak_fixed']:>7.1f}/{row['peak_adaptive']:<6.1f}",
+            flush=True,
+        )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for label, color in (("SO(2) L=3", "tab:blue"), ("SO(3) L=2", "tab:orange")):
+        r = [x for x in rows if x["label"] == label]
+        ns = [x["N"] for x in r]
+        ax.loglog(ns, [max(x["err_fixed"], 1e-17) for x in r], "o-", color=color, label=f"{label} fixed grid")
+        ax.loglog(ns, [max(x["err_adaptive"], 1e-17) for x in r], "s--", color=color, label=f"{label} adaptive")
+    ax.set_xlabel("group samples N")
+    ax.set_ylabel("equivariance error (float64)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(plot, dpi=110)
+    print(f"wrote {plot}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    ap.add_argument("--adaptive", action="store_true", help="fixed grid vs adaptive sampling")
+    ap.add_argument("--plot", default=os.path.join(os.path.dirname(__file__), "..", "docs", "adaptive_fourier.png"))
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     reps = 5 if args.quick else 15
+    if args.adaptive:
+        run_adaptive(args.quick, reps, args.plot)
+        return
     torch.manual_seed(0)
 
     so2 = gspaces.rot2dOnR2(-1, maximum_frequency=3)

@@ -201,12 +201,12 @@ def bench_nbody(seeds: int, quick: bool, options: dict) -> list[dict]:
     return rows
 
 
-def bench_shapes(seeds: int, quick: bool, options: dict) -> list[dict]:
+def bench_shapes(seeds: int, quick: bool, options: dict, groups=("so3", "o3", "so2z")) -> list[dict]:
     import steerable.training._task_shapes  # noqa: F401  (registers the task)
     from steerable.training import fit_task
 
     rows = []
-    for group in ("so3", "o3", "so2z"):
+    for group in groups:
         for kernel in ("implicit", "analytic"):
             runs = []
             for s in range(seeds):
@@ -326,28 +326,38 @@ def plot(results: dict, path: str) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--parts", nargs="+", default=["layers", "nbody", "shapes"], choices=["layers", "nbody", "shapes"])
+    p.add_argument("--parts", nargs="*", default=["layers", "nbody", "shapes"], choices=["layers", "nbody", "shapes"])
+    p.add_argument("--merge", nargs="*", default=[], help="JSON files of earlier runs (e.g. parts run in parallel)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="small data and few epochs (a smoke run)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--nbody-epochs", type=int, default=None)
     p.add_argument("--shapes-epochs", type=int, default=None)
+    p.add_argument("--shapes-groups", nargs="+", default=["so3", "o3", "so2z"], choices=["so3", "o3", "so2z"])
     p.add_argument("--json", default=os.path.join(HERE, "results", "implicit.json"))
     p.add_argument("--plot", default=os.path.join(HERE, "..", "docs", "implicit.png"))
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
     results: dict = {"threads": torch.get_num_threads(), "quick": a.quick}
+    merged: set = set()
     if os.path.exists(a.json):  # keep the parts not rerun
         with open(a.json) as fh:
             old = json.load(fh)
         results.update({k: v for k, v in old.items() if k in ("layers", "nbody", "shapes")})
+    for path in a.merge:  # parts run separately; their shape rows are concatenated
+        with open(path) as fh:
+            part = json.load(fh)
+        for k in ("layers", "nbody", "shapes"):
+            if k in part:
+                results[k] = part[k] if k != "shapes" or k not in merged else results[k] + part[k]
+                merged.add(k)
     if "layers" in a.parts:
         print("layers")
         results["layers"] = bench_layers(a.quick)
     if "nbody" in a.parts:
         print("nbody")
-        opts = dict(n_train=200, n_test=100, epochs=2) if a.quick else {}
+        opts = dict(n_train=200, n_test=100, epochs=2) if a.quick else {"epochs": 10}
         if a.nbody_epochs:
             opts["epochs"] = a.nbody_epochs
         results["nbody"] = bench_nbody(a.seeds, a.quick, opts)
@@ -356,7 +366,7 @@ def main(argv=None) -> None:
         opts = dict(n_train=100, n_test=50, epochs=1) if a.quick else {}
         if a.shapes_epochs:
             opts["epochs"] = a.shapes_epochs
-        results["shapes"] = bench_shapes(a.seeds, a.quick, opts)
+        results["shapes"] = bench_shapes(a.seeds, a.quick, opts, a.shapes_groups)
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     with open(a.json, "w") as fh:
         json.dump(results, fh, indent=1)

@@ -233,7 +233,7 @@ class ShapesTask(Task):
         hidden=4,
         epochs=10,
         batch_size=32,
-        lr=3e-3,
+        lr=1e-2,
         weight_decay=0.0,
         seed=0,
         n_train=2000,
