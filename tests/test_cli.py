@@ -360,3 +360,18 @@ def test_task_options_are_checked_against_the_task(tmp_path, capsys):
     assert not (tmp_path / "x").exists()  # bad options stop before the run folder is touched
     err = _usage_error(capsys, ["train", "--task", "nope"])
     assert "--task: invalid choice: 'nope'" in err
+
+
+def test_group_and_model_are_task_options_where_a_task_has_them(tmp_path, capsys):
+    """shapes3d takes --group (its own option, not a zoo model), nbody takes --model."""
+    small = ["--n-train", "16", "--n-test", "8", "--epochs", "1", "--quiet"]
+    run = tmp_path / "shapes"
+    argv = ["train", "--task", "shapes3d", "--group", "so2z", "--kernel", "analytic", "--n-points", "16"]
+    assert main([*argv, "--out", str(run), *small]) == 0
+    assert "SO(2) about z" in capsys.readouterr().out
+    assert load_checkpoint(run)["args"]["group"] == "so2z"
+    assert main(["train", "--task", "shapes3d", "--group", "c8", "--out", str(tmp_path / "y"), *small]) == 1
+    assert "group" in capsys.readouterr().err
+    run = tmp_path / "nbody"
+    assert main(["train", "--task", "nbody", "--model", "gnn", "--steps", "20", "--out", str(run), *small]) == 0
+    assert "model gnn" in capsys.readouterr().out

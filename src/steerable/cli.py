@@ -358,9 +358,12 @@ def cmd_train(args) -> int:
 
 def _task_options(args, task: str) -> dict:
     """The plan options given on the command line (Python names), for ``fit_task``."""
-    if args.group is not None:
+    from steerable.training import get_task
+
+    takes_group = "group" in get_task(task).defaults  # e.g. shapes3d: --group is the task's option
+    if args.group is not None and not takes_group:
         raise UserError(f"--group: names a model of the {MNIST_TASK} task; task '{task}' takes --model")
-    names = (*_COMMON_PLAN, *_TRAIN_PLAN_FLAGS, *_extra_task_options())
+    names = (*_COMMON_PLAN, *_TRAIN_PLAN_FLAGS, *_extra_task_options(), *(("group",) if takes_group else ()))
     return {k: getattr(args, k) for k in dict.fromkeys(names) if getattr(args, k, None) is not None}
 
 
@@ -842,7 +845,7 @@ def _extra_task_options() -> dict:
     extra: dict = {}
     for name, _ in describe_tasks():
         for k, v in get_task(name).defaults.items():
-            if k not in _COMMON_PLAN and k not in _TRAIN_PLAN_FLAGS:
+            if k not in _COMMON_PLAN and k not in _TRAIN_PLAN_FLAGS and k != "group":  # --group exists
                 extra.setdefault(k, (v, []))[1].append(f"{name} (default {v})")
     return extra
 
