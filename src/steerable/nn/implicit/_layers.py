@@ -38,22 +38,6 @@ _MLP_ARGS = """
 """
 
 
-def _mlp_kwargs(
-    hidden_channels, n_layers, nonlinearity, max_frequency, lift_order, batch_norm, sigma, learn_sigma, fourier_grid
-) -> dict:
-    return dict(
-        hidden_channels=hidden_channels,
-        n_layers=n_layers,
-        nonlinearity=nonlinearity,
-        max_frequency=max_frequency,
-        lift_order=lift_order,
-        batch_norm=batch_norm,
-        sigma=sigma,
-        learn_sigma=learn_sigma,
-        fourier_grid=fourier_grid,
-    )
-
-
 if TYPE_CHECKING:  # mixins for the convolutions below
     _GridBase = R2Conv
     _PointBase = R2PointConv
@@ -66,17 +50,47 @@ class _ImplicitGridMixin(_GridBase):
 
     _analytic_basis = False
 
-    def _attach_mlp(self, kwargs: dict) -> None:
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        kernel_size: int,
+        padding=0,
+        stride=1,
+        dilation=1,
+        padding_mode: str = "zeros",
+        groups: int = 1,
+        bias: bool = True,
+        *,
+        hidden_channels: int = 8,
+        n_layers: int = 2,
+        nonlinearity: str = "auto",
+        max_frequency: int | None = None,
+        lift_order: int | None = None,
+        batch_norm: bool = False,
+        sigma: float = 1.0,
+        learn_sigma: bool = True,
+        fourier_grid: Mapping | None = None,
+    ):
+        # R2Conv and R3Conv share their first nine positional arguments
+        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias)
         pts = np.asarray(self.kernel_points, dtype=np.float64)
         m = float(np.abs(pts).max()) if pts.size else 0.0
-        src = ImplicitKernelSource(
+        self.kernel_source = ImplicitKernelSource(
             self._sub_in,
             self._sub_out,
             self.groups,
             offset_scale=1.0 / m if m > 0 else 1.0,
-            **kwargs,
+            hidden_channels=hidden_channels,
+            n_layers=n_layers,
+            nonlinearity=nonlinearity,
+            max_frequency=max_frequency,
+            lift_order=lift_order,
+            batch_norm=batch_norm,
+            sigma=sigma,
+            learn_sigma=learn_sigma,
+            fourier_grid=fourier_grid,
         )
-        self.kernel_source = src
 
     def extra_repr(self) -> str:
         return (
@@ -124,43 +138,6 @@ class ImplicitR2Conv(_ImplicitGridMixin, R2Conv):
         d=2,
     )
 
-    def __init__(
-        self,
-        in_type: FieldType,
-        out_type: FieldType,
-        kernel_size: int,
-        padding=0,
-        stride=1,
-        dilation=1,
-        padding_mode: str = "zeros",
-        groups: int = 1,
-        bias: bool = True,
-        *,
-        hidden_channels: int = 8,
-        n_layers: int = 2,
-        nonlinearity: str = "auto",
-        max_frequency: int | None = None,
-        lift_order: int | None = None,
-        batch_norm: bool = False,
-        sigma: float = 1.0,
-        learn_sigma: bool = True,
-        fourier_grid: Mapping | None = None,
-    ):
-        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias)
-        self._attach_mlp(
-            _mlp_kwargs(
-                hidden_channels,
-                n_layers,
-                nonlinearity,
-                max_frequency,
-                lift_order,
-                batch_norm,
-                sigma,
-                learn_sigma,
-                fourier_grid,
-            )
-        )
-
 
 class ImplicitR3Conv(_ImplicitGridMixin, R3Conv):
     __doc__ = _GRID_DOC.format(d=3, base="R3Conv") + _GRID_EXAMPLE.format(
@@ -172,18 +149,23 @@ class ImplicitR3Conv(_ImplicitGridMixin, R3Conv):
         d=3,
     )
 
+
+class _ImplicitPointMixin(_PointBase):
+    """What the implicit point convolutions add to ``R{2,3}PointConv``: edge attributes."""
+
+    _analytic_basis = False
+    width: float
+    edge_type: FieldType | None
+
     def __init__(
         self,
         in_type: FieldType,
         out_type: FieldType,
-        kernel_size: int,
-        padding=0,
-        stride=1,
-        dilation=1,
-        padding_mode: str = "zeros",
         groups: int = 1,
         bias: bool = True,
         *,
+        width: float = 1.0,
+        edge_type: FieldType | None = None,
         hidden_channels: int = 8,
         n_layers: int = 2,
         nonlinearity: str = "auto",
@@ -194,32 +176,9 @@ class ImplicitR3Conv(_ImplicitGridMixin, R3Conv):
         learn_sigma: bool = True,
         fourier_grid: Mapping | None = None,
     ):
-        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias)
-        self._attach_mlp(
-            _mlp_kwargs(
-                hidden_channels,
-                n_layers,
-                nonlinearity,
-                max_frequency,
-                lift_order,
-                batch_norm,
-                sigma,
-                learn_sigma,
-                fourier_grid,
-            )
-        )
-
-
-class _ImplicitPointMixin(_PointBase):
-    """What the implicit point convolutions add to ``R{2,3}PointConv``: edge attributes."""
-
-    _analytic_basis = False
-    width: float
-    edge_type: FieldType | None
-
-    def _attach_mlp(self, width: float, edge_type, kwargs: dict) -> None:
-        if not isinstance(width, (int, float)) or isinstance(width, bool) or not width > 0:
+        if not isinstance(width, (int, float, np.floating)) or isinstance(width, bool) or not width > 0:
             raise ValueError(f"width: expected a positive number (the offsets' scale), got {width!r}")
+        super().__init__(in_type, out_type, groups, bias, width=float(width))
         self.width = float(width)
         self.edge_type = edge_type
         self.kernel_source = ImplicitKernelSource(
@@ -227,8 +186,16 @@ class _ImplicitPointMixin(_PointBase):
             self._sub_out,
             self.groups,
             edge_type=edge_type,
-            offset_scale=1.0 / float(width),
-            **kwargs,
+            offset_scale=1.0 / self.width,
+            hidden_channels=hidden_channels,
+            n_layers=n_layers,
+            nonlinearity=nonlinearity,
+            max_frequency=max_frequency,
+            lift_order=lift_order,
+            batch_norm=batch_norm,
+            sigma=sigma,
+            learn_sigma=learn_sigma,
+            fourier_grid=fourier_grid,
         )
 
     def forward(
@@ -332,42 +299,6 @@ class ImplicitR2PointConv(_ImplicitPointMixin, R2PointConv):
         d=2,
     )
 
-    def __init__(
-        self,
-        in_type: FieldType,
-        out_type: FieldType,
-        groups: int = 1,
-        bias: bool = True,
-        *,
-        width: float = 1.0,
-        edge_type: FieldType | None = None,
-        hidden_channels: int = 8,
-        n_layers: int = 2,
-        nonlinearity: str = "auto",
-        max_frequency: int | None = None,
-        lift_order: int | None = None,
-        batch_norm: bool = False,
-        sigma: float = 1.0,
-        learn_sigma: bool = True,
-        fourier_grid: Mapping | None = None,
-    ):
-        super().__init__(in_type, out_type, groups, bias, width=_width(width))
-        self._attach_mlp(
-            width,
-            edge_type,
-            _mlp_kwargs(
-                hidden_channels,
-                n_layers,
-                nonlinearity,
-                max_frequency,
-                lift_order,
-                batch_norm,
-                sigma,
-                learn_sigma,
-                fourier_grid,
-            ),
-        )
-
 
 class ImplicitR3PointConv(_ImplicitPointMixin, R3PointConv):
     __doc__ = _POINT_DOC.format(d=3, base="R3PointConv") + _POINT_EXAMPLE.format(
@@ -377,45 +308,3 @@ class ImplicitR3PointConv(_ImplicitPointMixin, R3PointConv):
         cls="ImplicitR3PointConv",
         d=3,
     )
-
-    def __init__(
-        self,
-        in_type: FieldType,
-        out_type: FieldType,
-        groups: int = 1,
-        bias: bool = True,
-        *,
-        width: float = 1.0,
-        edge_type: FieldType | None = None,
-        hidden_channels: int = 8,
-        n_layers: int = 2,
-        nonlinearity: str = "auto",
-        max_frequency: int | None = None,
-        lift_order: int | None = None,
-        batch_norm: bool = False,
-        sigma: float = 1.0,
-        learn_sigma: bool = True,
-        fourier_grid: Mapping | None = None,
-    ):
-        super().__init__(in_type, out_type, groups, bias, width=_width(width))
-        self._attach_mlp(
-            width,
-            edge_type,
-            _mlp_kwargs(
-                hidden_channels,
-                n_layers,
-                nonlinearity,
-                max_frequency,
-                lift_order,
-                batch_norm,
-                sigma,
-                learn_sigma,
-                fourier_grid,
-            ),
-        )
-
-
-def _width(width) -> float:
-    if not isinstance(width, (int, float, np.floating)) or isinstance(width, bool) or not width > 0:
-        raise ValueError(f"width: expected a positive number (the offsets' scale), got {width!r}")
-    return float(width)
