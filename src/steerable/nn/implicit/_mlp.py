@@ -359,12 +359,6 @@ class ImplicitKernelSource(KernelSource):
     ) -> torch.Tensor:
         return self.kernel(self.offsets(conv, points), edge_attr)
 
-    @staticmethod
-    def offsets(conv, points: torch.Tensor | None = None) -> torch.Tensor:
-        """As :meth:`KernelSource.offsets`, in the dtype and on the device of the layer's
-        parameters (the implicit layers keep an empty ``weights`` buffer for that)."""
-        return KernelSource.offsets(conv, points)
-
     def extra_repr(self) -> str:
         return (
             f"{self.in_type!r} -> {self.out_type!r}, nonlinearity={self.nonlinearity!r}, "

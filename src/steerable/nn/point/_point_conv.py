@@ -645,9 +645,10 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
         G = self.in_type.gspace.fibergroup
         elements = list(self.in_type.testing_elements) + list(G.sample(n_random, seed=seed))
         criterion = escnn_criterion(atol, rtol)
+        extra = self._check_extra_inputs(pos, edge_index, gen)
         results, _ = run(
             self,
-            (GeometricTensor(x, self.in_type, pos), edge_index),
+            (GeometricTensor(x, self.in_type, pos), edge_index, *extra),
             [(g, g, g) for g in elements],
             criterion=criterion,
             stop_on_failure=True,
@@ -656,6 +657,11 @@ class _RdPointConv(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
             if not r.passed:
                 raise AssertionError(failure_message(type(self).__name__, r, "equivariant", criterion))
         return [(r.element, r.error) for r in results]
+
+    def _check_extra_inputs(self, pos: torch.Tensor, edge_index: torch.Tensor, gen: torch.Generator) -> tuple:
+        """Further positional inputs of ``forward`` for ``check_equivariance`` (none here; the implicit
+        convolutions add edge attributes)."""
+        return ()
 
     def extra_repr(self) -> str:
         return (
