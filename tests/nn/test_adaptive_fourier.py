@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from steerable import gspaces, nn
-from steerable.group import o2_group, o3_group, so2_group, so3_group
+from steerable.group import cyclic_group, direct_product, o2_group, o3_group, so2_group, so3_group
 from steerable.gspaces import no_base_space
 from steerable.nn.nonlinear._adaptive_fourier import frame_params
 
@@ -153,3 +153,116 @@ def test_bad_arguments_are_named():
         nn.AdaptiveFourierELU(gs, 1, 2, "regular", 3, eps=0.0)
     with pytest.raises(TypeError, match="function"):
         nn.AdaptiveFourierELU(gs, 1, 2, "regular", 3, function="p_relu")
+
+
+PRODUCTS = {
+    # finite factor first (the inversion of the cylinder groups), then continuous ones
+    "cylindrical": (
+        lambda: no_base_space(gspaces.cylindricalOnR3(maximum_frequency=2).fibergroup),
+        2,
+        {"G2_type": "regular", "G2_args": (4,)},
+    ),
+    "full_cylindrical": (
+        lambda: no_base_space(gspaces.fullCylindricalOnR3(maximum_frequency=2).fibergroup),
+        2,
+        {"G2_type": "regular", "G2_args": (2,)},
+    ),
+    "SO2xSO2": (
+        lambda: no_base_space(direct_product(so2_group(2), so2_group(2))),
+        2,
+        {"G1_type": "regular", "G1_args": (3,), "G2_type": "regular", "G2_args": (3,)},
+    ),
+    "SO3xC2": (
+        lambda: no_base_space(direct_product(so3_group(1), cyclic_group(2))),
+        1,
+        {"G1_type": "thomson", "G1_args": (4,)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRODUCTS))
+def test_products_exact_with_few_samples(name):
+    make, L, grid = PRODUCTS[name]
+    gs = make()
+    torch.manual_seed(0)
+    act = nn.AdaptiveFourierELU(gs, 3, L, "product", **grid)
+    fixed = nn.FourierELU(gs, 3, L, "product", _strict=False, **grid)
+    assert len(act.core.grid) <= 16
+    x = torch.randn(8, act.in_type.size)
+    elements = gs.fibergroup.sample(5, seed=2)
+    assert _error(act, x, elements) < 1e-5
+    assert _error(act.double(), x.double(), elements) < 1e-10
+    assert _error(fixed, x, elements) > 1e-2
+
+
+def test_products_refuse_unsupported_factors():
+    from steerable.group import ico_group
+
+    with pytest.raises(ValueError, match="gspace.*finite"):
+        nn.AdaptiveFourierELU(no_base_space(direct_product(cyclic_group(2), ico_group())), 1, 0, "product")
+    with pytest.raises(ValueError, match="learn_grid"):
+        make, L, grid = PRODUCTS["cylindrical"]
+        nn.AdaptiveFourierELU(make(), 1, L, "product", learn_grid=True, **grid)
+
+
+def test_fused_rotation_gradients():
+    from steerable.nn.nonlinear._adaptive_fourier import _BlockRotate
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 6, 5, dtype=torch.float64, requires_grad=True)
+    r1 = torch.randn(2, 2, 2, 5, dtype=torch.float64, requires_grad=True)
+    r3 = torch.randn(2, 3, 3, 5, dtype=torch.float64, requires_grad=True)
+    one = torch.ones((), dtype=torch.float64)
+    torch.autograd.gradcheck(lambda x, a, b: _BlockRotate.apply(x, [0, 1, 3], one, a, b), (x, r1, r3))
+    # the reference: dense block-diagonal matrices per location
+    y = _BlockRotate.apply(x, [0, 1, 3], one, r1, r3)
+    dense = torch.zeros(2, 6, 6, 5, dtype=torch.float64)
+    dense[:, 0, 0] = 1
+    dense[:, 1:3, 1:3], dense[:, 3:6, 3:6] = r1, r3
+    torch.testing.assert_close(y, torch.einsum("bijs,bcjs->bcis", dense, x))
+
+
+def test_memory_light_matches_the_plain_graph():
+    gs = gspaces.rot2dOnR2(-1, maximum_frequency=2)
+    torch.manual_seed(0)
+    light = nn.AdaptiveFourierELU(gs, 2, 2, "regular", 4, head="quadratic")
+    plain = pickle.loads(pickle.dumps(light))
+    plain.memory_light = False
+    x = torch.randn(2, light.in_type.size, 4, 4)
+    grads = []
+    for m in (light, plain):
+        xi = x.clone().requires_grad_()
+        m(m.in_type(xi)).tensor.square().sum().backward()
+        grads.append([xi.grad] + [p.grad for p in m.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize(
+    "make, args, kw",
+    [
+        (lambda: gspaces.rot2dOnR2(-1, maximum_frequency=2), (3, 2, "regular", 4), {"head": "quadratic"}),
+        (lambda: gspaces.flipRot2dOnR2(-1, maximum_frequency=2), (2, 2, "regular", 2), {"n_frames": 2}),
+        (lambda: no_base_space(so3_group(2)), (2, 2, "thomson", 4), {"learn_grid": True}),
+        (lambda: no_base_space(o3_group(2)), (2, 1, "thomson", 2), {"frame_from": "first_order"}),
+        (lambda: PRODUCTS["cylindrical"][0](), (2, 2, "product"), PRODUCTS["cylindrical"][2]),
+    ],
+)
+def test_export_computes_the_same_function(make, args, kw):
+    gs = make()
+    torch.manual_seed(0)
+    act = nn.AdaptiveFourierELU(gs, *args, **kw).eval()
+    shape = (2, act.in_type.size) + (5,) * gs.dimensionality
+    x = torch.randn(*shape)
+    plain = act.export()
+    assert not any(isinstance(m, nn.EquivariantModule) for m in plain.modules())
+    torch.testing.assert_close(plain(x), act(act.in_type(x)).tensor, atol=1e-5, rtol=1e-5)
+    again = pickle.loads(pickle.dumps(plain))
+    torch.testing.assert_close(again(x), plain(x))
+
+
+def test_export_of_the_sphere_quotient_on_point_clouds():
+    gs = gspaces.rot3dOnR3(maximum_frequency=2)
+    act = nn.AdaptiveQuotientFourierELU(gs, (False, -1), 2, 2, "thomson", 4).eval()
+    x = torch.randn(7, act.in_type.size)
+    torch.testing.assert_close(act.export()(x), act(act.in_type(x, coords=torch.randn(7, 3))).tensor)

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.utils.checkpoint
 
 from steerable._validation import check_int
 
@@ -70,6 +71,36 @@ def _kind(G) -> str:
             "(finite groups are exact with their regular grid: use FourierPointwise)"
         )
     return k
+
+
+def _factors(G) -> list:
+    """``[(factor, kind or None)]``: the group itself, or the two factors of a direct product
+    (a finite factor has no frame: its grid must hold all of it, as the fixed grids do)."""
+    from steerable.group._product import DirectProductGroup
+
+    if not isinstance(G, DirectProductGroup):
+        return [(G, _kind(G))]
+    out = []
+    for F in (G.G1, G.G2):
+        if isinstance(F, DirectProductGroup) or (F.continuous and F.name not in _KINDS):
+            raise ValueError(
+                f"gspace: adaptive Fourier sampling on a product needs factors among SO(2), O(2), SO(3), O(3) "
+                f"and finite groups; {G.name} has the factor {F.name}"
+            )
+        out.append((F, _KINDS.get(F.name)))
+    if all(k is None for _, k in out):
+        raise ValueError(f"gspace: {G.name} is finite: its regular grid is exact, use FourierPointwise")
+    return out
+
+
+def _lift(G, F, position: int, irrep):
+    """The irrep of the product ``G`` that is ``irrep`` on the factor ``F`` (at ``position``) and
+    trivial on the other; ``irrep`` itself when ``G`` is not a product."""
+    if F is G:
+        return irrep
+    other = G.G2 if position == 0 else G.G1
+    ids = (irrep.id, other.trivial_irrep_id) if position == 0 else (other.trivial_irrep_id, irrep.id)
+    return G.irrep(*ids)
 
 
 def _head_reps(G, kind: str, pseudo: bool) -> list:
@@ -139,39 +170,74 @@ def frame_params(kind: str, h: torch.Tensor, pseudo: bool = False, eps: float = 
     return torch.cat([parity[..., None], matrix_to_quat(R)], -1)
 
 
+def _rotate_blocks(x: torch.Tensor, mats: list, starts: list, y: torch.Tensor) -> None:
+    """``y[:, :, block] = R · x[:, :, block]`` for every block: x, y (B, C, D, S), each R (B, d, d, S)
+    (one per irrep occurrence at the D-offsets ``starts``); d multiply-adds per block, no copies."""
+    for R, a in zip(mats, starts):
+        if R.dim() == 0:  # the trivial irrep: ψ(h) = 1
+            y[:, :, a : a + 1] = x[:, :, a : a + 1]
+            continue
+        d = R.shape[1]
+        xv, yv = x[:, :, a : a + d], y[:, :, a : a + d]
+        torch.mul(R[:, None, :, 0], xv[:, :, 0:1], out=yv)
+        for j in range(1, d):
+            yv.addcmul_(R[:, None, :, j], xv[:, :, j : j + 1])
+
+
+class _BlockRotate(torch.autograd.Function):
+    """y = ρ(h) x per location for block-diagonal ρ = ⊕ψ (identity change of basis): x (B, C, D, S),
+    the blocks ``mats[k]`` (B, d, d, S) at the offsets ``starts``. Fused and memory-light: saves x
+    and the blocks only, and its backward is two more passes of the same kind."""
+
+    @staticmethod
+    def forward(ctx, x, starts, *mats):
+        ctx.starts = starts
+        ctx.save_for_backward(x, *mats)
+        y = torch.empty_like(x, memory_format=torch.contiguous_format)
+        _rotate_blocks(x, list(mats), starts, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, *mats = ctx.saved_tensors
+        gy = gy.contiguous()
+        gx = None
+        if ctx.needs_input_grad[0]:
+            gx = torch.empty_like(x, memory_format=torch.contiguous_format)
+            _rotate_blocks(gy, [R if R.dim() == 0 else R.transpose(1, 2) for R in mats], ctx.starts, gx)
+        gmats = []
+        for k, (R, a) in enumerate(zip(mats, ctx.starts)):
+            if not ctx.needs_input_grad[2 + k] or R.dim() == 0:
+                gmats.append(None)
+                continue
+            d = R.shape[1]
+            xv, gv = x[:, :, a : a + d], gy[:, :, a : a + d]
+            # dL/dR[b, i, j, s] = Σ_c gy[b, c, i, s] x[b, c, j, s]
+            gmats.append(torch.stack([(gv * xv[:, :, j : j + 1]).sum(1) for j in range(d)], 2))
+        return (gx, None, *gmats)
+
+
 class _RepBlocks:
     """Applies ρ(h) or ρ(h)ᵀ blockwise to (B, C, D, S) coefficient tensors, ρ = ⊕ψ with identity
     change of basis (the Fourier fields' representation)."""
 
     def __init__(self, rho):
-        self.ids: list = []
-        self.index: list = []
-        offsets: dict = {}
-        pos = 0
         G = rho.group
-        for i in rho.irreps:
-            d = G.irrep(*i).size
-            offsets.setdefault(i, []).append(np.arange(pos, pos + d))
-            pos += d
-        perm = []
-        for i, blocks in offsets.items():
-            self.ids.append(i)
-            idx = np.concatenate(blocks)
-            self.index.append((torch.as_tensor(idx), len(blocks), G.irrep(*i).size))
-            perm.append(idx)
-        self.inverse = torch.as_tensor(np.argsort(np.concatenate(perm)))
-        self.trivial_perm = bool(np.array_equal(np.concatenate(perm), np.arange(pos)))
-        self.size = pos
+        self.ids = list(rho.irreps)
+        self.trivial = G.trivial_irrep_id
+        sizes = [G.irrep(*i).size for i in self.ids]
+        self.starts = [int(a) for a in np.cumsum([0] + sizes)[:-1]]
+        self.size = int(sum(sizes))
 
     def apply(self, x: torch.Tensor, mats: dict, transpose: bool) -> torch.Tensor:
-        b, c, _, s = x.shape
-        eq = "bsji,bcmjs->bcmis" if transpose else "bsij,bcmjs->bcmis"
-        pieces = []
-        for i, (idx, m, d) in zip(self.ids, self.index):
-            xb = x.index_select(2, idx.to(x.device)).reshape(b, c, m, d, s)
-            pieces.append(torch.einsum(eq, mats[i], xb).reshape(b, c, m * d, s))
-        y = pieces[0] if len(pieces) == 1 else torch.cat(pieces, 2)
-        return y if self.trivial_perm else y.index_select(2, self.inverse.to(x.device))
+        """``mats[irrep id]``: (B, S, d, d) matrices ψ(h) at every location."""
+        blocks = {
+            i: (m.transpose(-1, -2) if transpose else m).permute(0, 2, 3, 1).contiguous()
+            for i, m in mats.items()
+            if i != self.trivial
+        }
+        one = x.new_ones(())  # a 0-d marker: the trivial irrep is not rotated
+        return _BlockRotate.apply(x, self.starts, *[blocks.get(i, one) for i in self.ids])
 
 
 class _AdaptiveBase(EquivariantModule):
@@ -181,13 +247,16 @@ class _AdaptiveBase(EquivariantModule):
     grid_fixed: torch.Tensor
     grid_params: torch.nn.Parameter
 
-    def _setup_adaptive(self, core, n_frames: int, head: str, frame_from: str, eps: float, learn_grid: bool) -> None:
+    def _setup_adaptive(
+        self, core, n_frames: int, head: str, frame_from: str, eps: float, learn_grid: bool, memory_light: bool
+    ) -> None:
         from steerable.nn import Linear, TensorProductModule
 
         self.core = core
         gs = core.space
         G = gs.fibergroup
-        self.kind = _kind(G)
+        self._factor_kinds = _factors(G)
+        self.kind = self._factor_kinds[0][1] if len(self._factor_kinds) == 1 else "product"
         self.space = gs
         self.in_type, self.out_type = core.in_type, core.out_type
         self.channels = core.channels
@@ -209,24 +278,38 @@ class _AdaptiveBase(EquivariantModule):
         starts = np.cumsum([0] + sizes)
         cols = np.concatenate([np.arange(starts[k], starts[k + 1]) for k in keep])
         D = core.rho.size
-        self._head_cols = torch.as_tensor(np.concatenate([c * D + cols for c in range(self.channels)]))
+        head_cols = np.concatenate([c * D + cols for c in range(self.channels)])
+        # None: the head reads every column (no copy)
+        self._head_cols = None if len(head_cols) == D * self.channels else torch.as_tensor(head_cols)
         from steerable.group import Representation
 
         head_rep = Representation(G, "frame_input", [core.rho.irreps[k] for k in keep], None)
         head_in = FieldType(gs, [head_rep] * self.channels)
-        self.pseudo = self.kind in ("o2", "o3") and any(G.irrep(*i) == G.irrep(1, 0) for i in head_rep.irreps)
-        frame_reps = _head_reps(G, self.kind, self.pseudo)
+        present = {G.irrep(*i) for i in head_rep.irreps}
+        # per factor with a frame: (position, kind, pseudo, frame size); finite factors: identity
+        self._frame_parts: list = []
+        frame_reps: list = []
+        vecs: list = []
+        for pos, (F, kind) in enumerate(self._factor_kinds):
+            if kind is None:
+                continue
+            pseudo = kind in ("o2", "o3") and _lift(G, F, pos, F.irrep(1, 0)) in present
+            reps = [_lift(G, F, pos, r) for r in _head_reps(F, kind, pseudo)]
+            self._frame_parts.append((pos, kind, pseudo, sum(r.size for r in reps)))
+            frame_reps += reps
+            vecs.append(_lift(G, F, pos, F.irrep(1) if kind in ("so2", "so3") else F.irrep(1, 1)))
+        self.pseudo = any(p[2] for p in self._frame_parts)
         self._frame_size = sum(r.size for r in frame_reps)
         head_out = FieldType(gs, frame_reps * self.n_frames)
         self.head = Linear(head_in, head_out, bias=False)
         if head == "quadratic":
-            vec = G.irrep(1) if self.kind in ("so2", "so3") else G.irrep(1, 1)
-            self.quadratic = TensorProductModule(head_in, FieldType(gs, [vec] * self.channels))
+            self.quadratic = TensorProductModule(head_in, FieldType(gs, vecs * self.channels))
             self.quadratic_head = Linear(self.quadratic.out_type, head_out, bias=False)
         else:
             self.quadratic = None
-        self._mat_ids = sorted(set(core.rho.irreps) | set(core.rho_out.irreps))
+        self._mat_ids = sorted((set(core.rho.irreps) | set(core.rho_out.irreps)) - {G.trivial_irrep_id})
         self.learn_grid = bool(learn_grid)
+        self.memory_light = bool(memory_light)
         if self.learn_grid:
             self._setup_learned_grid(core)
 
@@ -236,6 +319,8 @@ class _AdaptiveBase(EquivariantModule):
 
         if not isinstance(core, FourierPointwise):
             raise ValueError("learn_grid: a learned base grid is available for the full group (not the quotients)")
+        if self.kind == "product":
+            raise ValueError("learn_grid: a learned base grid is available for SO(2), O(2), SO(3), O(3), not products")
         p = element_params(core.grid, dtype=torch.get_default_dtype())
         cont = slice(1, None) if self.kind in ("so2", "o2", "o3") else slice(0, None)
         self._grid_discrete = cont.start or 0
@@ -262,16 +347,29 @@ class _AdaptiveBase(EquivariantModule):
     def frames(self, x: GeometricTensor) -> torch.Tensor:
         """The frames' element parameters (B, S, n_frames, k) at the S locations of ``x``."""
         t = x.tensor
-        sub = GeometricTensor(
-            t.index_select(1 if t.dim() > 1 else 0, self._head_cols.to(t.device)), self.head.in_type, x.coords
-        )
+        if self._head_cols is not None:
+            t = t.index_select(1 if t.dim() > 1 else 0, self._head_cols.to(t.device))
+        sub = GeometricTensor(t, self.head.in_type, x.coords)
         h = self.head(sub).tensor
         if self.quadratic is not None:
             h = h + self.quadratic_head(self.quadratic(sub)).tensor
-        b = t.shape[0]
+        b = x.tensor.shape[0]
         h = h.reshape(b, h.shape[1], -1).transpose(1, 2)  # (B, S, n_frames·F)
         h = h.reshape(b, h.shape[1], self.n_frames, self._frame_size)
-        return frame_params(self.kind, h, self.pseudo, self.eps)
+        if self.kind != "product":
+            return frame_params(self.kind, h, self.pseudo, self.eps)
+        parts, a = {}, 0
+        for pos, kind, pseudo, size in self._frame_parts:
+            parts[pos] = frame_params(kind, h[..., a : a + size], pseudo, self.eps)
+            a += size
+        out = []
+        for pos, (F, kind) in enumerate(self._factor_kinds):
+            if kind is None:  # a finite factor: the identity (its grid holds the whole factor)
+                e = torch.as_tensor(np.asarray(F._identity_value()), dtype=h.dtype, device=h.device)
+                out.append(e.expand(*h.shape[:-1], e.shape[0]))
+            else:
+                out.append(parts[pos])
+        return torch.cat(out, -1)
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         self._check_input(x)
@@ -289,19 +387,31 @@ class _AdaptiveBase(EquivariantModule):
         params = self.frames(x)  # (B, S, F, k)
         if self.learn_grid:
             A, A_inv = self._learned_matrices(t.dtype)
-            recompute = False  # the grid's gradient needs the plain graph
+            recompute = self.memory_light
         else:
             A, A_inv = self.core.A, self.core.A_inv
             if A.dtype != t.dtype:
                 A = torch.as_tensor(self.core.constant_master("A"), dtype=t.dtype, device=t.device)
                 A_inv = torch.as_tensor(self.core.constant_master("A_inv"), dtype=t.dtype, device=t.device)
-            recompute = True
+            recompute = self.memory_light
+        ids = self._mat_ids
         out = None
-        for f in range(self.n_frames):
-            mats = {i: irrep_matrices(G.irrep(*i), params[:, :, f]).to(t.dtype) for i in self._mat_ids}
+
+        def canonical(xt, A, A_inv, *mats_list):
+            """ρ(h) · A⁺ σ(A · ρ(h)⁻¹ x)."""
+            mats = dict(zip(ids, mats_list))
             xc = self._blocks_in.apply(xt, mats, transpose=True)  # ρ(h)⁻¹ x: invariant
-            yc = _fourier_apply(xc.reshape(b, -1, *spatial), A, A_inv, c, self.core.function, recompute)
-            y = self._blocks_out.apply(yc.reshape(b, c, self._blocks_out.size, -1), mats, transpose=False)
+            yc = _fourier_apply(xc.reshape(b, -1, *spatial), A, A_inv, c, self.core.function, False)
+            return self._blocks_out.apply(yc.reshape(b, c, self._blocks_out.size, -1), mats, transpose=False)
+
+        for f in range(self.n_frames):
+            mats_list = [irrep_matrices(G.irrep(*i), params[:, :, f]).to(t.dtype) for i in ids]
+            if recompute and torch.is_grad_enabled():
+                # memory-light: keep x and the frames only; the rotations and the samples are
+                # recomputed in backward (as the fixed-grid layers recompute their samples)
+                y = torch.utils.checkpoint.checkpoint(canonical, xt, A, A_inv, *mats_list, use_reentrant=False)
+            else:
+                y = canonical(xt, A, A_inv, *mats_list)
             out = y if out is None else out + y
         assert out is not None
         if self.n_frames > 1:
@@ -311,6 +421,14 @@ class _AdaptiveBase(EquivariantModule):
 
     def evaluate_output_shape(self, input_shape):
         return self.core.evaluate_output_shape(input_shape)
+
+    def export(self) -> torch.nn.Module:
+        """A plain module on bare tensors computing the same function
+        (:class:`~steerable.nn.nonlinear._adaptive_export.AdaptiveFourierExport`: dense head
+        matrices, einsum rotations, the grid's ``A``/``A⁺``; a learned grid is frozen)."""
+        from ._adaptive_export import AdaptiveFourierExport
+
+        return AdaptiveFourierExport(self).train(self.training)
 
     def extra_repr(self) -> str:
         return (
@@ -323,7 +441,9 @@ _ARGS = """
     Adaptive options (keyword only): ``n_frames`` (int, default 1: frames from independent heads,
     outputs averaged), ``head`` (``'linear'`` or ``'quadratic'``), ``frame_from`` (``'all'`` or
     ``'first_order'``: the irreps the head reads), ``eps`` (float, default 1e-6: the degeneracy
-    threshold), ``learn_grid`` (bool, default False; full group only).
+    threshold), ``learn_grid`` (bool, default False; full group only), ``memory_light`` (bool,
+    default True: training keeps only the input and the frames for backward and recomputes the
+    rotated fields and the samples, like the fixed-grid layers; False keeps the plain graph).
 """
 
 
@@ -361,6 +481,7 @@ class AdaptiveFourierPointwise(_AdaptiveBase):
         frame_from: str = "all",
         eps: float = 1e-6,
         learn_grid: bool = False,
+        memory_light: bool = True,
         **grid_kwargs: Any,
     ):
         super().__init__()
@@ -375,7 +496,7 @@ class AdaptiveFourierPointwise(_AdaptiveBase):
             _strict=False,
             **grid_kwargs,
         )
-        self._setup_adaptive(core, n_frames, head, frame_from, eps, learn_grid)
+        self._setup_adaptive(core, n_frames, head, frame_from, eps, learn_grid, memory_light)
 
 
 class AdaptiveFourierELU(AdaptiveFourierPointwise):
@@ -428,6 +549,7 @@ class AdaptiveQuotientFourierPointwise(_AdaptiveBase):
         frame_from: str = "all",
         eps: float = 1e-6,
         learn_grid: bool = False,
+        memory_light: bool = True,
         **grid_kwargs: Any,
     ):
         super().__init__()
@@ -447,7 +569,7 @@ class AdaptiveQuotientFourierPointwise(_AdaptiveBase):
             **grid_kwargs,
         )
         self.subgroup_id = subgroup_id
-        self._setup_adaptive(core, n_frames, head, frame_from, eps, False)
+        self._setup_adaptive(core, n_frames, head, frame_from, eps, False, memory_light)
 
 
 class AdaptiveQuotientFourierELU(AdaptiveQuotientFourierPointwise):
