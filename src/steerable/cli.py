@@ -882,6 +882,17 @@ def _typed(default):
                 raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
         return parse_float
+    if default is None:  # the task picks a default (e.g. per data set): a number if it reads as one
+
+        def parse_any(text: str):
+            for conv in (int, float):
+                try:
+                    return conv(text)
+                except ValueError:
+                    pass
+            return text
+
+        return parse_any
     return str
 
 

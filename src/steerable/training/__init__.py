@@ -1,7 +1,7 @@
 """Training for any model and task: :class:`Trainer` (loss, metrics, optimiser and schedule
 factories, callbacks, checkpoints with exact resume, DDP under ``torchrun``, JSON/CSV logs,
 plots), tasks built by name (:func:`fit_task`: ``rotated_mnist``, ``tetris``, ``dipole``, ``nbody``,
-``shapes3d``), and the evaluation, export and int8 quantisation behind the ``steerable`` command.
+``shapes3d``, ``fourier_sampling``), and the evaluation, export and int8 quantisation behind the ``steerable`` command.
 
 A tiny model on a tiny data set, checkpointed into a run folder and extended by two epochs:
 
@@ -69,6 +69,7 @@ from ._quantize import (
 from ._schedule import BatchNormWarmup, constant_schedule, cosine_schedule
 from ._task import Task, build_task, describe_tasks, fit_task, get_task, register_task, task_names, unregister_task
 from ._task_dipole import DipoleNet, DipoleTask
+from ._task_fourier import FourierSamplingTask, SO2FourierNet, SO3FourierShapesNet, invariance_error
 from ._task_mnist import RotatedMNISTTask
 from ._task_nbody import NBodyE3nn, NBodyGNN, NBodyMLP, NBodyNet, NBodyTask, build_nbody_model
 from ._task_shapes import ShapesNet, ShapesTask
@@ -87,12 +88,22 @@ __all__ = [
     "DistContext",
     "EarlyStopping",
     "FitResult",
+    "FourierSamplingTask",
     "LambdaCallback",
     "MetricTotals",
+    "NBodyE3nn",
+    "NBodyGNN",
+    "NBodyMLP",
+    "NBodyNet",
+    "NBodyTask",
     "NoCheckpointError",
     "PLAN_DEFAULTS",
     "PlainTetrisCNN",
     "RotatedMNISTTask",
+    "SO2FourierNet",
+    "SO3FourierShapesNet",
+    "ShapesNet",
+    "ShapesTask",
     "Task",
     "TetrisNet",
     "TetrisTask",
@@ -108,6 +119,7 @@ __all__ = [
     "atomic_write",
     "barrier",
     "broadcast_object",
+    "build_nbody_model",
     "build_task",
     "capture_rng_state",
     "cleanup",
@@ -122,6 +134,7 @@ __all__ = [
     "get_task",
     "history_columns",
     "init_distributed",
+    "invariance_error",
     "load_checkpoint",
     "load_data",
     "load_model_state",
