@@ -206,7 +206,7 @@ def test_products_refuse_unsupported_factors():
 
 
 def test_fused_rotation_gradients():
-    from steerable.nn.nonlinear._adaptive_fourier import _BlockRotate
+    from steerable.nn.nonlinear._adaptive_autograd import _BlockRotate
 
     torch.manual_seed(0)
     x = torch.randn(2, 3, 6, 5, dtype=torch.float64, requires_grad=True)
@@ -220,6 +220,41 @@ def test_fused_rotation_gradients():
     dense[:, 0, 0] = 1
     dense[:, 1:3, 1:3], dense[:, 3:6, 3:6] = r1, r3
     torch.testing.assert_close(y, torch.einsum("bijs,bcjs->bcis", dense, x))
+
+
+@pytest.mark.parametrize("fn", ["p_elu", "p_relu", "p_sigmoid", "p_tanh"])
+def test_fused_adaptive_function_gradients(fn):
+    # ρ_in = ψ0 ⊕ ψ1 ⊕ ψ2 ⊕ ψ1 (a repeated block), ρ_out = ψ0 ⊕ ψ2: both layouts, shared blocks
+    from steerable.nn.nonlinear._adaptive_autograd import _AdaptiveFourierFn
+    from steerable.nn.nonlinear._fourier import _act
+
+    torch.manual_seed(1)
+    f64 = dict(dtype=torch.float64)
+    x = torch.randn(2, 3, 8, 4, **f64, requires_grad=True)
+    r1 = torch.randn(2, 2, 2, 4, **f64, requires_grad=True)
+    r2 = torch.randn(2, 3, 3, 4, **f64, requires_grad=True)
+    A, A_inv = torch.randn(5, 8, **f64), torch.randn(4, 5, **f64)
+    lay_in, lay_out = [(0, -1), (1, 0), (3, 1), (6, 0)], [(0, -1), (1, 1)]
+
+    def f(x, r1, r2):
+        return _AdaptiveFourierFn.apply(x, A, A_inv, fn, lay_in, lay_out, r1, r2)
+
+    torch.autograd.gradcheck(f, (x, r1, r2))
+
+    def dense(blocks, layout, size):
+        M = torch.zeros(2, size, size, 4, **f64)
+        for a, k in layout:
+            if k < 0:
+                M[:, a, a] = 1
+            else:
+                d = blocks[k].shape[1]
+                M[:, a : a + d, a : a + d] = blocks[k]
+        return M
+
+    R_in, R_out = dense((r1, r2), lay_in, 8), dense((r1, r2), lay_out, 4)
+    xc = torch.einsum("bjis,bcjs->bcis", R_in, x)  # ρ_in(h)ᵀ x
+    yc = torch.einsum("nd,bcds->bcns", A_inv, _act(fn, torch.einsum("nd,bcds->bcns", A, xc), False))
+    torch.testing.assert_close(f(x, r1, r2), torch.einsum("bijs,bcjs->bcis", R_out, yc))
 
 
 def test_memory_light_matches_the_plain_graph():

@@ -48,6 +48,7 @@ from steerable._validation import check_int
 from .._field_type import FieldType
 from .._geometric_tensor import GeometricTensor
 from .._module import EquivariantModule
+from ._adaptive_autograd import _AdaptiveFourierFn, _BlockRotate
 from ._fourier import FourierPointwise, QuotientFourierPointwise, _fourier_apply
 
 __all__ = [
@@ -170,53 +171,6 @@ def frame_params(kind: str, h: torch.Tensor, pseudo: bool = False, eps: float = 
     return torch.cat([parity[..., None], matrix_to_quat(R)], -1)
 
 
-def _rotate_blocks(x: torch.Tensor, mats: list, starts: list, y: torch.Tensor) -> None:
-    """``y[:, :, block] = R · x[:, :, block]`` for every block: x, y (B, C, D, S), each R (B, d, d, S)
-    (one per irrep occurrence at the D-offsets ``starts``); d multiply-adds per block, no copies."""
-    for R, a in zip(mats, starts):
-        if R.dim() == 0:  # the trivial irrep: ψ(h) = 1
-            y[:, :, a : a + 1] = x[:, :, a : a + 1]
-            continue
-        d = R.shape[1]
-        xv, yv = x[:, :, a : a + d], y[:, :, a : a + d]
-        torch.mul(R[:, None, :, 0], xv[:, :, 0:1], out=yv)
-        for j in range(1, d):
-            yv.addcmul_(R[:, None, :, j], xv[:, :, j : j + 1])
-
-
-class _BlockRotate(torch.autograd.Function):
-    """y = ρ(h) x per location for block-diagonal ρ = ⊕ψ (identity change of basis): x (B, C, D, S),
-    the blocks ``mats[k]`` (B, d, d, S) at the offsets ``starts``. Fused and memory-light: saves x
-    and the blocks only, and its backward is two more passes of the same kind."""
-
-    @staticmethod
-    def forward(ctx, x, starts, *mats):
-        ctx.starts = starts
-        ctx.save_for_backward(x, *mats)
-        y = torch.empty_like(x, memory_format=torch.contiguous_format)
-        _rotate_blocks(x, list(mats), starts, y)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, *mats = ctx.saved_tensors
-        gy = gy.contiguous()
-        gx = None
-        if ctx.needs_input_grad[0]:
-            gx = torch.empty_like(x, memory_format=torch.contiguous_format)
-            _rotate_blocks(gy, [R if R.dim() == 0 else R.transpose(1, 2) for R in mats], ctx.starts, gx)
-        gmats = []
-        for k, (R, a) in enumerate(zip(mats, ctx.starts)):
-            if not ctx.needs_input_grad[2 + k] or R.dim() == 0:
-                gmats.append(None)
-                continue
-            d = R.shape[1]
-            xv, gv = x[:, :, a : a + d], gy[:, :, a : a + d]
-            # dL/dR[b, i, j, s] = Σ_c gy[b, c, i, s] x[b, c, j, s]
-            gmats.append(torch.stack([(gv * xv[:, :, j : j + 1]).sum(1) for j in range(d)], 2))
-        return (gx, None, *gmats)
-
-
 class _RepBlocks:
     """Applies ρ(h) or ρ(h)ᵀ blockwise to (B, C, D, S) coefficient tensors, ρ = ⊕ψ with identity
     change of basis (the Fourier fields' representation)."""
@@ -228,6 +182,10 @@ class _RepBlocks:
         sizes = [G.irrep(*i).size for i in self.ids]
         self.starts = [int(a) for a in np.cumsum([0] + sizes)[:-1]]
         self.size = int(sum(sizes))
+
+    def layout(self, ids: list) -> list:
+        """``(start, k)`` per irrep occurrence, ``k`` the position of its id in ``ids`` (-1: trivial)."""
+        return [(a, -1 if i == self.trivial else ids.index(i)) for a, i in zip(self.starts, self.ids)]
 
     def apply(self, x: torch.Tensor, mats: dict, transpose: bool) -> torch.Tensor:
         """``mats[irrep id]``: (B, S, d, d) matrices ψ(h) at every location."""
@@ -308,6 +266,8 @@ class _AdaptiveBase(EquivariantModule):
         else:
             self.quadratic = None
         self._mat_ids = sorted((set(core.rho.irreps) | set(core.rho_out.irreps)) - {G.trivial_irrep_id})
+        self._layout_in = self._blocks_in.layout(self._mat_ids)
+        self._layout_out = self._blocks_out.layout(self._mat_ids)
         self.learn_grid = bool(learn_grid)
         self.memory_light = bool(memory_light)
         if self.learn_grid:
@@ -347,11 +307,11 @@ class _AdaptiveBase(EquivariantModule):
     def frames(self, x: GeometricTensor) -> torch.Tensor:
         """The frames' element parameters (B, S, n_frames, k) at the S locations of ``x``."""
         t = x.tensor
-        if self._head_cols is not None:
-            t = t.index_select(1 if t.dim() > 1 else 0, self._head_cols.to(t.device))
-        sub = GeometricTensor(t, self.head.in_type, x.coords)
-        h = self.head(sub).tensor
+        h = self._linear_head(t)
         if self.quadratic is not None:
+            if self._head_cols is not None:
+                t = t.index_select(1 if t.dim() > 1 else 0, self._head_cols.to(t.device))
+            sub = GeometricTensor(t, self.head.in_type, x.coords)
             h = h + self.quadratic_head(self.quadratic(sub)).tensor
         b = x.tensor.shape[0]
         h = h.reshape(b, h.shape[1], -1).transpose(1, 2)  # (B, S, n_frames·F)
@@ -370,6 +330,20 @@ class _AdaptiveBase(EquivariantModule):
             else:
                 out.append(parts[pos])
         return torch.cat(out, -1)
+
+    def _linear_head(self, t: torch.Tensor) -> torch.Tensor:
+        """The linear head on the raw tensor: its matrix spread over all of x's columns (zeros on
+        the columns it does not read), one batched matmul on the (B, C·D, S) view, no copy of x."""
+        m, _ = self.head._matrix()
+        if self._head_cols is not None:
+            full = m.new_zeros(m.shape[0], t.shape[1 if t.dim() > 1 else 0])
+            m = full.index_copy(1, self._head_cols.to(m.device), m)
+        m = m.to(t.dtype)
+        if t.dim() <= 2:
+            return torch.nn.functional.linear(t, m)
+        # bmm on the expanded matrix: matmul would fold x into one (B·S, C·D) copy for backward
+        h = torch.bmm(m.expand(t.shape[0], -1, -1), t.reshape(t.shape[0], t.shape[1], -1))
+        return h.reshape(t.shape[0], m.shape[0], *t.shape[2:])
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         self._check_input(x)
@@ -395,6 +369,10 @@ class _AdaptiveBase(EquivariantModule):
                 A_inv = torch.as_tensor(self.core.constant_master("A_inv"), dtype=t.dtype, device=t.device)
             recompute = self.memory_light
         ids = self._mat_ids
+        fn = self.core.function
+        # memory-light with a fixed base grid and a named σ: the fused autograd function (keeps x,
+        # the frames' blocks); a learned grid or a callable σ: checkpointing of the chain
+        fused = recompute and torch.is_grad_enabled() and not self.learn_grid and isinstance(fn, str)
         out = None
 
         def canonical(xt, A, A_inv, *mats_list):
@@ -406,7 +384,10 @@ class _AdaptiveBase(EquivariantModule):
 
         for f in range(self.n_frames):
             mats_list = [irrep_matrices(G.irrep(*i), params[:, :, f]).to(t.dtype) for i in ids]
-            if recompute and torch.is_grad_enabled():
+            if fused:
+                blocks = [m.permute(0, 2, 3, 1).contiguous() for m in mats_list]
+                y = _AdaptiveFourierFn.apply(xt, A, A_inv, fn, self._layout_in, self._layout_out, *blocks)
+            elif recompute and torch.is_grad_enabled():
                 # memory-light: keep x and the frames only; the rotations and the samples are
                 # recomputed in backward (as the fixed-grid layers recompute their samples)
                 y = torch.utils.checkpoint.checkpoint(canonical, xt, A, A_inv, *mats_list, use_reentrant=False)
