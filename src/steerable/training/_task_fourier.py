@@ -185,20 +185,14 @@ class SO3FourierShapesNet(torch.nn.Module):
         self.head = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ELU(), torch.nn.Linear(64, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from ._task_shapes import knn_graph
+        from ._task_shapes import cloud_input
 
-        if x.dim() != 3 or x.shape[-1] != 3:
-            raise ValueError(f"x: expected point clouds (B, N, 3), got shape {tuple(x.shape)}")
+        f, edges = cloud_input(x, self.k, self.unit, self.in_type)
         b, n, _ = x.shape
-        pos = x - x.mean(1, keepdim=True)
-        edges = knn_graph(pos, self.k)
-        pos = (pos / self.unit).reshape(b * n, 3)
-        feat = torch.cat([torch.ones_like(pos[:, :1]), pos.norm(dim=1, keepdim=True) * self.unit], 1)
-        f = self.in_type(feat, coords=pos)
         for conv, act in zip(self.convs, self.acts):
             y = act(conv(f, edges))
             if y.type == f.type:
-                y = y.type(f.tensor + y.tensor, coords=pos)
+                y = y.type(f.tensor + y.tensor, coords=f.coords)
             f = y
         inv = self.readout(f, edges).tensor.reshape(b, n, -1)
         return self.head(torch.cat([inv.mean(1), inv.amax(1)], 1))

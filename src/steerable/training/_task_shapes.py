@@ -79,6 +79,20 @@ def knn_graph(pos: torch.Tensor, k: int) -> torch.Tensor:
     return torch.stack([src, dst])
 
 
+def cloud_input(x: torch.Tensor, k: int, unit: float, in_type) -> tuple:
+    """The input of a point network on clouds ``x`` (B, N, 3): the ``k``-NN graph of the centred
+    points and, on ``in_type``, the features (1, distance to the centre) of every point at the
+    coordinates ``(x - mean) / unit`` (B·N, 3). Returns ``(GeometricTensor, edges)``."""
+    if x.dim() != 3 or x.shape[-1] != 3:
+        raise ValueError(f"x: expected point clouds (B, N, 3), got shape {tuple(x.shape)}")
+    b, n, _ = x.shape
+    pos = x - x.mean(1, keepdim=True)
+    edges = knn_graph(pos, k)
+    pos = (pos / unit).reshape(b * n, 3)
+    feat = torch.cat([torch.ones_like(pos[:, :1]), pos.norm(dim=1, keepdim=True) * unit], 1)
+    return in_type(feat, coords=pos), edges
+
+
 class ShapesNet(torch.nn.Module):
     """Classifier of point clouds ``(B, N, 3)`` into ``n_classes`` logits, exactly invariant under
     ``group`` (``'so3'``, ``'o3'`` or ``'so2z'``) acting on the points about the clouds' centroids.
@@ -189,20 +203,14 @@ class ShapesNet(torch.nn.Module):
     def invariants(self, x: torch.Tensor) -> torch.Tensor:
         """The invariant features (B, N, F) of every point: the last layer's scalar channels and the
         norms of its other fields."""
-        if x.dim() != 3 or x.shape[-1] != 3:
-            raise ValueError(f"x: expected point clouds (B, N, 3), got shape {tuple(x.shape)}")
+        f, edges = cloud_input(x, self.k, self.unit, self.in_type)
         b, n, _ = x.shape
-        pos = x - x.mean(1, keepdim=True)
-        edges = knn_graph(pos, self.k)
-        pos = (pos / self.unit).reshape(b * n, 3)
-        feat = torch.cat([torch.ones_like(pos[:, :1]), pos.norm(dim=1, keepdim=True) * self.unit], 1)
-        f = self.in_type(feat, coords=pos)
         for i, c in enumerate(self.convs):
             y = c(f, edges)
             if i < len(self.acts):
                 y = self.acts[i](y)
                 if i > 0:
-                    y = self.hid_type(f.tensor + y.tensor, coords=pos)
+                    y = self.hid_type(f.tensor + y.tensor, coords=f.coords)
             f = y
         t = f.tensor
         sq = t[:, self.n_scalars :].pow(2)
