@@ -92,6 +92,13 @@ _LAZY = {
     ".point._point_conv": ["R2PointConv", "R3PointConv"],
     ".implicit._layers": ["ImplicitR2Conv", "ImplicitR3Conv", "ImplicitR2PointConv", "ImplicitR3PointConv"],
     ".implicit._mlp": ["ImplicitKernelSource"],
+    ".partial": [
+        "EquivarianceDensity",
+        "PartialEquivarianceSource",
+        "make_partially_equivariant",
+        "partial_densities",
+        "partial_equivariance_loss",
+    ],
     "._harmonic_polynomial": ["HarmonicPolynomialR3"],
     "._escnn_checkpoint": ["load_escnn_state_dict"],
 }

@@ -16,6 +16,7 @@ from ._field_type import FieldType
 from ._geometric_tensor import GeometricTensor
 from ._module import EquivariantModule
 from .conv._rdconv import _trivial_bias_basis
+from .conv._source import KernelSource, KernelSourceMixin
 
 __all__ = ["Linear"]
 
@@ -41,7 +42,7 @@ def _sorted_channels(ftype: FieldType, distinct: list) -> tuple[np.ndarray, list
     return np.concatenate(perm), counts
 
 
-class Linear(ExpansionCacheMixin, EquivariantModule):
+class Linear(KernelSourceMixin, ExpansionCacheMixin, EquivariantModule):
     """The most general equivariant linear map ``W x + b`` between two field types on
     ``gspaces.no_base_space(G)``, for any compact group G.
 
@@ -87,6 +88,7 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
         basisexpansion: str = "blocks",
         recompute: bool = False,
         initialize: bool = True,
+        kernel_source: KernelSource | None = None,
     ):
         super().__init__()
         if basisexpansion != "blocks":
@@ -157,6 +159,7 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
         object.__setattr__(self, "_basismanager", LinearBasisManager(self))
         if initialize:
             self.reset_parameters()
+        self.kernel_source = kernel_source
 
     # -- initialisation ------------------------------------------------------------------------
     def _he_std(self) -> np.ndarray:
@@ -218,10 +221,20 @@ class Linear(ExpansionCacheMixin, EquivariantModule):
         return self._expanded()[1]
 
     def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The dense matrix (C_out, C_in) and bias built from the current weights."""
-        m = self._matrix_of(self.weights)
+        """The dense matrix (C_out, C_in) and bias built from the current weights (by the
+        ``kernel_source`` when one is set: it returns the matrix as ``(1, C_out, C_in, 1)``)."""
+        src = self._modules.get("_kernel_source")
+        m = self._matrix_of(self.weights) if src is None else self._source_matrix(src)
         b = self.bias_expansion.to(self.weights.dtype) @ self.bias if self.bias is not None else None
         return m, b
+
+    def _source_matrix(self, src) -> torch.Tensor:
+        f = src(self)
+        shape = (1, self.out_type.size, self.in_type.size, 1)
+        if not isinstance(f, torch.Tensor) or tuple(f.shape) != shape:
+            got = tuple(f.shape) if isinstance(f, torch.Tensor) else type(f).__name__
+            raise ValueError(f"kernel_source: {type(src).__name__} returned {got}, expected a tensor {shape}")
+        return f[0, :, :, 0]
 
     def _matrix_of(self, w: torch.Tensor) -> torch.Tensor:
         rows = []

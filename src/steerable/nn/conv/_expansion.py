@@ -70,6 +70,8 @@ class BlockBasisExpansion(ExactConstants, torch.nn.Module):
         self._out_count = dict(Counter(r.name for r in self._out_reprs))
         self._n_pairs = len(set(self._in_reprs)) * len(set(self._out_reprs))
         self.recompute = bool(recompute)
+        # kept so that a basis between other fields can be built the same way (partial equivariance)
+        self._drop_vanishing, self._pair_basis = bool(drop_vanishing), pair_basis
         self._points = np.asarray(points, dtype=np.float64)
         self._pair_bases: dict = {}
         self._dense_specs: dict = {}  # folded bases: name -> (out repr, in repr, irreps pairs, D)

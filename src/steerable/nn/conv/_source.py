@@ -97,10 +97,12 @@ class BasisKernelSource(KernelSource):
 
     def forward(self, conv, points: torch.Tensor | None = None) -> torch.Tensor:
         w = self.effective_weights(conv)
+        if hasattr(conv, "_matrix_of"):  # Linear: the matrix as (1, C_out, C_in, 1)
+            return conv._matrix_of(w[0])[None, :, :, None]
         return conv.basisexpansion(w) if points is None else conv.basisexpansion(w, points)
 
     def effective_weights(self, conv) -> torch.Tensor:
-        return conv.weights.reshape(conv.groups, -1)
+        return conv.weights.reshape(getattr(conv, "groups", 1), -1)
 
 
 _DEFAULT_BY = ("in_irrep", "out_irrep", "frequency")
