@@ -20,6 +20,7 @@ SECTIONS = [  # (title, module prefixes), first match wins
     ("Convolutions", ("steerable.nn.conv",)),
     ("Point-cloud convolutions", ("steerable.nn.point",)),
     ("Implicit kernels", ("steerable.nn.implicit",)),
+    ("Partial equivariance", ("steerable.nn.partial",)),
     ("Linear layers", ("steerable.nn._linear",)),
     ("Nonlinearities", ("steerable.nn.nonlinear",)),
     ("Pooling", ("steerable.nn.pooling",)),

@@ -1,13 +1,16 @@
 """Data sets used by the examples, the CLI and the training tasks (no downloads): rotated MNIST,
-3-D voxel tetris, point-charge dipoles, charged N-body dynamics, rotated 3-D shape point clouds."""
+double-digit MNIST, 3-D voxel tetris, point-charge dipoles, charged N-body dynamics, rotated 3-D shape point clouds."""
 
 from ._dipoles import PointDipoles, random_rotations
+from ._double_mnist import DOUBLE_MNIST_SYMMETRIES, DoubleMNIST
 from ._mnist import RotatedMNIST, load_mnist_5k, mnist_5k_path, rotate_images, split_indices
 from ._nbody import ChargedNBody, charged_nbody_energy, integrate_charged_nbody, simulate_charged_nbody
 from ._shapes import POSES, SHAPE_CLASSES, PointShapes, random_poses
 from ._tetris import TETRIS_PIECES, VoxelTetris, cube_rotations, rotate_voxels
 
 __all__ = [
+    "DOUBLE_MNIST_SYMMETRIES",
+    "DoubleMNIST",
     "POSES",
     "PointShapes",
     "SHAPE_CLASSES",

@@ -1,7 +1,7 @@
 """Training for any model and task: :class:`Trainer` (loss, metrics, optimiser and schedule
 factories, callbacks, checkpoints with exact resume, DDP under ``torchrun``, JSON/CSV logs,
 plots), tasks built by name (:func:`fit_task`: ``rotated_mnist``, ``tetris``, ``dipole``, ``nbody``,
-``shapes3d``, ``fourier_sampling``), and the evaluation, export and int8 quantisation behind the ``steerable`` command.
+``shapes3d``, ``fourier_sampling``, ``partial_equivariance``), and the evaluation, export and int8 quantisation behind the ``steerable`` command.
 
 A tiny model on a tiny data set, checkpointed into a run folder and extended by two epochs:
 
@@ -72,6 +72,7 @@ from ._task_dipole import DipoleNet, DipoleTask
 from ._task_fourier import FourierSamplingTask, SO2FourierNet, SO3FourierShapesNet, invariance_error
 from ._task_mnist import RotatedMNISTTask
 from ._task_nbody import NBodyE3nn, NBodyGNN, NBodyMLP, NBodyNet, NBodyTask, build_nbody_model
+from ._task_partial import DoubleDigitNet, PartialEquivarianceTask, true_symmetry_mask
 from ._task_shapes import ShapesNet, ShapesTask
 from ._task_tetris import PlainTetrisCNN, TetrisNet, TetrisTask
 from ._train import PLAN_DEFAULTS, TrainConfig, TrainResult, load_data, train
@@ -88,6 +89,7 @@ __all__ = [
     "DistContext",
     "EarlyStopping",
     "FitResult",
+    "DoubleDigitNet",
     "FourierSamplingTask",
     "LambdaCallback",
     "MetricTotals",
@@ -100,6 +102,7 @@ __all__ = [
     "PLAN_DEFAULTS",
     "PlainTetrisCNN",
     "RotatedMNISTTask",
+    "PartialEquivarianceTask",
     "SO2FourierNet",
     "SO3FourierShapesNet",
     "ShapesNet",
@@ -156,6 +159,7 @@ __all__ = [
     "strip_ddp_prefix",
     "task_names",
     "train",
+    "true_symmetry_mask",
     "unregister_task",
     "write_logs",
 ]
