@@ -221,7 +221,7 @@ class PartialEquivarianceTask(Task):
             check_number("fields", v, integer=True)
         p["fields"] = tuple(int(v) for v in f)
         self._cache: tuple | None = None
-        self._model_ref = None
+        self._model_ref: weakref.ReferenceType | None = None
 
     def build_model(self) -> torch.nn.Module:
         p = self.plan
