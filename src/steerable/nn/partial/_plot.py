@@ -58,6 +58,19 @@ def _axis_map(density: EquivarianceDensity, angle: float, parity: int, n_lon: in
     return lon, lat, vals
 
 
+def _element_labels(density: EquivarianceDensity) -> list[str] | None:
+    """``rk`` / ``rkf`` (the element r^k f) for cyclic and dihedral groups of up to 32 elements."""
+    G = density.group
+    if G.continuous or "int" not in G.PARAMETRIZATIONS or len(density.grid_weights) > 32:
+        return None
+    labels = []
+    for g in density.grid_elements:
+        v = g.to("int")
+        flip, k = v if isinstance(v, tuple) else (0, v)
+        labels.append(f"r{int(k)}" + ("f" if int(flip) else ""))
+    return labels
+
+
 def _draw(fig, spec, density: EquivarianceDensity, title: str, vmax: float | None = None) -> None:
     kind = _kind(density.group)
     if kind in ("so2", "o2"):
@@ -90,7 +103,12 @@ def _draw(fig, spec, density: EquivarianceDensity, title: str, vmax: float | Non
         lam = density.values().double().cpu().numpy()
     ax.bar(np.arange(len(lam)), lam)
     ax.axhline(1.0, color="k", ls=":", lw=0.8)
-    ax.set_xlabel("grid element", fontsize=7)
+    labels = _element_labels(density)
+    if labels is None:
+        ax.set_xlabel("grid element", fontsize=7)
+    else:
+        ax.set_xticks(np.arange(len(labels)), labels, fontsize=6)
+        ax.set_xlabel("element (r: rotation by 2π/N, f: the flip)", fontsize=6)
     ax.set_title(title, fontsize=8)
 
 
