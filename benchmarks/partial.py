@@ -62,8 +62,9 @@ def run_one(symmetry: str, model: str, seed: int, opts: dict) -> tuple[dict, obj
         params=sum(p.numel() for p in tr.model.parameters()),
         seconds=time.perf_counter() - t0,
     )
-    if "mass" in rep:
-        row["mass"] = rep["mass"]
+    for key in ("mass", "mass_identity"):
+        if key in rep:
+            row[key] = rep[key]
     return row, tr.model
 
 
@@ -106,6 +107,8 @@ def summarise(rows: list) -> dict:
                 per_layer = np.array([[v for v in r["mass"].values()] for r in rs])
                 entry["mass_mean"] = per_layer.mean(0).tolist()
                 entry["mass_layers"] = list(rs[0]["mass"])
+            if "mass_identity" in rs[0]:
+                entry["mass_identity_mean"] = np.array([list(r["mass_identity"].values()) for r in rs]).mean(0).tolist()
             table[sym][m] = entry
     return table
 

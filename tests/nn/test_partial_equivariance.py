@@ -469,3 +469,24 @@ def test_plots(name, tmp_path):
         plot_densities({})
     with pytest.raises(TypeError, match="density"):
         plot_density(3)
+
+
+def test_grouped_and_transposed_convolutions_keep_their_filters_at_start():
+    gs = gspaces.rot2dOnR2(4)
+    t = nn.FieldType(gs, [gs.regular_repr] * 2)
+    conv = nn.R2Conv(t, t, 3, padding=1, groups=2)
+    ref = conv.filter.detach().clone()
+    dens = nn.make_partially_equivariant(conv, L=2)
+    assert torch.allclose(conv.filter, ref, atol=1e-6)
+    assert conv.kernel_source.weights[0].shape[0] == 2  # one weight row per group
+    with torch.no_grad():
+        dens[""].coefficients.normal_()
+    assert not torch.allclose(conv.filter, ref, atol=1e-3)
+    assert conv(t(torch.randn(1, 8, 7, 7))).shape == (1, 8, 7, 7)
+    gs3 = gspaces.flipRot3dOnR3(2)
+    t3 = nn.FieldType(gs3, [gs3.irrep(0, 1), gs3.irrep(1, 1)])
+    tconv = nn.R3ConvTransposed(t3, t3, 3)
+    ref3 = tconv.filter.detach().clone()
+    nn.make_partially_equivariant(tconv, L=2)
+    assert torch.allclose(tconv.filter, ref3, atol=1e-6)
+    tconv.check_equivariance(atol=1e-4, rtol=1e-4)

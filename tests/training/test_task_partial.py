@@ -121,6 +121,7 @@ def test_fit_tiny_trains_the_density_and_reloads(tmp_path):
         torch.testing.assert_close(a.coefficients, b.coefficients, msg=n)
     report = PartialEquivarianceTask(**res.plan).evaluate(model)
     assert set(report["mass"]) == set(dens) and all(0.0 <= v <= 1.0 for v in report["mass"].values())
+    assert all(report["mass_identity"][k] <= report["mass"][k] + 1e-6 for k in dens)  # {e} ⊂ {e, mirror}
 
 
 def test_density_parameters_get_their_own_learning_rate():

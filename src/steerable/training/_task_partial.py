@@ -282,12 +282,16 @@ class PartialEquivarianceTask(Task):
     def evaluate(self, model: torch.nn.Module) -> dict:
         """Test loss and accuracy, and for partial models ``mass``: each layer's λ mass on the data
         set's true symmetry (``{layer: mass}``; the uniform density's is the subgroup's share of D4:
-        ½ for C4, ¼ for the mirror, ⅛ for the identity)."""
+        ½ for C4, ¼ for the mirror, ⅛ for the identity), and ``mass_identity``: each layer's λ
+        mass on the identity alone (how close the layer is to a free, unconstrained one)."""
         report = super().evaluate(model)
         dens = model.densities() if isinstance(model, DoubleDigitNet) else {}
         if dens:
             with torch.no_grad():
                 report["mass"] = {
                     name: float(d.mass(true_symmetry_mask(self.plan["symmetry"], d))) for name, d in dens.items()
+                }
+                report["mass_identity"] = {
+                    name: float(d.mass(true_symmetry_mask("none", d))) for name, d in dens.items()
                 }
         return report
