@@ -123,13 +123,7 @@ class EquivarianceDensity(ExactConstants, torch.nn.Module):
             ],
             1,
         )
-        e_basis = np.concatenate(
-            [
-                math.sqrt(psi.size) * _irrep_matrices(group, psi, ident)[:, :, cols].reshape(1, -1)
-                for psi, cols in zip(self.irreps, self.columns)
-            ],
-            1,
-        )
+        e_basis = self._basis_at(ident)
         self.register_constant("_basis", basis)
         self.register_constant("_identity_basis", e_basis)
         self.coefficients = torch.nn.Parameter(torch.zeros(sum(sizes)))
@@ -213,16 +207,7 @@ class EquivarianceDensity(ExactConstants, torch.nn.Module):
         for g in elements:
             if not isinstance(g, GroupElement) or g.group != self.group:
                 raise ValueError(f"elements: expected elements of {self.group.name}")
-        batch = self.group._batch(list(elements), "elements")
-        c = self._flat_coefficients()
-        basis = np.concatenate(
-            [
-                math.sqrt(psi.size) * _irrep_matrices(self.group, psi, batch)[:, :, cols].reshape(len(batch), -1)
-                for psi, cols in zip(self.irreps, self.columns)
-            ],
-            1,
-        )
-        return torch.as_tensor(basis, dtype=c.dtype, device=c.device) @ c - self.log_normaliser()
+        return self._log_at_batch(self.group._batch(list(elements), "elements"), cache=False)
 
     def log_identity(self) -> torch.Tensor:
         """log λ(e) (scalar)."""
@@ -251,19 +236,25 @@ class EquivarianceDensity(ExactConstants, torch.nn.Module):
             lo = other._log_at_batch(self._grid_batch)
         return (self.grid_weights.to(lv.dtype) * torch.exp(lv) * (lv - lo)).sum()
 
-    def _log_at_batch(self, batch: np.ndarray) -> torch.Tensor:
+    def _basis_at(self, batch: np.ndarray) -> np.ndarray:
+        """f's basis functions ``√d ψ(g)[:, cols]`` at an internal batch (n, D), float64."""
+        return np.concatenate(
+            [
+                math.sqrt(psi.size) * _irrep_matrices(self.group, psi, batch)[:, :, cols].reshape(len(batch), -1)
+                for psi, cols in zip(self.irreps, self.columns)
+            ],
+            1,
+        )
+
+    def _log_at_batch(self, batch: np.ndarray, cache: bool = True) -> torch.Tensor:
+        """log λ at an internal batch; ``cache`` keeps the basis of the last batch (another
+        density's grid, evaluated at every step by :meth:`kl`)."""
         c = self._flat_coefficients()
-        key = ("_batch_basis", batch.shape, float(np.asarray(batch).sum()))
-        cached = self.__dict__.get("_batch_cache")
-        if cached is None or cached[0] != key:
-            basis = np.concatenate(
-                [
-                    math.sqrt(psi.size) * _irrep_matrices(self.group, psi, batch)[:, :, cols].reshape(len(batch), -1)
-                    for psi, cols in zip(self.irreps, self.columns)
-                ],
-                1,
-            )
-            cached = self.__dict__["_batch_cache"] = (key, torch.as_tensor(basis))
+        cached = self.__dict__.get("_batch_cache") if cache else None
+        if cached is None or cached[0] is not batch:
+            cached = (batch, torch.as_tensor(self._basis_at(batch)))
+            if cache:
+                self.__dict__["_batch_cache"] = cached
         return cached[1].to(dtype=c.dtype, device=c.device) @ c - self.log_normaliser()
 
     def alignment(self) -> torch.Tensor:

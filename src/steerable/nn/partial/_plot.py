@@ -42,7 +42,7 @@ def _kind(G) -> str:
 def _circle(density: EquivarianceDensity, flip: int, n: int = 361) -> tuple[np.ndarray, np.ndarray]:
     theta = np.linspace(0, 2 * np.pi, n)
     batch = np.stack([np.full(n, float(flip)), theta], 1)
-    return theta, torch.exp(density._log_at_batch(batch)).double().cpu().numpy()
+    return theta, torch.exp(density._log_at_batch(batch, cache=False)).double().cpu().numpy()
 
 
 @torch.no_grad()
@@ -54,7 +54,7 @@ def _axis_map(density: EquivarianceDensity, angle: float, parity: int, n_lon: in
     q = np.concatenate([axis * math.sin(angle / 2), np.full((len(axis), 1), math.cos(angle / 2))], 1)
     if density.group.name.startswith("O(3)"):
         q = np.concatenate([np.full((len(q), 1), float(parity)), q], 1)
-    vals = torch.exp(density._log_at_batch(q)).double().cpu().numpy().reshape(n_lat, n_lon)
+    vals = torch.exp(density._log_at_batch(q, cache=False)).double().cpu().numpy().reshape(n_lat, n_lon)
     return lon, lat, vals
 
 

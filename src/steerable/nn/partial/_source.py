@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 
 from steerable.nn._field_type import FieldType
-from steerable.nn.conv._source import BasisKernelSource, KernelSource
+from steerable.nn.conv._source import _DEFAULT_SOURCE, KernelSource
 from steerable.nn.init import _dimension, generalized_he_init
 
 from ._density import EquivarianceDensity
@@ -174,7 +174,7 @@ class PartialEquivarianceSource(KernelSource):
         if self.kind == "linear":
             f = conv._matrix_of(conv.weights)[None, :, :, None]
         else:
-            f = BasisKernelSource()(conv, points)  # (groups, co, ci, S): the trivial term
+            f = _DEFAULT_SOURCE(conv, points)  # (groups, co, ci, S): the trivial term
         if not self._terms:
             return f
         lam = self.density.fourier()
