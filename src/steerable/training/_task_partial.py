@@ -25,6 +25,7 @@ left-right mirror for ``flips``, the identity for ``none``).
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 import torch
@@ -134,7 +135,7 @@ def true_symmetry_mask(symmetry: str, density) -> torch.Tensor:
     import numpy as np
 
     G = density.group
-    mirror = _image_mirror(G)
+    mirror = _image_mirror()
     gs = _d4()
     keep = []
     for g in density.grid_elements:
@@ -147,11 +148,13 @@ def true_symmetry_mask(symmetry: str, density) -> torch.Tensor:
     return torch.as_tensor(keep)
 
 
-def _image_mirror(G):
+@functools.lru_cache(maxsize=1)
+def _image_mirror():
     """The element of the D4 gspace acting on images as the left-right mirror ``x[..., ::-1]``."""
     from steerable import nn
 
     gs = _d4()
+    G = gs.fibergroup
     t = nn.FieldType(gs, [gs.trivial_repr])
     x = t(torch.arange(9.0).reshape(1, 1, 3, 3))
     for g in G.elements:

@@ -101,7 +101,7 @@ def partial_densities(model: torch.nn.Module) -> OrderedDict:
     (shared densities appear under every layer using them)."""
     out: OrderedDict = OrderedDict()
     for name, module in model.named_modules():
-        src = module._modules.get("_kernel_source") if isinstance(module._modules, dict) else None
+        src = module._modules.get("_kernel_source")
         if isinstance(src, PartialEquivarianceSource):
             out[name] = src.density
     return out

@@ -110,12 +110,8 @@ class EquivarianceDensity(ExactConstants, torch.nn.Module):
         mats = [_irrep_matrices(group, psi, self._grid_batch) for psi in self.irreps]
         ident = group._batch([group.identity], "identity")
         self._projectors = self._subgroup_projectors(subgroup)
-        sizes = []
-        for k, (psi, cols, m) in enumerate(zip(self.irreps, self.columns, mats)):
-            # λ̂ needs ψ[:, cols]; f's basis is √d ψ[:, cols] flattened (a-major)
-            self.register_constant(f"_psi_{k}", m[:, :, cols])
-            sizes.append(psi.size * len(cols))
-        self._sizes = sizes
+        # f's basis is √d ψ[:, cols] flattened (a-major); λ̂'s blocks are the same columns over √d
+        sizes = [psi.size * len(cols) for psi, cols in zip(self.irreps, self.columns)]
         basis = np.concatenate(
             [
                 math.sqrt(psi.size) * m[:, :, cols].reshape(len(m), -1)
@@ -152,21 +148,22 @@ class EquivarianceDensity(ExactConstants, torch.nn.Module):
         return self.group._elements_of(self._grid_batch)
 
     # -- the density ---------------------------------------------------------------------------
-    def _coefficient_blocks(self) -> list[torch.Tensor]:
-        """c_ψ as (d, n_cols) blocks, projected on H-invariant rows when ``subgroup`` is set."""
+    def _blocks(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        """A vector in the layout of ``coefficients`` as (d, n_cols) blocks per irrep, projected on
+        the H-invariant rows when ``subgroup`` is set."""
         blocks, p = [], 0
         for k, (psi, cols) in enumerate(zip(self.irreps, self.columns)):
-            c = self.coefficients[p : p + psi.size * len(cols)].view(psi.size, len(cols))
+            b = flat[p : p + psi.size * len(cols)].view(psi.size, len(cols))
             if self._projectors is not None:
-                c = getattr(self, self._projectors[k]).to(c.dtype) @ c
-            blocks.append(c)
+                b = getattr(self, self._projectors[k]).to(b.dtype) @ b
+            blocks.append(b)
             p += psi.size * len(cols)
         return blocks
 
     def _flat_coefficients(self) -> torch.Tensor:
         if self._projectors is None:
             return self.coefficients
-        return torch.cat([b.reshape(-1) for b in self._coefficient_blocks()])
+        return torch.cat([b.reshape(-1) for b in self._blocks(self.coefficients)])
 
     def log_unnormalised(self) -> torch.Tensor:
         """f on the quadrature grid (n,)."""
@@ -192,13 +189,8 @@ class EquivarianceDensity(ExactConstants, torch.nn.Module):
         """``λ̂(ψ)[:, cols_ψ] = ∫ λ(g) ψ(g)[:, cols_ψ] dg`` for every irrep in :attr:`irreps`
         (``(ψ.size, len(cols_ψ))`` each; the first, trivial one is ``[[1]]``)."""
         lam = self.values() * self.grid_weights.to(self.coefficients.dtype)
-        out = []
-        for k in range(len(self.irreps)):
-            m = torch.einsum("n,nab->ab", lam, getattr(self, f"_psi_{k}").to(lam.dtype))
-            if self._projectors is not None:
-                m = getattr(self, self._projectors[k]).to(m.dtype) @ m
-            out.append(m)
-        return out
+        flat = lam @ self._basis.to(lam.dtype)  # ∫ λ √d ψ[:, cols], every irrep at once
+        return [b / math.sqrt(psi.size) for b, psi in zip(self._blocks(flat), self.irreps)]
 
     def log_density(self, elements: Sequence[GroupElement]) -> torch.Tensor:
         """log λ at arbitrary elements of the group (n,) (the normaliser from the grid)."""

@@ -40,7 +40,7 @@ def _kind(layer) -> str | None:
     if isinstance(layer, Linear):
         return "linear"
     if isinstance(layer, _RdConv) and type(getattr(layer, "_basisexpansion", None)) is BlockBasisExpansion:
-        return "grid" if getattr(layer._basisexpansion, "_pair_basis", None) is None else None
+        return "grid" if layer._basisexpansion._pair_basis is None else None
     if isinstance(layer, _RdPointConv) and type(layer.basisexpansion) is PointBasisExpansion:
         return "point"
     return None
@@ -158,29 +158,24 @@ class PartialEquivarianceSource(KernelSource):
             layer._maximum_offset,
             layer._basis_filter,
             recompute=layer.recompute,
-            drop_vanishing=getattr(be, "_drop_vanishing", False),
+            drop_vanishing=be._drop_vanishing,
         )
 
-    def _term_filter(self, exp, w: torch.Tensor, conv, points) -> torch.Tensor:
-        """E(w) for w (n, dim) → (n, C_out, C_in·d, S)."""
+    def _term_filter(self, exp, w: torch.Tensor, pts: torch.Tensor | None) -> torch.Tensor:
+        """E(w) for w (n, dim) → (n, C_out, C_in·d, S) (``pts``: the offsets of point convolutions)."""
         if self.kind == "linear":
             return torch.stack([exp._matrix_of(row) for row in w])[..., None]
-        if self.kind == "point":
-            pts = self.offsets(conv, points)
-            return exp(w, pts)
-        return exp(w)
+        return exp(w) if pts is None else exp(w, pts)
 
     def forward(self, conv, points: torch.Tensor | None = None) -> torch.Tensor:
-        if self.kind == "linear":
-            f = conv._matrix_of(conv.weights)[None, :, :, None]
-        else:
-            f = _DEFAULT_SOURCE(conv, points)  # (groups, co, ci, S): the trivial term
+        f = _DEFAULT_SOURCE(conv, points)  # (groups, co, ci, S): the trivial term, the layer itself
         if not self._terms:
             return f
         lam = self.density.fourier()
+        pts = self.offsets(conv, points) if self.kind == "point" else None
         g, co, ci, s = f.shape
         for (k, d, nc, scale), exp, w in zip(self._terms, self.expansions, self.weights):
-            e = self._term_filter(exp, w.reshape(g * nc, -1), conv, points)
+            e = self._term_filter(exp, w.reshape(g * nc, -1), pts)
             e = e.reshape(g, nc, co, ci, d, e.shape[-1])
             coef = (lam[k] * scale).to(e.dtype)  # (d, nc)
             f = f + torch.einsum("gbopas,ab->gops", e, coef)
