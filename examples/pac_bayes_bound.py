@@ -63,12 +63,16 @@ def main() -> None:
     print("layer               ‖W‖₂     ‖W‖_F    v (equivariant)  v (dense)")
     for le, ld in zip(eq.layers, dense.layers):
         if hasattr(le, "variance"):
-            print(f"{le.name:<18} {le.spectral_norm:8.3f} {le.frobenius_norm:8.3f} {le.variance:14.1f} {ld.variance:10.1f}")
+            print(
+                f"{le.name:<18} {le.spectral_norm:8.3f} {le.frobenius_norm:8.3f} {le.variance:14.1f} {ld.variance:10.1f}"
+            )
     print("irrep blocks of the last convolution (zero frequency):")
     for blk in irrep_blocks(list(model.children())[7]):
         print(f"  ψ = {blk.irrep}: {blk.m_out} × {blk.m_in}, ‖Ŵ(ψ)‖₂ = {blk.spectral_norm:.3f}")
     print(f"train error {eq.train_error:.3f}, test error {eq.test_error:.3f}, gap {eq.gap:.3f}")
-    print(f"equivariant bound {eq.bound:.4g} (margin {eq.margin:.3g}); NBS18 bound {dense.bound:.4g} (margin {dense.margin:.3g})")
+    print(
+        f"equivariant bound {eq.bound:.4g} (margin {eq.margin:.3g}); NBS18 bound {dense.bound:.4g} (margin {dense.margin:.3g})"
+    )
     print(f"NBS18 / equivariant bound: {dense.bound / eq.bound:.2f}")
 
 
