@@ -294,3 +294,23 @@ def test_bad_inputs_are_rejected_at_the_boundary():
     )
     with pytest.raises(TypeError, match="Lipschitz"):
         pac_bayes_bound(bad, (data[0], torch.zeros(60, dtype=torch.long)))
+
+
+def test_trivial_group_gives_the_nbs18_tails_where_its_basis_spans_every_kernel():
+    net, data = _net(gspaces.rot2dOnR2(1)), _data()
+    eq, dense = pac_bayes_bound(net, data, margin=0.1), nbs18_bound(net, data, margin=0.1)
+    assert eq.bound <= dense.bound * (1 + 1e-9)
+    convs = [m for m in net.children() if isinstance(m, nn.R2Conv)]
+    terms = [(a, b) for a, b in zip(eq.layers, dense.layers) if hasattr(a, "variance")]
+    for conv, (a, b) in zip(convs, terms):
+        full = int(conv.basisexpansion.dimension) == conv.expand_parameters()[0].numel()
+        assert a.variance <= b.variance * (1 + 1e-9)
+        if full:
+            assert a.variance == pytest.approx(b.variance, rel=1e-9)
+    gs = gspaces.rot2dOnR2(1)
+    t = nn.FieldType(gs, [gs.regular_repr] * 3)
+    one = nn.R2Conv(t, t, 1)
+    shape = (1, 3, 5, 5)
+    assert affine_layer(one, "c", shape, shape, "equivariant").variance == pytest.approx(
+        affine_layer(one, "c", shape, shape, "dense").variance, rel=1e-9
+    )
