@@ -67,20 +67,25 @@ def test_non_equivariant_matrix_is_rejected():
         matrix_irrep_blocks(np.random.default_rng(0).normal(size=(4, 4)), t, t)
 
 
+def _basis_columns(layer):
+    """The layer's dense weight (filter or matrix) for each unit weight vector, as columns."""
+    cols = []
+    for j in range(layer.weights.numel()):
+        w = torch.zeros_like(layer.weights)
+        w[j] = 1.0
+        with torch.no_grad():
+            layer.weights.copy_(w)
+        cols.append(layer.expand_parameters()[0].detach().reshape(-1).double())
+    return torch.stack(cols, 1)
+
+
 def test_linear_tail_variance_matches_brute_force_projection():
     """v from multiplicities = ‖Σ_k T_k T_kᵀ‖ over an orthonormal basis of all intertwiners."""
     gs = gspaces.no_base_space(gspaces.flipRot2dOnR2(3).fibergroup)
     t_in = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr])
     t_out = nn.FieldType(gs, [gs.regular_repr] * 2)
     lin = nn.Linear(t_in, t_out, bias=False).double()
-    basis = []
-    for j in range(lin.weights.numel()):
-        w = torch.zeros_like(lin.weights)
-        w[j] = 1.0
-        with torch.no_grad():
-            lin.weights.copy_(w)
-        basis.append(lin.expand_parameters()[0].detach().reshape(-1))
-    q, _ = torch.linalg.qr(torch.stack(basis, 1))
+    q, _ = torch.linalg.qr(_basis_columns(lin))
     mats = q.T.reshape(-1, t_out.size, t_in.size)
     v = max(
         torch.linalg.matrix_norm(torch.einsum("kij,klj->il", mats, mats), 2).item(),
@@ -128,14 +133,7 @@ def test_conv_tail_variance_matches_brute_force():
     t_out = nn.FieldType(gs, [gs.regular_repr, gs.irrep(1)])
     conv = nn.R2Conv(t_in, t_out, 3, padding=1, padding_mode="circular", bias=False).double()
     shape = (1, t_in.size, 5, 5)
-    flt = []
-    for j in range(conv.weights.numel()):
-        w = torch.zeros_like(conv.weights)
-        w[j] = 1.0
-        with torch.no_grad():
-            conv.weights.copy_(w)
-        flt.append(conv.expand_parameters()[0].detach().reshape(-1))
-    q, _ = torch.linalg.qr(torch.stack(flt, 1))
+    q, _ = torch.linalg.qr(_basis_columns(conv))
     ops = []
     for k in range(q.shape[1]):
         with torch.no_grad():
@@ -187,14 +185,7 @@ def _linear_net(gs, rep):
 
 def _fit_weights(conv, target):
     """Weights of ``conv`` whose filter is ``target`` (which lies in its basis span)."""
-    cols = []
-    for j in range(conv.weights.numel()):
-        w = torch.zeros_like(conv.weights)
-        w[j] = 1
-        with torch.no_grad():
-            conv.weights.copy_(w)
-        cols.append(conv.expand_parameters()[0].detach().reshape(-1).double())
-    sol = torch.linalg.lstsq(torch.stack(cols, 1), target.reshape(-1, 1).double()).solution[:, 0]
+    sol = torch.linalg.lstsq(_basis_columns(conv), target.reshape(-1, 1).double()).solution[:, 0]
     with torch.no_grad():
         conv.weights.copy_(sol.to(conv.weights.dtype))
     assert torch.allclose(conv.expand_parameters()[0].double(), target.double(), atol=1e-5)
@@ -314,3 +305,15 @@ def test_trivial_group_gives_the_nbs18_tails_where_its_basis_spans_every_kernel(
     assert affine_layer(one, "c", shape, shape, "equivariant").variance == pytest.approx(
         affine_layer(one, "c", shape, shape, "dense").variance, rel=1e-9
     )
+
+
+def test_pointwise_slopes_enter_the_lipschitz_constant():
+    from steerable.theory._layers import fixed_map
+
+    gs = gspaces.rot2dOnR2(4)
+    t = nn.FieldType(gs, [gs.regular_repr])
+    shape = (1, 4, 3, 3)
+    assert fixed_map(nn.LeakyReLU(t, negative_slope=2.0), "a", shape).lipschitz == 2.0
+    assert fixed_map(nn.ELU(t, alpha=0.5), "a", shape).lipschitz == 1.0
+    assert fixed_map(nn.PointwiseNonLinearity(t, "p_sigmoid"), "a", shape).lipschitz == 0.25
+    assert fixed_map(nn.PointwiseNonLinearity(t, "p_sigmoid"), "a", shape).offset == pytest.approx(0.5 * 6)

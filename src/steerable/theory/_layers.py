@@ -236,11 +236,11 @@ def fixed_map(layer, name: str, in_shape) -> FixedMap:
     d = max(len(in_shape) - 2, 0)
     lip: float | None = None
     if isinstance(layer, nn.PointwiseNonLinearity):
-        f = layer.function
-        if isinstance(f, str):
-            lip = _POINTWISE[f]
-            if f == "p_elu" and isinstance(layer, nn.ELU):
-                lip = max(1.0, float(getattr(layer, "alpha", 1.0)))
+        if isinstance(layer.function, str):
+            # ELU and LeakyReLU carry their own alpha / negative_slope
+            lip = max(
+                _POINTWISE[layer.function], abs(float(getattr(layer, "alpha", getattr(layer, "negative_slope", 0.0))))
+            )
     elif isinstance(layer, (torch.nn.ReLU, torch.nn.Tanh, torch.nn.Identity, torch.nn.Flatten, torch.nn.Dropout)):
         lip = 1.0
     elif isinstance(layer, torch.nn.ELU):
