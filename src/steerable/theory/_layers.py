@@ -146,12 +146,12 @@ def _steerable_conv_variance(layer, grid) -> float:
         basis = be.basis_tensor(blk.name).detach().double().cpu()  # (nb, do, di, taps)
         nb, do, di, _ = basis.shape
         flat = basis.reshape(nb, -1)
-        uu, ss, vh = torch.linalg.svd(flat, full_matrices=False)
+        _, ss, vh = torch.linalg.svd(flat, full_matrices=False)
         keep = ss > 1e-10 * max(float(ss.max()) if ss.numel() else 0.0, 1e-300)
         orth = vh[keep].reshape(-1, do, di, *(k,) * d)  # orthonormal basis of the block's span
         kh = _embed_fft(orth, dil, grid)  # (r, do, di, *grid)
         kh = kh.reshape(kh.shape[0], do, di, -1)
-        m_in = torch.einsum("roif,roj f->fij".replace(" ", ""), kh.conj(), kh)  # (F, di, di)
+        m_in = torch.einsum("roif,rojf->fij", kh.conj(), kh)  # (F, di, di)
         m_out = torch.einsum("roif,rpif->fop", kh, kh.conj())  # (F, do, do)
         for sl in blk.in_slots:
             s_in[sl[1]] = s_in.get(sl[1], 0) + blk.n_out * m_in
