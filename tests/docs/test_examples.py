@@ -21,11 +21,17 @@ CASES = {
     "mlp_no_base_space.py": (["--steps", "20", "--batch", "64"], "random rotations", False),
     "export_int8.py": (["--steps", "5", "--width", "0.25", "--test", "100"], "int8 vs exported", True),
     "escnn_port.py": (["--batch", "2"], "relative change of the logits", False),
+    "sheaf_node_classification.py": (
+        ["--points", "80", "--holes", "1", "--epochs", "20"],
+        "persistent local homology sheaf",
+        False,
+    ),
     "pac_bayes_bound.py": (
         ["--group", "4", "--fields", "2", "--train", "200", "--test", "100", "--epochs", "1"],
         "NBS18 / equivariant bound",
         False,
     ),
+    "cryoem_poses.py": (["--particles", "200", "--steps", "10"], "equivariance error of the pose encoder", False),
     "implicit_kernels.py": (
         ["--train", "48", "--test", "24", "--epochs", "1", "--steps", "50"],
         "equivariance error",
