@@ -64,6 +64,8 @@ def run_one(job: dict) -> dict:
         "rotation_median": rec.final.rotation_median,
         "rotation_mean": rec.final.rotation_mean,
         "shift_median": rec.final.shift_median,
+        "within_15": float((rec.final.errors < 15).double().mean()),
+        "beyond_150": float((rec.final.errors > 150).double().mean()),
         "rotated_fraction": rec.final.rotated_fraction,
         "mirrored": rec.final.flipped,
         "resolution_05": rec.resolution_05,
@@ -92,6 +94,8 @@ def summarise(runs: list[dict]) -> list[dict]:
                 "steps_to_converge": statistics.median(conv) if conv else None,
                 "rotation_median": statistics.median(r["rotation_median"] for r in rs),
                 "shift_median": statistics.median(r["shift_median"] for r in rs),
+            "within_15": statistics.median(r["within_15"] for r in rs),
+            "beyond_150": statistics.median(r["beyond_150"] for r in rs),
                 "resolution_05": statistics.median(r["resolution_05"] for r in rs),
                 "resolution_0143": statistics.median(r["resolution_0143"] for r in rs),
                 "seconds": statistics.median(r["seconds"] for r in rs),
@@ -110,7 +114,7 @@ def table(rows: list[dict]) -> str:
         steps = "–" if r["steps_to_converge"] is None else f"{r['steps_to_converge']:.0f}"
         out.append(
             f"| {r['config']} | {r['parameters']:,} | {r['converged']} | {steps} | {r['rotation_median']:.1f} | "
-            f"{r['shift_median']:.2f} | {r['resolution_05']:.1f} | {r['resolution_0143']:.1f} | "
+            f"{r['within_15']:.0%} | {r['beyond_150']:.0%} | {r['shift_median']:.2f} | {r['resolution_05']:.1f} | {r['resolution_0143']:.1f} | "
             f"{r['seconds']:.0f} |"
         )
     return "\n".join(out)
@@ -164,7 +168,7 @@ def main() -> None:
     p.add_argument("--snr", type=float, default=0.1)
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--eval-every", type=int, default=100)
+    p.add_argument("--eval-every", type=int, default=200)
     p.add_argument("--threshold", type=float, default=10.0, help="converged: median rotation error below this (°)")
     p.add_argument("--molecule", type=int, default=0)
     p.add_argument("--atoms", type=int, default=64)
