@@ -21,6 +21,11 @@ CASES = {
     "mlp_no_base_space.py": (["--steps", "20", "--batch", "64"], "random rotations", False),
     "export_int8.py": (["--steps", "5", "--width", "0.25", "--test", "100"], "int8 vs exported", True),
     "escnn_port.py": (["--batch", "2"], "relative change of the logits", False),
+    "lattice_reduction.py": (
+        ["--n", "5", "--iterations", "2", "--batch", "8", "--test", "16"],
+        "B_n equivariance Q(BM) == M^T Q(B) M: True",
+        False,
+    ),
     "sheaf_node_classification.py": (
         ["--points", "80", "--holes", "1", "--epochs", "20"],
         "persistent local homology sheaf",

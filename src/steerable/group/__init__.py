@@ -37,6 +37,7 @@ from ._fourier import FourierTransform, sampling_matrix
 from ._group import Group
 from ._homomorphisms import homomorphism_space
 from ._homspace import HomSpace
+from ._hyperoctahedral import HyperoctahedralGroup, hyperoctahedral_group
 from ._irrep import IrreducibleRepresentation
 from ._planar import O2, SO2, CyclicGroup, DihedralGroup
 from ._product import DirectProductGroup, DoubleGroup
@@ -100,4 +101,6 @@ __all__ = [
     "sampling_matrix",
     "QuotientFourierTransform",
     "quotient_sampling_matrix",
+    "HyperoctahedralGroup",
+    "hyperoctahedral_group",
 ]
