@@ -1,7 +1,7 @@
 """Amortised cryo-EM pose inference with a D4-equivariant encoder: simulate particles, check that
 rotating or flipping an image turns the predicted pose exactly, and train encoder and volume.
 
-    python examples/cryoem_poses.py                   # 4000 particles, 1500 steps (~5 min on 2 cores)
+    python examples/cryoem_poses.py                   # 2000 particles, 300 steps (~1 min on one core)
     python examples/cryoem_poses.py --particles 200 --steps 10
 """
 
@@ -13,8 +13,8 @@ from steerable import nn
 from steerable.cryoem import make_molecule, planar_action, pose_encoder, reconstruct, simulate_particles
 
 p = argparse.ArgumentParser()
-p.add_argument("--particles", type=int, default=4000)
-p.add_argument("--steps", type=int, default=1500)
+p.add_argument("--particles", type=int, default=2000)
+p.add_argument("--steps", type=int, default=300)
 p.add_argument("--snr", type=float, default=1.0)
 p.add_argument("--encoder", default="D4", help="trivial (plain CNN), C4, C8, D4 or D8")
 p.add_argument("--symmetric-loss", action="store_true")
