@@ -119,6 +119,7 @@ def _bad_cases(run_dir, tmp_path):
         (["export", str(run_dir), "--model", "cnn"], "holds a 'c8' model, not 'cnn'"),
         (["train", "--model", "cnn", "--out", str(a_file / "run")], "cannot write"),
         (["plot", str(tmp_path / "nowhere")], "not found"),
+        (["compare", "--models", "c8", "foo", "--out", str(tmp_path / "cmp")], "--models: unknown model 'foo'"),
     ]
 
 
@@ -264,6 +265,10 @@ def test_evaluate_subset_keeps_the_full_report_and_shows_progress(run_dir, tmp_p
     assert json.loads((run / "eval.json").read_text()) == {"full": True}
     rep = json.loads((run / "eval-limit12.json").read_text())
     assert rep["n_images"] == 12 and rep["limit"] == 12
+    # every tested angle is a multiple of 90°: no interpolated angles to summarise (no NaN, said so)
+    assert "none, every tested angle is a multiple of 90°" in captured.out and "nan" not in captured.out
+    assert rep["arbitrary"]["mean_rel"] is None and rep["arbitrary"]["accuracy"] is None
+    assert "NaN" not in (run / "eval-limit12.json").read_text()
     assert main(["evaluate", str(run), "--limit", "12", "--angle-step", "0", "--quiet"]) == 0
     assert capsys.readouterr().err == ""  # --quiet: no bar
 
@@ -285,6 +290,11 @@ def test_every_option_has_help():
             if a.option_strings and not (a.help and a.help.strip()):
                 missing.append(f"{name} {a.option_strings[0]}")
     assert not missing, missing
+    # task options whose default is None get a readable placeholder, not the type's name
+    train = subs.choices["train"].format_help()
+    assert "NONETYPE" not in train and "--max-frequency VALUE" in train
+    compare = subs.choices["compare"].format_help()
+    assert "--resume" not in compare and "an existing run with fewer is extended" in " ".join(compare.split())
 
 
 # ------------------------------------------------------------------------------------- tasks

@@ -69,9 +69,11 @@ def _model_names() -> tuple:
     return tuple(MODEL_NAMES)
 
 
-def resolve_model_name(model: str | None, group: str | None) -> str | None:
-    """``--model`` and/or ``--group`` → a model name of ``steerable.models`` (or None if neither).
+def resolve_model_name(model: str | None, group: str | None, flag: str = "--model") -> str | None:
+    """``--model`` and/or ``--group`` → a model name of ``steerable.models`` (or None if neither);
+    ``flag`` is the option named in the error (``--models`` for ``compare``).
 
+    >>> from steerable.cli import resolve_model_name
     >>> resolve_model_name(None, "C8"), resolve_model_name("CNN", None)
     ('c8', 'cnn')
     """
@@ -80,7 +82,7 @@ def resolve_model_name(model: str | None, group: str | None) -> str | None:
     if model is not None:
         m = model.strip().lower()
         if m not in names:
-            raise UserError(f"--model: unknown model {model!r}; choose from {', '.join(names)}")
+            raise UserError(f"{flag}: unknown model {model!r}; choose from {', '.join(names)}")
     if group is not None:
         key = group.strip().lower().replace(" ", "").replace("_", "")
         g = GROUP_ALIASES.get(key)
@@ -470,11 +472,17 @@ def print_report(report: dict, verbose: bool = True) -> None:
     if "arbitrary" in report:
         a = report["arbitrary"]
         interp = {1: "bilinear", 3: "bicubic"}.get(a["interpolation_order"], f"order {a['interpolation_order']}")
-        print(
-            f"  other angles (every {report['angle_step']:g}°, {interp}): relative logit change mean "
-            f"{a['mean_rel']:.3f}, max {a['max_rel']:.3f} (resampling alone: {a['resampling_floor']:.3f}); "
-            f"accuracy mean {_fmt_pct(a['accuracy'])}, worst {_fmt_pct(a['worst_accuracy'])}"
-        )
+        if a["mean_rel"] is None:
+            print(
+                f"  other angles (every {report['angle_step']:g}°): none, every tested angle is a multiple of 90° "
+                "(give an --angle-step that is not, e.g. 15, to test interpolated rotations)"
+            )
+        else:
+            print(
+                f"  other angles (every {report['angle_step']:g}°, {interp}): relative logit change mean "
+                f"{a['mean_rel']:.3f}, max {a['max_rel']:.3f} (resampling alone: {a['resampling_floor']:.3f}); "
+                f"accuracy mean {_fmt_pct(a['accuracy'])}, worst {_fmt_pct(a['worst_accuracy'])}"
+            )
         if verbose:
             print("    angle   accuracy   mean rel   max rel")
             for row in report["angles"]:
@@ -488,6 +496,7 @@ def default_report_name(limit: int | None) -> str:
     """``eval.json`` for the whole test set; ``eval-limitN.json`` for a subset, so that a quick
     check never replaces the run's full report (the one ``steerable plot`` reads).
 
+    >>> from steerable.cli import default_report_name
     >>> default_report_name(None), default_report_name(100)
     ('eval.json', 'eval-limit100.json')
     """
@@ -717,7 +726,7 @@ def cmd_plot(args) -> int:
 def cmd_compare(args) -> int:
     import numpy as np
 
-    names = [resolve_model_name(m, None) for m in args.models]
+    names = [resolve_model_name(m, None, flag="--models") for m in args.models]
     rows = []
     t0 = time.perf_counter()
     for name in names:
@@ -803,10 +812,19 @@ def _add_train_options(p: argparse.ArgumentParser, with_model: bool = True) -> N
     p.add_argument(
         "--epochs",
         type=_pos_int,
-        help="number of epochs in all (default 10); with --resume, more than the run has done extends it",
+        help=(
+            "number of epochs in all (default 10); with --resume, more than the run has done extends it"
+            if with_model
+            else "number of epochs of every run (default 10); an existing run with fewer is extended"
+        ),
     )
     p.add_argument("--batch-size", type=_pos_int, help="global batch size, split over processes (default 64)")
-    p.add_argument("--lr", type=_pos_float, help="peak learning rate of AdamW, cosine decay per step (default 2e-3)")
+    p.add_argument(
+        "--lr",
+        type=_pos_float,
+        help="peak learning rate of AdamW, cosine decay per step (default: the model's, "
+        "steerable.models.default_lr: 2e-3; 1e-2 for wrn and mobilenet; with --task, the task's)",
+    )
     p.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 1e-4)")
     p.add_argument(
         "--transform",
@@ -911,7 +929,7 @@ def _add_task_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             option_name(k),
             type=_typed(default),
-            metavar=type(default).__name__.upper(),
+            metavar="VALUE" if default is None else type(default).__name__.upper(),
             help=f"option of task {', '.join(tasks)}",
         )
 
@@ -1090,6 +1108,7 @@ def build_parser() -> argparse.ArgumentParser:
 def option_name(name: str) -> str:
     """The command-line option of the Python argument ``name`` of the library.
 
+    >>> from steerable.cli import option_name
     >>> option_name("batch_size"), option_name("out")
     ('--batch-size', '--out')
     """

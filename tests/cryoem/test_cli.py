@@ -19,8 +19,22 @@ def test_simulate_then_reconstruct(tmp_path, capsys):
     assert len(stack) == 40 and stack.size == 64 and stack.rotations is not None
     truth, pixel = read_mrc(data / "truth.mrc", volume=True)
     assert truth.shape == (64, 64, 64) and pixel == pytest.approx(2.0)
-    argv = ["reconstruct", str(data / "particles.star"), "--out", str(run), "--steps", "3", "--eval-every", "3",
-            "--batch-size", "8", "--encoder", "C4", "--threads", "1"]
+    argv = [
+        "reconstruct",
+        str(data / "particles.star"),
+        "--out",
+        str(run),
+        "--steps",
+        "3",
+        "--eval-every",
+        "3",
+        "--batch-size",
+        "8",
+        "--encoder",
+        "C4",
+        "--threads",
+        "1",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "step 3" in out and "resolution" in out

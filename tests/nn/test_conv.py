@@ -898,6 +898,27 @@ def test_even_kernel_warns(c4, k):
         nn.R2Conv(t_in, t_out, k)
 
 
+def test_empty_basis_warning_gives_the_reason():
+    """The warning names the irrep pair, the harmonic order it needs and the orders the rings carry."""
+    gs = gspaces.rot2dOnR2(-1)
+    with pytest.warns(UserWarning) as rec:
+        nn.R2Conv(gs.type(gs.irrep(0)), gs.type(gs.irrep(3)), 3)
+    msg = str(rec[0].message)
+    assert "the kernel basis is empty" in msg and "irrep_0 → irrep_3 needs order 3" in msg, msg
+    assert "up to order 0 at radius 0, 2 at radius 1" in msg and "larger kernel_size" in msg, msg
+    assert rec[0].filename == __file__  # points at the caller's line
+    c8 = gspaces.rot2dOnR2(8)
+    with pytest.warns(UserWarning, match="irrep_0 → irrep_4 needs order 4"):
+        nn.R2Conv(c8.type(c8.irrep(0)), c8.type(c8.irrep(4)), 1)
+    so3 = gspaces.rot3dOnR3()
+    with pytest.warns(UserWarning, match="irrep_0 → irrep_3 needs order 3"):
+        nn.R3Conv(so3.type(so3.irrep(0)), so3.type(so3.irrep(3)), 3)
+    # the orders are there but a basis_filter removed every element: said so
+    t = gs.type(gs.irrep(1))
+    with pytest.warns(UserWarning, match="removed: by basis_filter"):
+        nn.R2Conv(t, t, 3, basis_filter=lambda attr: False)
+
+
 def test_no_equivariant_kernel_warns():
     gs = gspaces.rot2dOnR2(-1)
     t0, t3 = gs.type(gs.irrep(0)), gs.type(gs.irrep(3))

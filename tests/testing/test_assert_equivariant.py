@@ -403,3 +403,75 @@ def test_check_equivariance_uses_the_same_comparison():
         r"\(shape \(2, 8, 9, 9\)\), index .*field",
     ):
         conv.check_equivariance(atol=1e-6, rtol=1e-6)
+
+
+# ------------------------------------------------------------------------------ strided layers
+_STRIDED_GROUPS = {
+    "C4": gspaces.rot2dOnR2(4),
+    "C8": gspaces.rot2dOnR2(8),
+    "D4": D4,
+    "flip": gspaces.flip2dOnR2(),
+    "SO2": gspaces.rot2dOnR2(-1, maximum_frequency=2),
+    "trivial": gspaces.trivialOnR2(),
+}
+_STRIDED_MODULES = {
+    "max2": lambda t: nn.PointwiseMaxPool2D(t, 2),
+    "max3s2p1": lambda t: nn.PointwiseMaxPool2D(t, 3, stride=2, padding=1),
+    "avg2": lambda t: nn.PointwiseAvgPool2D(t, 2),
+    "antialiased": lambda t: nn.PointwiseMaxPoolAntialiased2D(t, 2),
+    "norm-max": lambda t: nn.NormMaxPool(t, 2),
+    "conv-relu-pool": lambda t: nn.SequentialModule(
+        nn.R2Conv(t, t, 3, padding=1), nn.ReLU(t), nn.PointwiseMaxPool2D(t, 2)
+    ),
+    "two-strides": lambda t: nn.SequentialModule(
+        nn.R2Conv(t, t, 5), nn.PointwiseMaxPool2D(t, 2), nn.R2Conv(t, t, 3, stride=2), nn.PointwiseAvgPool2D(t, 3, 2)
+    ),
+    "dilated-pool": lambda t: nn.SequentialModule(
+        nn.R2Conv(t, t, 3, dilation=2, padding=1), nn.PointwiseMaxPool2D(t, 2, padding=1)
+    ),
+}
+
+
+def _pool_type(gs):
+    # SO(2) has no regular representation: trivial fields (pointwise pools need them)
+    return nn.FieldType(gs, [gs.trivial_repr] * 2) if gs.fibergroup.order() < 0 else _reg(gs, 2)
+
+
+@pytest.mark.parametrize("mod", list(_STRIDED_MODULES))
+@pytest.mark.parametrize("grp", list(_STRIDED_GROUPS))
+def test_strided_modules_are_checked_on_a_grid_where_they_are_exact(grp, mod):
+    """The defaults of check_equivariance() and assert_equivariant() pick a grid on which every
+    strided window sits symmetrically, so correct strided pools (and sequences ending in them)
+    pass; on a grid of the other parity they are genuinely not equivariant, and the message says
+    why; a grid too small for the module is a ValueError naming the grid, not torch's error."""
+    torch.manual_seed(0)
+    m = _STRIDED_MODULES[mod](_pool_type(_STRIDED_GROUPS[grp]))
+    n = m._exact_spatial_size()
+    assert all(e < 1e-5 for _, e in m.check_equivariance())
+    assert all(e.passed for e in assert_equivariant(m, eval_mode=True))
+    bad = next(k for k in (n + 1, n - 1, n + 2, n + 3) if k > 0 and m._grid_output_size(k) is None)
+    errs = equivariance_errors(m, spatial=bad, eval_mode=True)
+    if grp != "trivial":
+        assert not all(e.passed for e in errs), (grp, mod, bad)  # the symmetric grid matters
+        with pytest.raises(AssertionError, match=r"does not place the strided windows .* symmetrically"):
+            assert_equivariant(m, spatial=bad, eval_mode=True)
+        with pytest.raises(AssertionError, match="does not place every layer's windows symmetrically"):
+            m.check_equivariance(spatial=bad)
+
+
+def test_strided_3d_pools_and_too_small_grids():
+    t = nn.FieldType(OCTA, [OCTA.trivial_repr] * 2)
+    seq = nn.SequentialModule(nn.R3Conv(t, t, 3), nn.PointwiseAvgPool3D(t, 2))
+    assert len(seq.check_equivariance()) == 24 and all(e.passed for e in assert_equivariant(seq))
+    t2 = _reg(C4, 1)
+    deep = nn.SequentialModule(
+        nn.R2Conv(t2, t2, 5),
+        nn.PointwiseMaxPool2D(t2, 2),
+        nn.R2Conv(t2, t2, 3, stride=2),
+        nn.PointwiseAvgPool2D(t2, 3, 2),
+    )
+    for check in (lambda: deep.check_equivariance(spatial=9), lambda: assert_equivariant(deep, spatial=9)):
+        with pytest.raises(ValueError, match=r"inputs: a grid of \(9, 9\) is too small for SequentialModule"):
+            check()
+    with pytest.raises(ValueError, match="too small"):
+        assert_equivariant(deep, inputs=t2(torch.randn(1, 4, 9, 9)))

@@ -48,6 +48,7 @@ from ._wrn import EquivariantWideResNet
 __all__ = [
     "MODEL_NAMES",
     "build_model",
+    "default_lr",
     "count_parameters",
     "PlainCNN",
     "matched_plain_cnn",
@@ -67,6 +68,41 @@ __all__ = [
 
 MODEL_NAMES: tuple[str, ...] = ("cnn", "c8", "c16", "d16", "d16c16", "wrn", "mobilenet")
 
+# The peak AdamW learning rate each model trains with by default. AdamW moves every coefficient by
+# about ``lr`` per step whatever its size, so a model learns at the pace of lr / (its weights'
+# scale). Generalised He initialisation gives narrow, small-kernel layers large basis coefficients
+# (std 0.3-1.0 in the 3×3 / 1×1 convolutions of wrn and mobilenet, 0.07-0.3 in the 7×7 / 5×5 ones
+# of c8), and every convolution there is followed by a batch norm, which makes the function blind
+# to that scale: at c8's 2e-3 those models crawl (3 epochs on the 4000 digits: wrn 88.7 %,
+# mobilenet 74.4 %); at 1e-2 they reach 94.0 % and 90.7 %.
+_DEFAULT_LR: dict[str, float] = {
+    "cnn": 2e-3,
+    "c8": 2e-3,
+    "c16": 2e-3,
+    "d16": 2e-3,
+    "d16c16": 2e-3,
+    "wrn": 1e-2,
+    "mobilenet": 1e-2,
+}
+
+
+def default_lr(name: str) -> float:
+    """The peak learning rate (AdamW, cosine decay) model ``name`` trains with when none is given
+    (``steerable train --model NAME`` without ``--lr``): 2e-3 for the CNNs, 1e-2 for ``wrn`` and
+    ``mobilenet``, whose narrow 3×3 / 1×1 layers start with weights 3-10 times larger, so that
+    AdamW's steps of about ``lr`` per weight move them that much more slowly.
+
+    >>> from steerable.models import default_lr
+    >>> default_lr('c8'), default_lr('MobileNet')
+    (0.002, 0.01)
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a model name (one of {MODEL_NAMES}), got {type(name).__name__}")
+    key = name.strip().lower()
+    if key not in _DEFAULT_LR:
+        raise ValueError(f"name: unknown model {name!r}; expected one of {MODEL_NAMES}")
+    return _DEFAULT_LR[key]
+
 
 def build_model(name: str, n_classes: int = 10, width: float = 1.0, in_channels: int = 1, **kwargs) -> torch.nn.Module:
     """Build the zoo model ``name`` (one of ``MODEL_NAMES``, case-insensitive).
@@ -76,6 +112,7 @@ def build_model(name: str, n_classes: int = 10, width: float = 1.0, in_channels:
     class (e.g. ``group='D8'`` for ``wrn``/``mobilenet``, ``input_size=...``, ``dropout=...``).
     Unknown names raise ``ValueError``.
 
+    >>> from steerable.models import build_model
     >>> build_model('d16c16', width=0.5).group_name
     'D16|C16'
     """

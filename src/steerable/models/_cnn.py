@@ -24,6 +24,7 @@ class PlainCNN(torch.nn.Module):
 
     ``export()`` returns a plain copy (it already is one), in eval mode.
 
+    >>> from steerable.models import PlainCNN
     >>> import torch
     >>> model = PlainCNN((8, 8, 8, 8, 8))
     >>> model(torch.randn(2, 1, 29, 29)).shape
@@ -116,6 +117,7 @@ def matched_plain_cnn(
     that of ``EquivariantCNN(match, n_classes, width, in_channels)`` (see
     :func:`~steerable.models.plain_width_for`).
 
+    >>> from steerable.models import matched_plain_cnn
     >>> from steerable.models import count_parameters, EquivariantCNN
     >>> a = count_parameters(matched_plain_cnn())
     >>> b = count_parameters(EquivariantCNN('C8'))

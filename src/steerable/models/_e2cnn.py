@@ -59,6 +59,7 @@ def _parse_group(group) -> tuple[str, int]:
 def gspace_for(group: str):
     """The gspace of a group name: ``'C<N>'`` → ``rot2dOnR2(N)``, ``'D<N>'`` → ``flipRot2dOnR2(N)``.
 
+    >>> from steerable.models import gspace_for
     >>> gspace_for('D16').fibergroup.order()
     32
     """
@@ -78,6 +79,12 @@ def _check_dropout(p) -> float:
     if isinstance(p, bool) or not isinstance(p, Real) or not 0.0 <= float(p) < 1.0:
         raise ValueError(f"dropout: expected a probability in [0, 1), got {p!r}")
     return float(p)
+
+
+def _check_momentum(m) -> float:
+    if isinstance(m, bool) or not isinstance(m, Real) or not 0.0 < float(m) <= 1.0:
+        raise ValueError(f"bn_momentum: expected a number in (0, 1], got {m!r}")
+    return float(m)
 
 
 def symmetric_pool_window(n: int, kernel_size: int = 3, stride: int = 2) -> tuple[int, int]:
@@ -126,11 +133,17 @@ def _conv_block(in_type: FieldType, out_type: FieldType, kernel_size: int, strid
     ]
 
 
-def mlp_head(in_features: int, n_classes: int, hidden: int = 64, dropout: float = 0.0) -> torch.nn.Sequential:
+def mlp_head(
+    in_features: int, n_classes: int, hidden: int = 64, dropout: float = 0.0, momentum: float = 0.1
+) -> torch.nn.Sequential:
     """The plain head: ``Linear → BatchNorm1d → ELU → Dropout → Linear`` (one ``Linear`` when
-    ``hidden == 0``)."""
+    ``hidden == 0``); ``momentum``: the batch norm's."""
     if hidden:
-        layers = [torch.nn.Linear(in_features, hidden), torch.nn.BatchNorm1d(hidden), torch.nn.ELU(inplace=True)]
+        layers = [
+            torch.nn.Linear(in_features, hidden),
+            torch.nn.BatchNorm1d(hidden, momentum=momentum),
+            torch.nn.ELU(inplace=True),
+        ]
         if dropout:
             layers.append(torch.nn.Dropout(dropout))
         layers.append(torch.nn.Linear(hidden, n_classes))
@@ -145,6 +158,7 @@ class PlainResidual(torch.nn.Module):
     torch (what :class:`EquivariantResidual` exports to). ``pre``/``shortcut`` default to the
     identity. Traceable by ``torch.fx`` (FX quantisation turns the sum into a quantised add).
 
+    >>> from steerable.models import PlainResidual
     >>> import torch
     >>> block = PlainResidual(torch.nn.Conv2d(4, 4, 3, padding=1))
     >>> block(torch.randn(1, 4, 5, 5)).shape
@@ -182,6 +196,7 @@ class EquivariantResidual(EquivariantModule):
     (``shortcut_after_pre=True``) or the input to ``out_type``. A sum of equivariant maps to the
     same type is equivariant. ``export()`` gives a :class:`PlainResidual`.
 
+    >>> from steerable.models import EquivariantResidual
     >>> import torch
     >>> from steerable import gspaces, nn
     >>> gs = gspaces.rot2dOnR2(4)
@@ -264,12 +279,18 @@ class InvariantClassifier(torch.nn.Module):
     group_name: str
 
     def _finish(
-        self, in_type: FieldType, features: EquivariantModule, n_classes: int, hidden: int, dropout: float
+        self,
+        in_type: FieldType,
+        features: EquivariantModule,
+        n_classes: int,
+        hidden: int,
+        dropout: float,
+        bn_momentum: float = 0.1,
     ) -> None:
         self.in_type = in_type
         self.features = features
         self.gpool = GroupPooling(features.out_type)
-        self.head = mlp_head(len(features.out_type), n_classes, hidden, dropout)
+        self.head = mlp_head(len(features.out_type), n_classes, hidden, dropout, bn_momentum)
         self.n_classes = n_classes
 
     def _check_tensor(self, x) -> None:
@@ -335,6 +356,7 @@ class EquivariantCNN(InvariantClassifier):
         hidden, dropout: the head's hidden width (0: one Linear) and dropout.
         input_size: side of the (square) inputs the pooling is laid out for.
 
+    >>> from steerable.models import EquivariantCNN
     >>> import torch
     >>> model = EquivariantCNN('C4', width=0.5).eval()
     >>> x = torch.randn(2, 1, 29, 29)

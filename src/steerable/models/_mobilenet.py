@@ -12,6 +12,7 @@ from ._e2cnn import (
     InvariantClassifier,
     _check_dropout,
     _check_input_size,
+    _check_momentum,
     _parse_group,
     _regular,
     _warn_strided_sizes,
@@ -31,7 +32,9 @@ MOBILENET_SETTINGS: tuple[tuple[int, int, int, int], ...] = (
 )
 
 
-def _inverted_residual(in_type: FieldType, out_type: FieldType, expanded: FieldType, stride: int, expand: bool):
+def _inverted_residual(
+    in_type: FieldType, out_type: FieldType, expanded: FieldType, stride: int, expand: bool, momentum: float = 0.1
+):
     """1×1 expansion (R2Conv–InnerBatchNorm–ReLU, skipped when ``expand`` is False), a depth-wise
     3×3 steerable conv (``groups`` = number of fields: each field is filtered on its own), then a
     linear 1×1 projection (R2Conv–InnerBatchNorm); a residual sum when the shapes match."""
@@ -40,16 +43,16 @@ def _inverted_residual(in_type: FieldType, out_type: FieldType, expanded: FieldT
     if expand:
         layers += [
             ("expand", R2Conv(t, expanded, 1, bias=False)),
-            ("bn1", InnerBatchNorm(expanded)),
+            ("bn1", InnerBatchNorm(expanded, momentum=momentum)),
             ("relu1", ReLU(expanded, inplace=True)),
         ]
         t = expanded
     layers += [
         ("depthwise", R2Conv(t, t, 3, padding=1, stride=stride, groups=len(t), bias=False)),
-        ("bn2", InnerBatchNorm(t)),
+        ("bn2", InnerBatchNorm(t, momentum=momentum)),
         ("relu2", ReLU(t, inplace=True)),
         ("project", R2Conv(t, out_type, 1, bias=False)),
-        ("bn3", InnerBatchNorm(out_type)),
+        ("bn3", InnerBatchNorm(out_type, momentum=momentum)),
     ]
     body = SequentialModule(OrderedDict(layers))
     if stride == 1 and in_type == out_type:
@@ -67,11 +70,15 @@ class EquivariantMobileNetV2(InvariantClassifier):
     to ``last_channels``, InnerBatchNorm–ReLU, ``GroupPooling``, a global average and the MLP
     head of the other zoo models (Linear–BatchNorm1d–ELU–Dropout–Linear, ``hidden`` units; with
     ``hidden=0``: dropout and one ``Linear``, which learns slowly on the nearly constant invariant
-    descriptor, see :class:`EquivariantWideResNet`). ReLU replaces ReLU6 (both are pointwise, hence equivariant on regular fields). The
-    depth-wise convolution is an ``R2Conv`` with ``groups`` = the number of fields, which exports to
-    a grouped ``Conv2d`` (one group per field). Plain channel counts become regular fields with
+    descriptor, see :class:`EquivariantWideResNet`; ``bn_momentum=0.3`` and the learning rate
+    ``steerable.models.default_lr('mobilenet')`` = 1e-2 for the reasons given there: at 2e-3
+    74.4 % after 3 epochs on the 4000 digits, at 1e-2 90.7 %). ReLU replaces ReLU6 (both are
+    pointwise, hence equivariant on regular fields). The depth-wise convolution is an ``R2Conv``
+    with ``groups`` = the number of fields, which exports to a grouped ``Conv2d`` (one group per
+    field). Plain channel counts become regular fields with
     ``preserve='compute'`` (``fields = width · channels / |G|``: the plain network's compute).
 
+    >>> from steerable.models import EquivariantMobileNetV2
     >>> import torch
     >>> model = EquivariantMobileNetV2('C4', width=0.5).eval()
     >>> x = torch.randn(2, 1, 29, 29)
@@ -93,12 +100,14 @@ class EquivariantMobileNetV2(InvariantClassifier):
         dropout: float = 0.0,
         hidden: int = 64,
         input_size: int = 29,
+        bn_momentum: float = 0.3,
     ):
         super().__init__()
         n_classes = _check_positive_int(n_classes, "n_classes")
         in_channels = _check_positive_int(in_channels, "in_channels")
         width = _check_width(width)
         dropout = _check_dropout(dropout)
+        bn_momentum = _check_momentum(bn_momentum)
         _warn_strided_sizes(_check_input_size(input_size), "EquivariantMobileNetV2")
         stem_channels = _check_positive_int(stem_channels, "stem_channels")
         last_channels = _check_positive_int(last_channels, "last_channels")
@@ -120,23 +129,23 @@ class EquivariantMobileNetV2(InvariantClassifier):
         t = _regular(gs, fields(stem_channels))
         layers: list = [
             ("stem", R2Conv(in_type, t, 3, padding=1, bias=False)),
-            ("stem_bn", InnerBatchNorm(t)),
+            ("stem_bn", InnerBatchNorm(t, momentum=bn_momentum)),
             ("stem_relu", ReLU(t, inplace=True)),
         ]
         for i, (exp, c, n, s) in enumerate(settings):
             out = _regular(gs, fields(c))
             for j in range(n):
                 expanded = _regular(gs, len(t) * exp)
-                layers.append(
-                    (f"block{i + 1}_{j + 1}", _inverted_residual(t, out, expanded, s if j == 0 else 1, exp != 1))
-                )
+                block = _inverted_residual(t, out, expanded, s if j == 0 else 1, exp != 1, bn_momentum)
+                layers.append((f"block{i + 1}_{j + 1}", block))
                 t = out
         last = _regular(gs, fields(last_channels))
         layers += [
             ("last", R2Conv(t, last, 1, bias=False)),
-            ("last_bn", InnerBatchNorm(last)),
+            ("last_bn", InnerBatchNorm(last, momentum=bn_momentum)),
             ("last_relu", ReLU(last, inplace=True)),
         ]
         self.settings = settings
         self.input_size = int(input_size)
-        self._finish(in_type, SequentialModule(OrderedDict(layers)), n_classes, hidden, dropout)
+        self.bn_momentum = bn_momentum
+        self._finish(in_type, SequentialModule(OrderedDict(layers)), n_classes, hidden, dropout, bn_momentum)

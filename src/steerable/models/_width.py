@@ -63,6 +63,7 @@ def _check_positive_int(value, name: str) -> int:
 def scaled_channels(base: Sequence[int], width: float) -> tuple[int, ...]:
     """``round(b · width)`` for each ``b`` in ``base`` (at least 1).
 
+    >>> from steerable.models import scaled_channels
     >>> scaled_channels((12, 16), 0.5)
     (6, 8)
     """
@@ -76,6 +77,7 @@ def regular_fields_for(
     """Numbers of regular fields standing in for plain layers of ``channels`` channels
     (``preserve='params'``: ``C·width/sqrt(|G|)``; ``'compute'``: ``C·width/|G|``; at least 1).
 
+    >>> from steerable.models import regular_fields_for
     >>> regular_fields_for((12, 16, 16, 24, 48), 16)
     (3, 4, 4, 6, 12)
     """
@@ -123,6 +125,7 @@ def plain_channels_for(
     """The channels ``scaled_channels(base, s)`` whose :func:`plain_cnn_param_count` is closest
     to ``target_params`` (see :func:`plain_width_for` for ``s``).
 
+    >>> from steerable.models import plain_channels_for, plain_cnn_param_count
     >>> plain_channels_for(plain_cnn_param_count((24, 32, 32, 48, 96)))
     (24, 32, 32, 48, 96)
     """
@@ -142,8 +145,9 @@ def plain_width_for(
     The count grows monotonically with ``s``; a bisection brackets the target and the best of
     the channel tuples around it is returned (as the smallest ``s`` that produces it).
 
+    >>> from steerable.models import plain_cnn_param_count, plain_width_for, scaled_channels
     >>> s = plain_width_for(20000)
-    >>> abs(plain_cnn_param_count(scaled_channels(MNIST_CHANNELS, s)) - 20000) < 1500
+    >>> abs(plain_cnn_param_count(scaled_channels((12, 16, 16, 24, 48), s)) - 20000) < 1500
     True
     """
     target = _check_positive_int(target_params, "target_params")
@@ -172,6 +176,7 @@ def plain_width_for(
 def count_parameters(model, trainable_only: bool = True) -> int:
     """Number of (trainable) parameters of a ``torch.nn.Module``.
 
+    >>> from steerable.models import count_parameters
     >>> import torch
     >>> count_parameters(torch.nn.Linear(3, 2))
     8

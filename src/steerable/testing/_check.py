@@ -74,7 +74,13 @@ def run(
     if in_action is None:
         for x, s, p in in_leaves:
             check_leaf_spec(s, x, "in_type", p)
-    y = call(f, inputs)
+    try:
+        y = call(f, inputs)
+    except RuntimeError as e:
+        small = grid_too_small(f, inputs)
+        if small:
+            raise ValueError(small) from e
+        raise
     try:
         out_tree = match_spec(out_spec, y, "out_type", "output")
     except ValueError:
@@ -119,6 +125,60 @@ def run(
         if stop_on_failure and not r.passed:
             break
     return results, criterion
+
+
+# ------------------------------------------------------------------------------ grids
+def _module_of(f: Any) -> Any:
+    """The EquivariantModule behind ``f`` (the module, or the object of a bound method), else None."""
+    m = f if isinstance(f, torch.nn.Module) else getattr(f, "__self__", None)
+    return m if isinstance(m, torch.nn.Module) and isinstance(getattr(m, "in_type", None), FieldType) else None
+
+
+def _grid_input(inputs: Any) -> GeometricTensor | None:
+    """The first grid field (a GeometricTensor without coordinates, on R^d with d > 0) among the inputs."""
+    for _, x in leaves(inputs, "inputs"):
+        if isinstance(x, GeometricTensor) and x.coords is None and x.type.gspace.dimensionality > 0:
+            return x
+    return None
+
+
+def grid_too_small(f: Any, inputs: Any) -> str | None:
+    """Why the module behind ``f`` cannot run on the inputs' grid (its ``evaluate_output_shape``
+    refuses the size), for a clear ValueError in place of torch's; None if it can or we cannot tell."""
+    m, x = _module_of(f), _grid_input(inputs)
+    if m is None or x is None or not callable(getattr(m, "evaluate_output_shape", None)):
+        return None
+    try:
+        m.evaluate_output_shape(tuple(x.tensor.shape))
+    except ValueError as e:
+        return (
+            f"inputs: a grid of {tuple(x.tensor.shape[2:])} is too small for {type(m).__name__} ({e}); give a larger "
+            "spatial= or inputs=, or leave both out to draw a grid on which every layer is exact"
+        )
+    except Exception:
+        return None
+    return None
+
+
+def asymmetric_grid_note(f: Any, inputs: Any) -> str:
+    """A note for failure messages when the inputs' grid does not place the strided windows of the
+    module behind ``f`` symmetrically (so its grid symmetries are not exact there), else ''."""
+    m, x = _module_of(f), _grid_input(inputs)
+    side = getattr(m, "_grid_output_size", None)
+    if x is None or not callable(side) or not isinstance(getattr(m, "in_type", None), FieldType):
+        return ""
+    grid = tuple(int(v) for v in x.tensor.shape[2:])
+    if len(set(grid)) == 1 and side(grid[0]) is not None:
+        return ""
+    pick = getattr(m, "_exact_spatial_size", None)
+    try:
+        hint = f"; a side of {int(pick())} does" if callable(pick) else ""
+    except ValueError:
+        hint = ""
+    return (
+        f" (note: the grid {grid} does not place the strided windows of every layer of {type(m).__name__} "
+        f"symmetrically, so its symmetries are not exact there{hint}; leave spatial= and inputs= out to pick one)"
+    )
 
 
 # ------------------------------------------------------------------------------ arguments
@@ -406,7 +466,7 @@ def assert_equivariant(
         seed,
     )
     results, criterion = _evaluate(f, eval_mode, no_grad, True, kw)
-    _raise_on_failure(f, results, "equivariant", criterion, fibers_only, permute)
+    _raise_on_failure(f, results, "equivariant", criterion, fibers_only, permute, kw["inputs"])
     return results
 
 
@@ -449,14 +509,16 @@ def assert_invariant(
         seed,
     )
     results, criterion = _evaluate(f, eval_mode, no_grad, True, kw)
-    _raise_on_failure(f, results, "invariant", criterion, fibers_only, permute)
+    _raise_on_failure(f, results, "invariant", criterion, fibers_only, permute, kw["inputs"])
     return results
 
 
-def _raise_on_failure(f, results, what, criterion, fibers_only, permute) -> None:
+def _raise_on_failure(f, results, what, criterion, fibers_only, permute, inputs) -> None:
     for r in results:
         if not r.passed:
             extra = (" (fibres only)" if fibers_only else "") + (" (points permuted)" if permute else "")
+            if not fibers_only:
+                extra += asymmetric_grid_note(f, inputs)
             raise AssertionError(failure_message(_name(f), r, what, criterion, extra))
 
 

@@ -196,9 +196,10 @@ def _angle_report(report: dict, model, images, labels, angles, batch_size, base,
     off = [r for r in rows if abs(r["degrees"] / 90.0 - round(r["degrees"] / 90.0)) > 1e-9]
     report["angles"] = rows
     report["arbitrary"] = {
-        "mean_rel": float(np.mean([r["mean_rel"] for r in off])) if off else float("nan"),
-        "max_rel": float(max(r["max_rel"] for r in off)) if off else float("nan"),
-        "accuracy": float(np.mean([r["accuracy"] for r in off])) if off else float("nan"),
+        # None (JSON null) when every tested angle is a multiple of 90°: nothing to summarise
+        "mean_rel": float(np.mean([r["mean_rel"] for r in off])) if off else None,
+        "max_rel": float(max(r["max_rel"] for r in off)) if off else None,
+        "accuracy": float(np.mean([r["accuracy"] for r in off])) if off else None,
         "worst_accuracy": float(min(r["accuracy"] for r in rows)),
         "resampling_floor": float(floor.mean()),
         "interpolation_order": int(order),

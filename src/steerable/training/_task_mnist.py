@@ -12,7 +12,7 @@ is its plan plus the run options, and :func:`~steerable.training.train` runs it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -54,6 +54,22 @@ def subset_indices(n: int, limit: int | None, seed: int = 0) -> torch.Tensor:
     return torch.randperm(n, generator=g)[:limit].sort().values
 
 
+def model_default_lr(model: Any) -> float:
+    """The learning rate a run of ``model`` (a zoo name; None: the default model) takes when none
+    is given: ``steerable.models.default_lr``, or the plan default for a name it does not know
+    (the plan's check then reports the name).
+
+    >>> model_default_lr(None), model_default_lr("wrn")
+    (0.002, 0.01)
+    """
+    from steerable.models import MODEL_NAMES, default_lr
+
+    name = PLAN_DEFAULTS["model"] if model is None else model
+    if isinstance(name, str) and name.strip().lower() in MODEL_NAMES:
+        return default_lr(name)
+    return cast(float, PLAN_DEFAULTS["lr"])
+
+
 def load_data(plan) -> tuple:
     """(train dataset, test images, test labels) for a plan (a dict, or a resolved ``TrainConfig``)."""
     from steerable.data import RotatedMNIST
@@ -80,6 +96,11 @@ class RotatedMNISTTask(Task):
     name = "rotated_mnist"
     description = "rotated MNIST digits: a classifier of steerable.models (c8, cnn, ...); metric acc"
     defaults = PLAN_DEFAULTS
+
+    def __init__(self, **plan: Any):
+        # no lr given: the model's own (steerable.models.default_lr), not one rate for every model
+        lr = plan.get("lr")
+        super().__init__(**{**plan, "lr": model_default_lr(plan.get("model")) if lr is None else lr})
 
     def check(self) -> None:
         from steerable.models import MODEL_NAMES

@@ -21,7 +21,7 @@ import torch
 from ._callbacks import Callback
 from ._errors import Arg, ConfigError, check_number
 from ._task import fit_task
-from ._task_mnist import PLAN_DEFAULTS, TRANSFORMS, RotatedMNISTTask, load_data, subset_indices
+from ._task_mnist import PLAN_DEFAULTS, TRANSFORMS, RotatedMNISTTask, load_data, model_default_lr, subset_indices
 from ._trainer import CHECKPOINT_NAME, OUTPUT_FILES
 
 __all__ = [
@@ -76,6 +76,8 @@ class TrainConfig:
         source = dict(PLAN_DEFAULTS)
         if saved_plan:
             source.update({k: v for k, v in saved_plan.items() if k in PLAN_DEFAULTS})
+        if not (saved_plan and saved_plan.get("lr") is not None):
+            source["lr"] = model_default_lr(values["model"] if values["model"] is not None else source["model"])
         for k in PLAN_DEFAULTS:
             if values[k] is None:
                 values[k] = source[k]

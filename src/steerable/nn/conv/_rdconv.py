@@ -431,8 +431,8 @@ def _setup_parameters(
         dim = module.basisexpansion.dimension
     if dim == 0:
         warnings.warn(
-            f"{type(module).__name__}: no equivariant kernel maps {sub_in!r} to {sub_out!r} with these "
-            "rings/frequencies: the layer's filter is identically zero",
+            f"{type(module).__name__}: the kernel basis is empty, so the layer's filter is identically zero "
+            f"(no equivariant kernel maps {sub_in!r} to {sub_out!r}): {_empty_basis_reason(module, sub_in, sub_out)}",
             stacklevel=stacklevel + 1,
         )
     if dim is not None:
@@ -443,6 +443,60 @@ def _setup_parameters(
         module.bias = torch.nn.Parameter(torch.zeros(bias_cols.shape[1]))
     else:
         module.bias = None
+
+
+def _lowest_harmonic_order(gspace, in_id: tuple, out_id: tuple, top: int) -> int | None:
+    """The lowest order j <= ``top`` of a harmonic on the base space that carries an equivariant
+    kernel from irrep ``in_id`` to irrep ``out_id`` (None if none up to ``top``)."""
+    from steerable.kernels import harmonic_ids
+    from steerable.kernels._basis import harmonic_intertwiners
+
+    for harmonic_id, j in harmonic_ids(gspace.dimensionality, top):
+        if harmonic_intertwiners(gspace, in_id, out_id, harmonic_id).shape[0] > 0:
+            return j
+    return None
+
+
+def _empty_basis_reason(module, sub_in: FieldType, sub_out: FieldType) -> str:
+    """Why a convolution's kernel basis is empty, for its warning: for each irrep pair (a few),
+    the lowest harmonic order that would map it, against the orders the layer's rings carry."""
+    try:
+        gs = sub_in.gspace
+        G = gs.fibergroup
+        cutoff, rings = getattr(module, "_cutoff", None), list(getattr(module, "rings", None) or [])
+        orders = [int(cutoff(r)) for r in rings] if callable(cutoff) else []
+        f_max = max(orders, default=0)
+        top = f_max + (24 if gs.dimensionality == 2 else 10)
+        ids_in = sorted({i for r in sub_in.representations for i in r.irreps}, key=str)
+        ids_out = sorted({o for r in sub_out.representations for o in r.irreps}, key=str)
+        pairs = [(i, o) for o in ids_out for i in ids_in]
+        lowest = {p: _lowest_harmonic_order(gs, p[0], p[1], top) for p in pairs[:12]}
+    except Exception:  # the explanation must never stop the layer from being built
+        return "no harmonic of the basis' rings and frequencies has an equivariant component"
+    carried = ", ".join(f"{o} at radius {r:g}" for r, o in zip(rings, orders))
+    where = f"its rings carry harmonics up to order {carried}" if rings else "its basis has no rings"
+    short = {p: j for p, j in lowest.items() if j is None or j > f_max}
+    parts = [where]
+    for (i, o), j in list(short.items())[:4]:
+        pair = f"{G.irrep(*i).name} → {G.irrep(*o).name}"
+        parts.append(f"{pair} needs order {j}" if j is not None else f"no harmonic of order <= {top} maps {pair}")
+    if len(short) > 4:
+        parts.append(f"and {len(short) - 4} more pairs")
+    reachable = [j for j in short.values() if j is not None]
+    if reachable:
+        parts.append(
+            f"a larger kernel_size (a ring of radius r carries orders up to ⌊2r⌋ by default) or a larger "
+            f"frequencies_cutoff admits order {min(reachable)}"
+        )
+    if len(short) < len(lowest):
+        parts.append(
+            ("the other irrep pairs have" if short else "every irrep pair has")
+            + " harmonics of the orders the rings carry, but all of them were removed: by basis_filter, by "
+            "maximum_offset, or because they vanish on the sampled grid (an even kernel_size has no centre tap)"
+        )
+    elif not reachable:
+        parts.append("these irreps are not connected by any harmonic on this base space")
+    return "; ".join(parts)
 
 
 def _trivial_bias_basis(out_type: FieldType) -> np.ndarray:
