@@ -318,7 +318,7 @@ class ExportedPointConv(torch.nn.Module):
     >>> from steerable import gspaces, nn
     >>> gs = gspaces.flipRot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr])
-    >>> conv = R2PointConv(t, t, rings=[0.0, 1.0])
+    >>> conv = nn.R2PointConv(t, t, rings=[0.0, 1.0])
     >>> plain = conv.export()
     >>> pos, feats = torch.randn(10, 2), torch.randn(10, 8)
     >>> edge_index = (torch.cdist(pos, pos) < 1.5).nonzero().T
@@ -691,7 +691,7 @@ class R2PointConv(_RdPointConv):
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t_in = nn.FieldType(gs, [gs.trivial_repr])
     >>> t_out = nn.FieldType(gs, [gs.regular_repr] * 2)
-    >>> conv = R2PointConv(t_in, t_out, width=2.0, n_rings=3)
+    >>> conv = nn.R2PointConv(t_in, t_out, width=2.0, n_rings=3)
     >>> pos = torch.randn(20, 2)
     >>> edge_index = (torch.cdist(pos, pos) < 1.5).nonzero().T
     >>> conv(t_in(torch.randn(20, 1), coords=pos), edge_index).shape
@@ -710,7 +710,7 @@ class R3PointConv(_RdPointConv):
     >>> gs = gspaces.rot3dOnR3()
     >>> t_in = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
     >>> t_out = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2)])
-    >>> conv = R3PointConv(t_in, t_out, rings=[0.0, 1.0])
+    >>> conv = nn.R3PointConv(t_in, t_out, rings=[0.0, 1.0])
     >>> pos = torch.randn(12, 3)
     >>> edge_index = (torch.cdist(pos, pos) < 1.5).nonzero().T
     >>> conv(t_in(torch.randn(12, 4), coords=pos), edge_index).shape
