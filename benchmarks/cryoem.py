@@ -78,6 +78,29 @@ def run_one(job: dict) -> dict:
     }
 
 
+def compact(runs: list[dict]) -> list[dict]:
+    """Keep the reconstruction slice of the best run of each configuration (and one truth slice),
+    rounded: what the figure shows, without megabytes of JSON."""
+    best = {}
+    for r in runs:
+        if "slice" in r and (r["config"] not in best or r["rotation_median"] < best[r["config"]]["rotation_median"]):
+            best[r["config"]] = r
+    keep_truth = True
+    for r in runs:
+        if r is not best.get(r["config"]):
+            r.pop("slice", None)
+        elif "slice" in r:
+            r["slice"] = [[round(v, 3) for v in row] for row in r["slice"]]
+        if "truth_slice" in r:
+            if keep_truth:
+                r["truth_slice"] = [[round(v, 3) for v in row] for row in r["truth_slice"]]
+                keep_truth = False
+            else:
+                r.pop("truth_slice")
+        r["fsc"] = [round(v, 4) for v in r["fsc"]]
+    return runs
+
+
 def summarise(runs: list[dict]) -> list[dict]:
     rows = []
     for name in CONFIGS:
@@ -106,10 +129,10 @@ def summarise(runs: list[dict]) -> list[dict]:
 
 def table(rows: list[dict]) -> str:
     head = (
-        "| encoder | params | converged | steps to converge | rotation error (median °) | shift error (px) "
-        "| resolution FSC 0.5 (Å) | FSC 0.143 (Å) | s/run |"
+        "| encoder | params | converged | steps to converge | rotation error (median °) | poses within 15° "
+        "| poses off by > 150° | shift error (px) | resolution FSC 0.5 (Å) | FSC 0.143 (Å) | s/run |"
     )
-    out = [head, "|" + "---|" * 9]
+    out = [head, "|" + "---|" * 11]
     for r in rows:
         steps = "–" if r["steps_to_converge"] is None else f"{r['steps_to_converge']:.0f}"
         out.append(
@@ -146,10 +169,11 @@ def plot(runs: list[dict], path: Path, pixel_size: float = 2.0) -> None:
     for th in (0.5, 0.143):
         axes[1].axhline(th, ls=":", c="grey")
     axes[1].set(xlabel="spatial frequency (1/Å)", ylabel="FSC", title="FSC vs truth", ylim=(-0.1, 1.05))
-    axes[2].imshow(torch.tensor(runs[0]["truth_slice"]).T, cmap="gray", origin="lower")
+    truth = next(r["truth_slice"] for r in runs if "truth_slice" in r)
+    axes[2].imshow(torch.tensor(truth).T, cmap="gray", origin="lower")
     axes[2].set_title("truth (z = 0)", fontsize=9)
     for ax, name in zip(axes[3:], names, strict=True):
-        best = min((r for r in runs if r["config"] == name), key=lambda r: r["rotation_median"])
+        best = min((r for r in runs if r["config"] == name and "slice" in r), key=lambda r: r["rotation_median"])
         ax.imshow(torch.tensor(best["slice"]).T, cmap="gray", origin="lower")
         ax.set_title(f"{name} (best seed)", fontsize=9)
     for ax in axes[2:]:
@@ -175,6 +199,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2, help="processes (one torch thread each)")
     p.add_argument("--quick", action="store_true", help="a smoke run: 2 seeds, 300 particles, 20 steps")
     p.add_argument("--merge", action="store_true", help="add to / replace in the saved results")
+    p.add_argument("--report", action="store_true", help="print the table and redraw the figure of the saved results")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cryoem.json"))
     p.add_argument("--plot", default=str(ROOT / "docs" / "cryoem.png"))
     a = p.parse_args()
@@ -185,6 +210,11 @@ def main() -> None:
     if a.quick:
         a.seeds, a.particles, a.steps, a.eval_every = 2, 300, 20, 10
         a.out, a.plot = "/tmp/cryoem_quick.json", "/tmp/cryoem_quick.png"
+    if a.report:
+        runs = compact(json.loads(Path(a.out).read_text())["runs"])
+        print(table(summarise(runs)))
+        plot(runs, Path(a.plot))
+        return
     jobs = [
         dict(
             config=c,
@@ -220,6 +250,7 @@ def main() -> None:
         old = json.loads(out.read_text())["runs"]
         runs = [r for r in old if r["config"] not in configs] + runs
     runs.sort(key=lambda r: (list(CONFIGS).index(r["config"]), r["seed"]))
+    runs = compact(runs)
     rows = summarise(runs)
     print(table(rows))
     print(f"({len(jobs)} runs in {time.perf_counter() - t0:.0f} s, {a.workers} processes)")
