@@ -69,31 +69,3 @@ def test_models_import_only_public_names(path: Path):
 )
 def test_the_checker_flags_private_imports(source: str, expected: list[str]):
     assert [m for _, m in private_imports(source)] == expected
-
-
-def _examples_run_as_pasted(package) -> list[str]:
-    """Names of ``package.__all__`` whose docstring example fails when run in an empty namespace
-    (as a user pasting it would: every name it uses must be imported in the example)."""
-    import doctest
-    import inspect
-
-    finder = doctest.DocTestFinder()
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    failed = []
-    for name in package.__all__:
-        obj = getattr(package, name)
-        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
-            continue
-        for t in finder.find(obj, name, globs={}):
-            if t.name == name and t.examples:
-                t.globs = {}
-                if runner.run(t, out=lambda s: None).failed:
-                    failed.append(name)
-    return failed
-
-
-@pytest.mark.parametrize("package", ["steerable.models", "steerable.testing"])
-def test_docstring_examples_paste_run(package):
-    import importlib
-
-    assert _examples_run_as_pasted(importlib.import_module(package)) == []

@@ -16,6 +16,7 @@ __all__ = ["CTFParams", "ctf", "electron_wavelength", "frequency_grid"]
 def electron_wavelength(voltage_kv: float) -> float:
     """The relativistic wavelength (Å) of electrons accelerated through ``voltage_kv`` kilovolts.
 
+    >>> from steerable.cryoem import electron_wavelength
     >>> round(electron_wavelength(300.0), 5)
     0.01969
     """
@@ -30,6 +31,7 @@ class CTFParams:
     """Microscope settings shared by a data set (RELION's optics group): ``voltage`` kV,
     spherical aberration ``cs`` mm, ``amplitude_contrast`` w, ``pixel_size`` Å.
 
+    >>> from steerable.cryoem import CTFParams
     >>> CTFParams().voltage
     300.0
     """
@@ -53,6 +55,7 @@ def frequency_grid(size: int, *, centred: bool) -> torch.Tensor:
     """Spatial frequencies (cycles per pixel) of a ``size²`` image, ``(size, size, 2)``:
     in FFT order (``centred=False``) or with zero at index ``size // 2`` (``centred=True``).
 
+    >>> from steerable.cryoem import frequency_grid
     >>> frequency_grid(4, centred=True)[2, 2].tolist(), frequency_grid(4, centred=False)[0, 1].tolist()
     ([0.0, 0.0], [0.0, 0.25])
     """
@@ -66,6 +69,8 @@ def ctf(freqs: torch.Tensor, defocus: torch.Tensor, params: CTFParams) -> torch.
     """The CTF at frequencies ``freqs`` (``(..., 2)``, cycles per pixel) for each underfocus in
     ``defocus`` (``(n,)``, Å): shape ``(n, *freqs.shape[:-1])``.
 
+    >>> import torch
+    >>> from steerable.cryoem import CTFParams, ctf, frequency_grid
     >>> c = ctf(frequency_grid(8, centred=False), torch.tensor([15000.0]), CTFParams())
     >>> c.shape, round(float(c[0, 0, 0]), 4)  # at k = 0 only the amplitude contrast is left
     (torch.Size([1, 8, 8]), -0.1)

@@ -25,6 +25,8 @@ def fourier_slice(volume_ft: torch.Tensor, rotations: torch.Tensor, oversample: 
     ``N = M / oversample`` (the transform of a volume zero-padded ``oversample`` times, which
     makes the interpolation more accurate).
 
+    >>> import torch
+    >>> from steerable.cryoem import fourier_slice
     >>> v = torch.zeros(8, 8, 8); v[4, 4, 4] = 1.0  # a point at the origin: flat spectrum
     >>> s = fourier_slice(torch.fft.fftn(v), torch.eye(3)[None])
     >>> s.shape, bool(s[0, 4, 4].real > 0)
@@ -63,7 +65,8 @@ class VoxelDecoder(torch.nn.Module):
 
     ``forward(rotations (B, 3, 3), shifts (B, 2), defocus (B,)) -> images (B, size, size)``.
 
-    >>> from steerable.cryoem import make_molecule
+    >>> import torch
+    >>> from steerable.cryoem import CTFParams, VoxelDecoder, make_molecule
     >>> m = make_molecule(0, n_atoms=10)
     >>> dec = VoxelDecoder(24, CTFParams())
     >>> with torch.no_grad():
@@ -119,6 +122,8 @@ def image_spectrum(images: torch.Tensor) -> torch.Tensor:
     """The centred 2-D Fourier transform of images ``(B, N, N)`` in the convention of
     :meth:`VoxelDecoder.spectrum` (the inverse of its real-space rendering).
 
+    >>> import torch
+    >>> from steerable.cryoem import image_spectrum
     >>> x = torch.randn(2, 8, 8)
     >>> back = torch.fft.fftshift(torch.fft.ifft2(torch.fft.ifftshift(image_spectrum(x), dim=(-2, -1))), dim=(-2, -1))
     >>> bool(torch.allclose(back.real, x, atol=1e-6))

@@ -43,6 +43,8 @@ class PoseEncoder(torch.nn.Module):
 
     ``size`` is the image side, a multiple of 32 and at least 64, so every pooling is exactly equivariant.
 
+    >>> import torch
+    >>> from steerable.cryoem import pose_encoder
     >>> enc = pose_encoder("D4", widths=(8, 8, 8, 8), hidden=16)
     >>> r, t = enc(torch.randn(2, 64, 64))
     >>> r.shape, t.shape
@@ -143,6 +145,7 @@ def pose_encoder(
     """The :class:`PoseEncoder` of ``group`` (``"trivial"`` for the plain CNN, ``"C4"``, ``"C8"``,
     ``"D4"``, ``"D8"``), with ``widths`` channels per stage for every group (equal compute).
 
+    >>> from steerable.cryoem import pose_encoder
     >>> sum(p.numel() for p in pose_encoder("trivial").parameters()) > sum(
     ...     p.numel() for p in pose_encoder("D4").parameters())
     True

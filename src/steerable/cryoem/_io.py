@@ -53,6 +53,8 @@ def write_mrc(
     ``(n, N, N)`` indexed ``[i, x, y]`` (``volume=False``) as float32 MRC with ``pixel_size`` Å.
 
     >>> import tempfile, pathlib
+    >>> import torch
+    >>> from steerable.cryoem import read_mrc, write_mrc
     >>> v = torch.rand(4, 5, 6)
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.mrc"
     >>> write_mrc(p, v, pixel_size=2.0)
@@ -92,6 +94,8 @@ def euler_to_matrix(rot: torch.Tensor, tilt: torch.Tensor, psi: torch.Tensor) ->
     """RELION's ZYZ Euler angles (degrees) to its rotation matrices ``A`` (``(n, 3, 3)``):
     ``A = R_z(psi) R_y(tilt) R_z(rot)`` with the passive (frame) rotations ``R``.
 
+    >>> import torch
+    >>> from steerable.cryoem import euler_to_matrix, matrix_to_euler
     >>> a = euler_to_matrix(torch.tensor([10.0]), torch.tensor([20.0]), torch.tensor([30.0]))
     >>> back = matrix_to_euler(a)
     >>> [round(float(x), 6) for x in back]
@@ -126,6 +130,7 @@ def read_star(path: str | os.PathLike) -> dict[str, list[dict[str, str]]]:
     """The tables of a STAR file: ``{block name: [row dict]}`` (loops and single key/value blocks).
 
     >>> import tempfile, pathlib
+    >>> from steerable.cryoem import read_star, write_star
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.star"
     >>> write_star(p, {"particles": [{"rlnImageName": "1@a.mrcs", "rlnDefocusU": 1.5}]})
     >>> read_star(p)["particles"][0]["rlnDefocusU"]
@@ -185,7 +190,8 @@ def save_relion(stack: ParticleStack, directory: str | os.PathLike, name: str = 
     STAR path. :func:`load_relion` reads it back.
 
     >>> import tempfile
-    >>> from steerable.cryoem import make_molecule, simulate_particles
+    >>> import torch
+    >>> from steerable.cryoem import load_relion, make_molecule, save_relion, simulate_particles
     >>> s = simulate_particles(make_molecule(0, n_atoms=8), 3, size=16, seed=0)
     >>> back = load_relion(save_relion(s, tempfile.mkdtemp()))
     >>> bool(torch.allclose(back.rotations, s.rotations, atol=1e-5)), bool(torch.allclose(back.shifts, s.shifts, atol=1e-5))

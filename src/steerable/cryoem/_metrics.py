@@ -21,6 +21,8 @@ def fsc(v1: torch.Tensor, v2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
 
     ``FSC(s) = Re Σ V̂₁ V̂₂* / √(Σ |V̂₁|² Σ |V̂₂|²)`` over the shell.
 
+    >>> import torch
+    >>> from steerable.cryoem import fsc
     >>> v = torch.randn(16, 16, 16, dtype=torch.float64)
     >>> f, c = fsc(v, 3 * v)
     >>> len(f), bool(torch.allclose(c, torch.ones_like(c)))
@@ -51,6 +53,8 @@ def resolution(
     below ``threshold`` (linear interpolation between shells); the Nyquist resolution
     ``2 · pixel_size`` if it never does.
 
+    >>> import torch
+    >>> from steerable.cryoem import resolution
     >>> f = torch.tensor([0.0, 0.1, 0.2, 0.3]); c = torch.tensor([1.0, 0.9, 0.3, 0.1])
     >>> round(resolution(f, c, 0.5, pixel_size=2.0), 3)  # crosses 0.5 at 0.1667 cycles/px
     12.0
@@ -78,6 +82,8 @@ def rotate_volume(volume: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
     """The volume ``y ↦ V(M y)`` (trilinear, zero outside), coordinates about voxel ``N // 2``.
     ``M`` may be any 3x3 matrix (a rotation, or a rotation times a mirror).
 
+    >>> import torch
+    >>> from steerable.cryoem import rotate_volume
     >>> v = torch.zeros(9, 9, 9); v[6, 4, 4] = 1.0
     >>> rz = torch.tensor([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])
     >>> (rotate_volume(v, rz) > 0.5).nonzero().tolist()  # V(Rz y) is V moved by Rzᵀ

@@ -21,6 +21,7 @@ class Molecule:
     The density is ``V(x) = Σ_i w_i exp(-|x - p_i|² / 2σ²)``; :meth:`volume` samples it on a
     grid, :meth:`project` integrates it along z in closed form.
 
+    >>> from steerable.cryoem import make_molecule
     >>> m = make_molecule(0, n_atoms=20)
     >>> m.positions.shape, m.symmetry
     ((20, 3), 1)
@@ -88,6 +89,8 @@ def make_molecule(
     with random weights in [0.5, 1.5]; ``symmetry = k > 1`` builds one subunit of ``n_atoms // k``
     atoms away from the axis and places k copies rotated about z (a C_k homo-oligomer).
 
+    >>> import numpy as np
+    >>> from steerable.cryoem import make_molecule
     >>> a, b = make_molecule(0), make_molecule(0)
     >>> bool(np.array_equal(a.positions, b.positions))
     True

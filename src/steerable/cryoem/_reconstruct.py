@@ -59,7 +59,7 @@ def evaluate_poses(
     score them. With ``symmetric`` (needs ``decoder``), a particle whose π-rotated image the
     decoder explains better gets the π-turned pose, as cryoAI's symmetric loss assigns it.
 
-    >>> from steerable.cryoem import make_molecule, simulate_particles, pose_encoder
+    >>> from steerable.cryoem import evaluate_poses, make_molecule, pose_encoder, simulate_particles
     >>> s = simulate_particles(make_molecule(0, n_atoms=12), 16, size=64, seed=0)
     >>> ev = evaluate_poses(pose_encoder("D4", widths=(8, 8, 8, 8), hidden=8), s)
     >>> 0 <= ev.rotation_median <= 180
@@ -159,7 +159,7 @@ def reconstruct(
     ``converged_degrees``. With ``true_volume`` the final reconstruction is aligned and scored
     by FSC.
 
-    >>> from steerable.cryoem import make_molecule, simulate_particles, pose_encoder
+    >>> from steerable.cryoem import make_molecule, pose_encoder, reconstruct, simulate_particles
     >>> s = simulate_particles(make_molecule(0, n_atoms=12), 64, size=64, seed=0)
     >>> rec = reconstruct(s, pose_encoder("D4", widths=(8, 8, 8, 8), hidden=8), steps=4, eval_every=2)
     >>> [h["step"] for h in rec.history], rec.decoder.volume.shape

@@ -34,6 +34,8 @@ def random_rotations(n: int, generator: torch.Generator | None = None, dtype=tor
     """``n`` rotation matrices drawn from the Haar measure of SO(3) (normalised Gaussian
     quaternions), shape ``(n, 3, 3)``.
 
+    >>> import torch
+    >>> from steerable.cryoem import random_rotations
     >>> r = random_rotations(4, torch.Generator().manual_seed(0))
     >>> r.shape, bool(torch.allclose(r @ r.transpose(1, 2), torch.eye(3, dtype=r.dtype).expand(4, 3, 3)))
     (torch.Size([4, 3, 3]), True)
@@ -61,6 +63,8 @@ def rotation_from_6d(v: torch.Tensor) -> torch.Tensor:
     column is their cross product. Equivariant: ``rotation_from_6d(g a, g b) = g · rotation_from_6d(a, b)``
     for every rotation ``g`` (Zhou et al. 2019).
 
+    >>> import torch
+    >>> from steerable.cryoem import rotation_from_6d
     >>> r = rotation_from_6d(torch.tensor([[2.0, 0, 0, 1, 3, 0]]))
     >>> r[0].round(decimals=4)
     tensor([[1., 0., 0.],
@@ -80,6 +84,9 @@ def rotation_from_6d(v: torch.Tensor) -> torch.Tensor:
 def geodesic_distance(r1: torch.Tensor, r2: torch.Tensor) -> torch.Tensor:
     """The angle (radians) of ``r1ᵀ r2``: the geodesic distance on SO(3), shape ``(...)``.
 
+    >>> import math
+    >>> import torch
+    >>> from steerable.cryoem import geodesic_distance
     >>> rz = torch.tensor([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])
     >>> round(float(geodesic_distance(torch.eye(3), rz)), 6) == round(math.pi / 2, 6)
     True
@@ -102,6 +109,8 @@ def align_rotations(predicted: torch.Tensor, true: torch.Tensor, *, chirality: b
     global rotation (orthogonal Procrustes on SO(3)) and whether the mirror fit better. The
     volume that matches the truth is ``V̂(Aᵀ x)`` (mirrored in z first when ``flipped``).
 
+    >>> import torch
+    >>> from steerable.cryoem import align_rotations, random_rotations
     >>> g = torch.Generator().manual_seed(1)
     >>> r, a = random_rotations(50, g), random_rotations(1, g)[0]
     >>> err, a_fit, flipped = align_rotations(r @ a.T, r)
@@ -135,6 +144,8 @@ def planar_action(a: torch.Tensor) -> torch.Tensor:
     on poses (see the module's conventions): an in-plane rotation turns about z, a reflection
     also turns z over.
 
+    >>> import torch
+    >>> from steerable.cryoem import planar_action
     >>> planar_action(torch.tensor([[1.0, 0], [0, -1]]))
     tensor([[ 1.,  0.,  0.],
             [ 0., -1.,  0.],

@@ -23,7 +23,7 @@ class ParticleStack:
 
     ``len(stack)`` is the number of particles; ``stack[idx]`` selects a subset.
 
-    >>> from steerable.cryoem import make_molecule
+    >>> from steerable.cryoem import make_molecule, simulate_particles
     >>> s = simulate_particles(make_molecule(0, n_atoms=12), 5, size=16, seed=0)
     >>> len(s), s.images.shape, len(s[1:3])
     (5, torch.Size([5, 16, 16]), 2)
@@ -89,7 +89,7 @@ def simulate_particles(
     ``ctf_params`` (default :class:`CTFParams`), then white Gaussian noise whose variance is the
     mean signal variance over ``snr`` (``snr=float('inf')``: no noise).
 
-    >>> from steerable.cryoem import make_molecule
+    >>> from steerable.cryoem import make_molecule, simulate_particles
     >>> s = simulate_particles(make_molecule(0, n_atoms=12), 64, size=16, snr=1.0, seed=0)
     >>> s.rotations.shape, s.shifts.shape, s.noise_std > 0
     (torch.Size([64, 3, 3]), torch.Size([64, 2]), True)

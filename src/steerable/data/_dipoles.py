@@ -26,6 +26,8 @@ import torch
 def random_rotations(n: int, seed: int = 0) -> np.ndarray:
     """``n`` rotation matrices (n, 3, 3) drawn from the uniform (Haar) distribution on SO(3).
 
+    >>> import numpy as np
+    >>> from steerable.data import random_rotations
     >>> r = random_rotations(5)
     >>> bool(np.allclose(r @ r.transpose(0, 2, 1), np.eye(3))), bool(np.allclose(np.linalg.det(r), 1))
     (True, True)
@@ -47,6 +49,7 @@ def random_rotations(n: int, seed: int = 0) -> np.ndarray:
 class PointDipoles(torch.utils.data.Dataset):
     """``n`` neutral sets of point charges ``(n_points, 4)`` and their dipole moments ``(3,)``.
 
+    >>> from steerable.data import PointDipoles
     >>> up = PointDipoles(32, hemisphere=True, seed=1)
     >>> bool((up.targets[:, 2] >= 0).all())
     True

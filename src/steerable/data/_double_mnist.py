@@ -50,6 +50,7 @@ class DoubleMNIST(torch.utils.data.Dataset):
     ``images`` (n, 1, size, 2·size − 1) float32, ``labels`` (n,) int64 = 10·left + right,
     ``digits`` (n, 2).
 
+    >>> from steerable.data import DoubleMNIST
     >>> ds = DoubleMNIST("test", "c4", n=6, size=9)
     >>> x, y = ds[0]
     >>> tuple(x.shape), int(y) == 10 * int(ds.digits[0, 0]) + int(ds.digits[0, 1])

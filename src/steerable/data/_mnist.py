@@ -76,6 +76,7 @@ class RotatedMNIST(torch.utils.data.Dataset):
     are drawn once from ``seed`` so the data set is the same in every process. Images are padded
     to ``size`` (odd) pixels.
 
+    >>> from steerable.data import RotatedMNIST
     >>> ds = RotatedMNIST("test")
     >>> x, y = ds[0]
     >>> tuple(x.shape), len(ds)

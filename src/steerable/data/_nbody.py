@@ -84,6 +84,8 @@ def simulate_charged_nbody(
     charges; the same arguments give the same arrays, and the first systems of a larger ``n``
     do not equal a smaller ``n``'s (each array is drawn whole).
 
+    >>> import numpy as np
+    >>> from steerable.data import simulate_charged_nbody
     >>> x0, v0, q, x1, v1 = simulate_charged_nbody(8, steps=100, seed=3, return_velocities=True)
     >>> sorted(set(q.ravel().tolist()))
     [-1.0, 1.0]
@@ -112,6 +114,8 @@ def integrate_charged_nbody(positions, velocities, charges, steps: int = 1000, d
     after ``steps`` velocity-Verlet steps of ``dt`` under the clipped Coulomb force of the module
     docstring; ``positions``, ``velocities`` ``(n, P, 3)``, ``charges`` ``(n, P)`` (any real charges).
 
+    >>> import numpy as np
+    >>> from steerable.data import integrate_charged_nbody
     >>> x, v = integrate_charged_nbody([[[0.0, 0, 0], [1, 0, 0]]], np.zeros((1, 2, 3)), [[1.0, 1.0]], 10)
     >>> bool(x[0, 1, 0] > 1 > 0 > x[0, 0, 0])  # like charges repel
     True
@@ -156,6 +160,8 @@ def charged_nbody_energy(positions, velocities, charges) -> np.ndarray:
 
     Arrays ``(..., P, 3)``, ``(..., P, 3)``, ``(..., P)``; returns ``(...)``.
 
+    >>> import numpy as np
+    >>> from steerable.data import charged_nbody_energy, simulate_charged_nbody
     >>> x0, v0, q, x1, v1 = simulate_charged_nbody(4, steps=200, return_velocities=True)
     >>> e0, e1 = charged_nbody_energy(x0, v0, q), charged_nbody_energy(x1, v1, q)
     >>> bool(np.all(np.abs(e1 - e0) < 1e-3 * (1 + np.abs(e0))))
@@ -182,6 +188,8 @@ class ChargedNBody(torch.utils.data.Dataset):
     ``R y + t``), drawn from ``seed``: by the physics' symmetry the same as simulating the moved
     systems, so E(3)-equivariant models score the same on both.
 
+    >>> import torch
+    >>> from steerable.data import ChargedNBody
     >>> a, b = ChargedNBody(4, steps=30, seed=1), ChargedNBody(4, steps=30, seed=1, rotate=True)
     >>> bool(torch.allclose(a.inputs[..., 6], b.inputs[..., 6]))  # charges do not move
     True

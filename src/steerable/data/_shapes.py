@@ -237,6 +237,8 @@ def random_poses(n: int, poses: str = "so3", seed: int = 0) -> np.ndarray:
     ``"none"`` (identities), ``"so3"``, ``"o3"`` (a rotation, then with probability 1/2 the mirror
     ``z ↦ -z``) or ``"so2z"`` (rotations about z).
 
+    >>> import numpy as np
+    >>> from steerable.data import random_poses
     >>> r = random_poses(200, "o3")
     >>> bool(np.allclose(r @ r.transpose(0, 2, 1), np.eye(3))), sorted(set(np.round(np.linalg.det(r)).tolist()))
     (True, [-1.0, 1.0])
@@ -276,6 +278,8 @@ class PointShapes(torch.utils.data.Dataset):
     n_points, 3), ``labels`` (n,) and ``rotations`` (n, 3, 3), the pose of each cloud:
     ``points[i] = normalised_shape_i @ rotations[i].T + noise``.
 
+    >>> import torch
+    >>> from steerable.data import PointShapes
     >>> ds = PointShapes(100, n_points=16, poses="o3", seed=3)
     >>> torch.bincount(ds.labels).tolist()
     [10, 10, 10, 10, 10, 10, 10, 10, 10, 10]

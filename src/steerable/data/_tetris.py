@@ -34,6 +34,8 @@ TETRIS_PIECES: dict[str, tuple[tuple[int, int, int], ...]] = {
 def cube_rotations() -> np.ndarray:
     """The 24 rotations of the cube: signed permutation matrices of determinant +1, (24, 3, 3) int.
 
+    >>> import numpy as np
+    >>> from steerable.data import cube_rotations
     >>> r = cube_rotations()
     >>> r.shape, bool((np.round(np.linalg.det(r)) == 1).all()), bool((r[0] == np.eye(3)).all())
     ((24, 3, 3), True, True)
@@ -52,6 +54,8 @@ def rotate_voxels(x: torch.Tensor, rotation: np.ndarray) -> torch.Tensor:
     """Turn voxel grids ``x`` (..., n, n, n) with ``n`` odd by a signed permutation matrix
     ``rotation`` (3, 3) about the centre voxel: ``out[R·p] = x[p]`` (an exact permutation).
 
+    >>> import torch
+    >>> from steerable.data import cube_rotations, rotate_voxels
     >>> x = torch.zeros(3, 3, 3); x[2, 1, 1] = 1
     >>> r = cube_rotations()[5]
     >>> bool(torch.equal(rotate_voxels(rotate_voxels(x, r), r.T), x))
@@ -84,6 +88,8 @@ class VoxelTetris(torch.utils.data.Dataset):
     turned by a random rotation of the cube first (``self.rotations`` holds the index into
     :func:`cube_rotations`, 0 is the identity).
 
+    >>> import torch
+    >>> from steerable.data import VoxelTetris
     >>> a, b = VoxelTetris(8, seed=1), VoxelTetris(8, rotate=True, seed=1)
     >>> sorted(a.labels.tolist()) == list(range(8)), bool(torch.equal(a.labels, b.labels))
     (True, True)

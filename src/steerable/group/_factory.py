@@ -165,6 +165,7 @@ def trivial_group():
 def direct_product(G1: Group, G2: Group, name: str | None = None):
     """G1 × G2 (cached: the same factors and name give the same instance).
 
+    >>> from steerable.group import cyclic_group, direct_product, so2_group
     >>> direct_product(cyclic_group(2), so2_group(3)).order()
     -1
     """

@@ -417,6 +417,7 @@ class HyperoctahedralGroup(Group):
 def hyperoctahedral_group(n: int) -> HyperoctahedralGroup:
     """The hyperoctahedral group B_n = C_2 ≀ S_n of signed permutations of n coordinates.
 
+    >>> from steerable.group import hyperoctahedral_group
     >>> hyperoctahedral_group(4).order()
     384
     """

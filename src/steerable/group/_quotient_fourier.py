@@ -102,7 +102,7 @@ def quotient_sampling_matrix(
     elements (or an internal batch). Rows of elements in the same coset gH are equal.
 
     >>> import numpy as np
-    >>> from steerable.group import so3_group
+    >>> from steerable.group import quotient_sampling_matrix, so3_group
     >>> G = so3_group(2)
     >>> A = quotient_sampling_matrix(G, (False, -1), 2, G.grid('thomson', 20))
     >>> A.shape  # the sphere: one copy of each Y_l, l <= 2
@@ -126,7 +126,7 @@ class QuotientFourierTransform(_SampledTransform):
     """Band-limited functions on G/H ↔ their samples on a grid of G.
 
     >>> import numpy as np
-    >>> from steerable.group import so3_group
+    >>> from steerable.group import QuotientFourierTransform, so3_group
     >>> G = so3_group(2)
     >>> ft = QuotientFourierTransform(G, (False, -1), 2, G.grid('thomson', 30))
     >>> ft.dim, ft.representation.irreps

@@ -8,6 +8,8 @@ import numpy as np
 def psi(theta: float, k: int = 1, gamma: float = 0.0) -> np.ndarray:
     """The 2×2 rotation by ``k θ + γ``.
 
+    >>> import numpy as np
+    >>> from steerable.group import psi
     >>> psi(np.pi / 2).round(12).tolist()
     [[0.0, -1.0], [1.0, 0.0]]
     """
@@ -19,6 +21,7 @@ def psi(theta: float, k: int = 1, gamma: float = 0.0) -> np.ndarray:
 def chi(s: int) -> np.ndarray:
     """diag(1, -1) (the reflection y → -y) for ``s = 1``, the identity for ``s = 0``.
 
+    >>> from steerable.group import chi
     >>> chi(1).tolist()
     [[1, 0], [0, -1]]
     """
@@ -31,6 +34,8 @@ def psichi(theta: float, s: int, k: int = 1, gamma: float = 0.0) -> np.ndarray:
     """``psi(theta, k, gamma) @ chi(s)``: the rotation, or for ``s = 1`` the reflection across
     the line at angle ``(k θ + γ) / 2``.
 
+    >>> import numpy as np
+    >>> from steerable.group import chi, psi, psichi
     >>> bool(np.allclose(psichi(0.3, 1), psi(0.3) @ chi(1)))
     True
     """

@@ -113,6 +113,7 @@ class GeneralOnR2(GSpace2D, metaclass=_E2Meta):
 class Rot2dOnR2(GeneralOnR2):
     """Rotations of the plane (e2cnn): C_N (``N > 1``) or SO(2) (``N = -1``).
 
+    >>> from steerable.gspaces import Rot2dOnR2
     >>> Rot2dOnR2(4).fibergroup, Rot2dOnR2(-1, maximum_frequency=3).name
     (C4, 'Continuous-Rotations')
     """
@@ -138,6 +139,7 @@ class FlipRot2dOnR2(GeneralOnR2):
     """Rotations and the mirror across the line at angle ``axis`` (e2cnn): D_N (``N > 1``) or
     O(2) (``N = -1``).
 
+    >>> from steerable.gspaces import FlipRot2dOnR2
     >>> gs = FlipRot2dOnR2(8)
     >>> gs.fibergroup, gs.axis, gs.rotations_order, gs.flips_order
     (D8, 1.5707963267948966, 8, 1)
@@ -172,7 +174,7 @@ class FlipRot2dOnR2(GeneralOnR2):
 class Flip2dOnR2(GeneralOnR2):
     """The mirror across the line at angle ``axis`` (e2cnn; default vertical: x -> -x).
 
-    >>> from steerable.gspaces import flip2dOnR2
+    >>> from steerable.gspaces import Flip2dOnR2, flip2dOnR2
     >>> Flip2dOnR2() == flip2dOnR2(), Flip2dOnR2(axis=0.0) == flip2dOnR2()
     (True, False)
     """
@@ -192,6 +194,7 @@ class Flip2dOnR2(GeneralOnR2):
 class TrivialOnR2(GeneralOnR2):
     """The plane with no symmetry but the identity (e2cnn).
 
+    >>> from steerable.gspaces import TrivialOnR2
     >>> TrivialOnR2().fibergroup.order()
     1
     """

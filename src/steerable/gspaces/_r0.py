@@ -15,6 +15,7 @@ class GSpace0D(GSpace):
     """The group ``G`` acting on a single point (escnn's constructor).
 
     >>> from steerable.group import so3_group
+    >>> from steerable.gspaces import GSpace0D
     >>> gs = GSpace0D(so3_group(2))
     >>> gs.dimensionality, gs.basespace_action is None
     (0, True)
@@ -48,6 +49,7 @@ def no_base_space(G: Group) -> GSpace0D:
     """The G-space of ``G`` acting on a single point (features are plain vectors).
 
     >>> from steerable.group import cyclic_group
+    >>> from steerable.gspaces import no_base_space
     >>> gs = no_base_space(cyclic_group(3))
     >>> gs.fibergroup, gs.dimensionality, len(gs.testing_elements)
     (C3, 0, 3)

@@ -31,6 +31,7 @@ class GSpace2D(GSpace):
     """The G-space of the subgroup ``sg_id`` of O(2) acting on R^2 (escnn's constructor).
 
     >>> import numpy as np
+    >>> from steerable.gspaces import GSpace2D
     >>> gs = GSpace2D((np.pi, 4))          # = flipRot2dOnR2(4)
     >>> gs.fibergroup, gs.rotations_order, gs.flips_order
     (D4, 4, 1)
@@ -136,6 +137,7 @@ def rot2dOnR2(N: int = -1, maximum_frequency: int = 6) -> GSpace2D:
     """Rotations of the plane: C_N (``N > 0``) or SO(2) (``N = -1``, irreps up to
     ``maximum_frequency``).
 
+    >>> from steerable.gspaces import rot2dOnR2
     >>> rot2dOnR2(8).fibergroup, rot2dOnR2().fibergroup
     (C8, SO(2))
     """
@@ -147,6 +149,7 @@ def flipRot2dOnR2(N: int = -1, maximum_frequency: int = 6, axis: float = np.pi /
     of the flip element is the line at angle ``axis`` to the x axis (default the vertical axis:
     x -> -x, the image's columns reversed, as in escnn).
 
+    >>> from steerable.gspaces import flipRot2dOnR2
     >>> gs = flipRot2dOnR2(4)
     >>> gs.fibergroup, len(gs.testing_elements)
     (D4, 8)
@@ -159,6 +162,7 @@ def flipRot2dOnR2(N: int = -1, maximum_frequency: int = 6, axis: float = np.pi /
 def flip2dOnR2(axis: float = np.pi / 2) -> GSpace2D:
     """The reflection across the line at angle ``axis`` (default vertical: x -> -x); fibre group C_2.
 
+    >>> from steerable.gspaces import flip2dOnR2
     >>> gs = flip2dOnR2()
     >>> gs.basespace_matrices(gs.fibergroup.element(1)).round(12)[0].tolist()
     [[-1.0, 0.0], [0.0, 1.0]]
@@ -169,6 +173,7 @@ def flip2dOnR2(axis: float = np.pi / 2) -> GSpace2D:
 def trivialOnR2() -> GSpace2D:
     """The plane with the trivial fibre group (ordinary CNNs).
 
+    >>> from steerable.gspaces import trivialOnR2
     >>> trivialOnR2().fibergroup.order()
     1
     """

@@ -51,6 +51,7 @@ def _signed_permutations(d: int) -> np.ndarray:
 class GSpace3D(GSpace):
     """The G-space of the subgroup ``sg_id`` of O(3) acting on R^3 (escnn's constructor).
 
+    >>> from steerable.gspaces import GSpace3D
     >>> gs = GSpace3D((False, 'octa'))     # = octaOnR3()
     >>> gs.fibergroup.order(), len(gs.testing_elements)
     (24, 24)
@@ -142,6 +143,7 @@ def _with_adjoint(sg_id: tuple, adjoint: Any) -> tuple:
 def rot3dOnR3(maximum_frequency: int = 2) -> GSpace3D:
     """All rotations SO(3) of R^3.
 
+    >>> from steerable.gspaces import rot3dOnR3
     >>> rot3dOnR3().fibergroup
     SO(3)
     """
@@ -151,6 +153,7 @@ def rot3dOnR3(maximum_frequency: int = 2) -> GSpace3D:
 def flipRot3dOnR3(maximum_frequency: int = 2) -> GSpace3D:
     """All rotations and reflections O(3) of R^3.
 
+    >>> from steerable.gspaces import flipRot3dOnR3
     >>> len(flipRot3dOnR3().testing_elements), len(flipRot3dOnR3().exact_testing_elements)
     (120, 48)
     """
@@ -160,6 +163,7 @@ def flipRot3dOnR3(maximum_frequency: int = 2) -> GSpace3D:
 def icoOnR3() -> GSpace3D:
     """The rotations of the icosahedron (order 60).
 
+    >>> from steerable.gspaces import icoOnR3
     >>> icoOnR3().fibergroup.order()
     60
     """
@@ -169,6 +173,7 @@ def icoOnR3() -> GSpace3D:
 def fullIcoOnR3() -> GSpace3D:
     """The icosahedral group with the inversion (order 120).
 
+    >>> from steerable.gspaces import fullIcoOnR3
     >>> fullIcoOnR3().fibergroup.order()
     120
     """
@@ -178,6 +183,7 @@ def fullIcoOnR3() -> GSpace3D:
 def octaOnR3() -> GSpace3D:
     """The rotations of the cube (order 24).
 
+    >>> from steerable.gspaces import octaOnR3
     >>> octaOnR3().fibergroup.order()
     24
     """
@@ -187,6 +193,7 @@ def octaOnR3() -> GSpace3D:
 def fullOctaOnR3() -> GSpace3D:
     """All symmetries of the cube (order 48).
 
+    >>> from steerable.gspaces import fullOctaOnR3
     >>> fullOctaOnR3().fibergroup.order()
     48
     """
@@ -196,6 +203,7 @@ def fullOctaOnR3() -> GSpace3D:
 def tetraOnR3() -> GSpace3D:
     """The rotations of the tetrahedron (order 12).
 
+    >>> from steerable.gspaces import tetraOnR3
     >>> tetraOnR3().fibergroup.order()
     12
     """
@@ -206,6 +214,7 @@ def rot2dOnR3(n: int = -1, adjoint: GroupElement | None = None, maximum_frequenc
     """Rotations about the z axis: C_n (``n > 0``) or SO(2) (``n = -1``); ``adjoint`` (an O(3)
     element A) moves the axis to A⁻¹ z.
 
+    >>> from steerable.gspaces import rot2dOnR3
     >>> rot2dOnR3(4).fibergroup
     C4
     """
@@ -218,6 +227,7 @@ def dihedralOnR3(
     """Rotations about z and the π-rotation about the axis in the xy plane at angle ``axis``:
     D_n (``n > 0``) or O(2) (``n = -1``).
 
+    >>> from steerable.gspaces import dihedralOnR3
     >>> dihedralOnR3(4).fibergroup
     D4
     """
@@ -231,6 +241,7 @@ def conicalOnR3(
     contain z; as in escnn, the flip element's plane contains the xy-plane direction at angle
     ``-axis`` (default π/2: the mirror x -> -x); D_n (``n > 0``) or O(2) (``n = -1``).
 
+    >>> from steerable.gspaces import conicalOnR3
     >>> conicalOnR3(4).fibergroup
     D4
     """
@@ -246,6 +257,7 @@ def fullCylindricalOnR3(
     :func:`dihedralOnR3` puts ``2·axis``): the flip rotates by π about the xy-plane direction at
     angle ``axis / 2`` (π/4 by default).
 
+    >>> from steerable.gspaces import fullCylindricalOnR3
     >>> fullCylindricalOnR3(4).fibergroup.order()
     16
     """
@@ -255,6 +267,7 @@ def fullCylindricalOnR3(
 def cylindricalOnR3(n: int = -1, adjoint: GroupElement | None = None, maximum_frequency: int = 2) -> GSpace3D:
     """:func:`rot2dOnR3` times the inversion {±I}.
 
+    >>> from steerable.gspaces import cylindricalOnR3
     >>> cylindricalOnR3(4).fibergroup.order()
     8
     """
@@ -265,6 +278,7 @@ def mirOnR3(axis: float = np.pi / 2, adjoint: GroupElement | None = None) -> GSp
     """The mirror across the plane containing z and the xy-plane direction at angle ``-axis``
     (escnn's convention; default π/2: x -> -x); fibre group C_2.
 
+    >>> from steerable.gspaces import mirOnR3
     >>> gs = mirOnR3()
     >>> gs.basespace_matrices(gs.fibergroup.element(1)).round(12)[0].diagonal().tolist()
     [-1.0, 1.0, 1.0]
@@ -275,6 +289,7 @@ def mirOnR3(axis: float = np.pi / 2, adjoint: GroupElement | None = None) -> GSp
 def invOnR3() -> GSpace3D:
     """The inversion x -> -x of R^3; fibre group C_2.
 
+    >>> from steerable.gspaces import invOnR3
     >>> gs = invOnR3()
     >>> gs.basespace_matrices(gs.fibergroup.element(1)).round(12)[0].diagonal().tolist()
     [-1.0, -1.0, -1.0]
@@ -285,6 +300,7 @@ def invOnR3() -> GSpace3D:
 def trivialOnR3() -> GSpace3D:
     """R^3 with the trivial fibre group (ordinary 3D CNNs).
 
+    >>> from steerable.gspaces import trivialOnR3
     >>> trivialOnR3().fibergroup.order()
     1
     """

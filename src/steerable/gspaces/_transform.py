@@ -40,6 +40,7 @@ def grid_coordinates(shape: Sequence[int]) -> np.ndarray:
     Returns a float64 array of shape ``(*shape, d)`` with ``d = len(shape)`` (1, 2 or 3), in the
     module's convention (last axis x, then -y, then -z; centred on the grid).
 
+    >>> from steerable.gspaces import grid_coordinates
     >>> c = grid_coordinates((2, 3))
     >>> c.shape
     (2, 3, 2)
@@ -77,6 +78,7 @@ def is_signed_permutation(matrix, tol: float = 1e-9) -> bool:
     """Whether ``matrix`` is a signed permutation matrix (entries in {-1, 0, 1} within ``tol``,
     one non-zero per row and per column): an exact symmetry of the pixel/voxel grid.
 
+    >>> from steerable.gspaces import is_signed_permutation
     >>> is_signed_permutation([[0, -1], [1, 0]]), is_signed_permutation([[0.6, -0.8], [0.8, 0.6]])
     (True, False)
     """
@@ -122,6 +124,7 @@ def transform_grid(tensor: torch.Tensor, matrix, mode: str = "auto", order: int 
     The exact path needs the axes it swaps to have equal sizes.
 
     >>> import torch
+    >>> from steerable.gspaces import transform_grid
     >>> x = torch.arange(6.).reshape(1, 1, 2, 3)
     >>> transform_grid(x, [[-1, 0], [0, 1]])[0, 0].tolist()   # mirror x -> -x
     [[2.0, 1.0, 0.0], [5.0, 4.0, 3.0]]

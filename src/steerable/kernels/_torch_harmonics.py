@@ -105,6 +105,7 @@ def harmonics_torch(d: int, J: int, points) -> list[torch.Tensor]:
     origin (``|x| < 1e-9``) only ``Y_0 = 1`` is non-zero. Shapes (N, dim Y_j).
 
     >>> import torch
+    >>> from steerable.kernels import harmonics_torch
     >>> ys = harmonics_torch(2, 2, torch.tensor([[0.0, 1.0]]))
     >>> [y.round(decimals=6).tolist() for y in ys]
     [[[1.0]], [[0.0, 1.0]], [[-1.0, 0.0]]]
@@ -184,7 +185,7 @@ def sample_pair_basis_torch(pair_basis, points) -> torch.Tensor:
 
     >>> import numpy as np, torch
     >>> from steerable import gspaces
-    >>> from steerable.kernels import IrrepsPairBasis, default_cutoff
+    >>> from steerable.kernels import IrrepsPairBasis, default_cutoff, sample_pair_basis_torch
     >>> pb = IrrepsPairBasis(gspaces.rot2dOnR2(4), (1,), (1,), [0.0, 1.0], [0.6, 0.6], default_cutoff)
     >>> pts = np.random.default_rng(0).normal(size=(7, 2))
     >>> bool(np.allclose(sample_pair_basis_torch(pb, pts).numpy(), pb.sample(pts), atol=1e-12))

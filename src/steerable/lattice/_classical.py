@@ -101,6 +101,7 @@ def lll_reduce(B: Any, delta: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
     per visited vector, with the integer transformation kept exactly.
 
     >>> import numpy as np
+    >>> from steerable.lattice import lll_reduce
     >>> red, Q = lll_reduce(np.array([[1.0, 5.0], [0.0, 1.0]]))
     >>> Q.tolist(), red.tolist()
     ([[1, -5], [0, 1]], [[1.0, 0.0], [0.0, 1.0]])
@@ -114,6 +115,7 @@ def is_lll_reduced(B: Any, delta: float = 0.75, eta: float = 0.5, tol: float = 1
     checked from an independent QR decomposition.
 
     >>> import numpy as np
+    >>> from steerable.lattice import is_lll_reduced
     >>> is_lll_reduced(np.eye(3)), is_lll_reduced(np.array([[1.0, 3.0], [0.0, 1.0]]))
     (True, False)
     """
@@ -150,6 +152,7 @@ def size_reduce(B: Any) -> tuple[np.ndarray, np.ndarray]:
     given order (LLL without swaps; it does not change the Gram–Schmidt vectors).
 
     >>> import numpy as np
+    >>> from steerable.lattice import size_reduce
     >>> size_reduce(np.array([[1.0, 2.6], [0.0, 1.0]]))[1].tolist()
     [[1, -3], [0, 1]]
     """
@@ -181,6 +184,7 @@ def seysen_reduce(B: Any, max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray]
     decreases S(B) = Σ_k ‖b_k‖² ‖b_k^*‖² (b^* the dual basis), until no move decreases it.
 
     >>> import numpy as np
+    >>> from steerable.lattice import seysen_reduce
     >>> red, Q = seysen_reduce(np.array([[1.0, 7.0], [0.0, 1.0]]))
     >>> Q.tolist()
     [[1, -7], [0, 1]]

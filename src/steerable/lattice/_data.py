@@ -51,6 +51,7 @@ def random_lattices(
     number of decades of singular values of ``'ill_conditioned'``, ``moves`` the number of random
     Gauss moves of ``'scrambled'`` (default 3n).
 
+    >>> from steerable.lattice import random_lattices
     >>> random_lattices(5, 4, seed=0).shape
     (5, 4, 4)
     """
@@ -79,6 +80,7 @@ def mimo_lattice_grid(
     Gaussian random field over the grid with correlation length ``correlation`` (grid cells),
     normalised to unit variance, so neighbouring lattices are similar.
 
+    >>> from steerable.lattice import mimo_lattice_grid
     >>> mimo_lattice_grid(2, 4, 3, 5, seed=0).shape
     (2, 3, 5, 4, 4)
     """

@@ -45,6 +45,7 @@ def log_orthogonality_defect(B: Any) -> np.ndarray | float:
     """log δ(B) = Σ log‖b_i‖ − log vol(B) >= 0 (0 iff the columns are orthogonal).
 
     >>> import numpy as np
+    >>> from steerable.lattice import log_orthogonality_defect
     >>> round(float(log_orthogonality_defect(np.array([[1.0, 1.0], [0.0, 1.0]]))), 6)
     0.346574
     """
@@ -60,6 +61,7 @@ def orthogonality_defect(B: Any) -> np.ndarray | float:
     """The orthogonality defect δ(B) = Π‖b_i‖ / vol(B) (Hadamard ratio⁻ⁿ), batched.
 
     >>> import numpy as np
+    >>> from steerable.lattice import orthogonality_defect
     >>> orthogonality_defect(np.eye(3))
     1.0
     """
@@ -99,6 +101,7 @@ def is_unimodular(Q: Any) -> bool:
     checked exactly (integer arithmetic, no floating point).
 
     >>> import numpy as np
+    >>> from steerable.lattice import is_unimodular
     >>> is_unimodular(np.array([[1, 3], [0, 1]])), is_unimodular(np.array([[2, 0], [0, 1]]))
     (True, False)
     """

@@ -38,6 +38,7 @@ def gram_features(B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     T2_ij = H_ij / H_ii (its dual, Seysen's). ``b_i ← b_i − round(T1_ij) b_j`` is a Lagrange step.
 
     >>> import torch
+    >>> from steerable.lattice import gram_features
     >>> node, edge, odd = gram_features(torch.eye(3, dtype=torch.float64)[None])
     >>> node.shape, edge.shape, odd.shape
     (torch.Size([1, 3, 2]), torch.Size([1, 3, 3, 6]), torch.Size([1, 3, 3, 2]))
@@ -76,6 +77,7 @@ class BnGramLayer(nn.Module):
     e_ij ← e_ij + W σ(A e_ij + A' e_ji + U h_i + V h_j + Z mean_k h_k).
 
     >>> import torch
+    >>> from steerable.lattice import BnGramLayer
     >>> layer = BnGramLayer(8)
     >>> h, e = layer(torch.randn(2, 5, 8), torch.randn(2, 5, 5, 8))
     >>> h.shape, e.shape

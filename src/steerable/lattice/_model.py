@@ -40,6 +40,7 @@ class Reduction:
     orthogonality defect after each step ``(..., steps + 1)`` (entry 0: the input).
 
     >>> import torch
+    >>> from steerable.lattice import GaussMoveReducer
     >>> out = GaussMoveReducer(channels=4).eval()(torch.tensor([[[1.0, 3.0], [0.0, 1.0]]]), steps=2)
     >>> out.Q.tolist(), [round(x, 4) for x in out.log_defects[0].tolist()]
     ([[[1, -3], [0, 1]]], [1.1513, 0.0, 0.0])
@@ -273,6 +274,7 @@ class ConvGaussMoveReducer(GaussMoveReducer):
     signed permutation applied to the whole grid).
 
     >>> import torch
+    >>> from steerable.lattice import ConvGaussMoveReducer
     >>> model = ConvGaussMoveReducer(channels=8)
     >>> out = model(torch.randn(2, 3, 3, 4, 4, dtype=torch.float64), steps=3)
     >>> tuple(out.Q.shape), tuple(out.log_defects.shape)

@@ -19,6 +19,8 @@ __all__ = ["apply_signed_permutation", "signed_permutation_matrices"]
 def signed_permutation_matrices(n: int, count: int, seed: int | None = None) -> np.ndarray:
     """``count`` uniformly random elements of B_n as signed permutation matrices ``(count, n, n)``.
 
+    >>> import numpy as np
+    >>> from steerable.lattice import signed_permutation_matrices
     >>> M = signed_permutation_matrices(4, 3, seed=0)
     >>> M.shape, bool((np.abs(M).sum(1) == 1).all())
     ((3, 4, 4), True)
@@ -33,7 +35,9 @@ def signed_permutation_matrices(n: int, count: int, seed: int | None = None) -> 
 def apply_signed_permutation(B: Any, g: GroupElement) -> np.ndarray:
     """The basis ``B M(g)`` (columns ``s_i b_π(i)``) for an element ``g`` of B_n, n = B.shape[-1].
 
+    >>> import numpy as np
     >>> from steerable.group import hyperoctahedral_group
+    >>> from steerable.lattice import apply_signed_permutation
     >>> g = hyperoctahedral_group(2).element((-2, 1))
     >>> apply_signed_permutation(np.array([[1.0, 2.0], [3.0, 4.0]]), g).tolist()
     [[-2.0, 1.0], [-4.0, 3.0]]

@@ -41,6 +41,7 @@ def train_reducer(
     selection). The model is left in eval mode.
 
     >>> import torch
+    >>> from steerable.lattice import GaussMoveReducer, train_reducer
     >>> torch.manual_seed(0) and None
     >>> losses = train_reducer(GaussMoveReducer(channels=8), n=4, iterations=3, batch_size=8)
     >>> len(losses)

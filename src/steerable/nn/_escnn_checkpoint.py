@@ -51,6 +51,7 @@ def load_escnn_state_dict(
 
     >>> import torch
     >>> from steerable import gspaces, nn
+    >>> from steerable.nn import load_escnn_state_dict
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr])
     >>> bn = nn.InnerBatchNorm(t)

@@ -40,6 +40,7 @@ class SimplicialComplex:
     complex cut at its top dimension (clique/Rips complexes built up to ``max_dim``): its local
     homology is then exact only below the top degree (see :attr:`exact_degrees`).
 
+    >>> from steerable.sheaf import SimplicialComplex
     >>> X = SimplicialComplex([(0, 1, 2), (2, 3)])
     >>> X.counts
     (4, 4, 1)
@@ -191,6 +192,7 @@ def clique_complex(edge_index: Any, n_vertices: int | None = None, max_dim: int 
     ``edge_index`` is a ``(2, m)`` (or ``(m, 2)``) array of vertex pairs (either direction; loops
     and repeats are dropped); a ``networkx`` graph with integer nodes is accepted too.
 
+    >>> from steerable.sheaf import clique_complex
     >>> clique_complex([[0, 1, 2, 0], [1, 2, 0, 3]], max_dim=3).counts
     (4, 4, 1)
     """
@@ -237,6 +239,7 @@ def rips_complex(points: Any, radius: float, max_dim: int = 2) -> SimplicialComp
     distance ≤ ``radius``, up to dimension ``max_dim``.
 
     >>> import numpy as np
+    >>> from steerable.sheaf import rips_complex
     >>> rips_complex(np.array([[0.0, 0], [1, 0], [0, 1], [5, 5]]), radius=1.5).counts
     (4, 3, 1)
     """
@@ -253,6 +256,7 @@ def knn_complex(points: Any, k: int, max_dim: int = 2) -> SimplicialComplex:
     """The clique complex of the symmetrised k-nearest-neighbour graph of a point cloud.
 
     >>> import numpy as np
+    >>> from steerable.sheaf import knn_complex
     >>> knn_complex(np.array([[0.0, 0], [1, 0], [0, 1.1], [5, 5]]), k=1).counts
     (4, 3)
     """
@@ -273,6 +277,7 @@ def delaunay_complex(points: Any) -> SimplicialComplex:
     tells hull-boundary points from interior ones.
 
     >>> import numpy as np
+    >>> from steerable.sheaf import delaunay_complex
     >>> delaunay_complex(np.array([[0.0, 0], [1, 0], [0, 1], [1, 1.1]])).counts
     (4, 5, 2)
     """

@@ -37,6 +37,8 @@ def flag_filtration(
     """The flag filtration: a value per simplex, the largest weight of its edges (vertices get
     ``vertex_weights``, zero by default). Differentiable in the weights (a max of them).
 
+    >>> import torch
+    >>> from steerable.sheaf import SimplicialComplex, flag_filtration
     >>> X = SimplicialComplex([(0, 1, 2)])
     >>> [f.tolist() for f in flag_filtration(X, torch.tensor([1.0, 3.0, 2.0]))]
     [[0.0, 0.0, 0.0], [1.0, 3.0, 2.0], [3.0]]
@@ -222,6 +224,7 @@ def local_betti(complex: SimplicialComplex, simplex: Any | None = None) -> np.nd
     With ``simplex=None``: an ``(n_vertices, exact_degrees)`` array, one row per vertex.
     Interior vertices of a triangulated surface have (0, 0, 1), boundary vertices (0, 0, 0).
 
+    >>> from steerable.sheaf import SimplicialComplex, local_betti
     >>> disk = SimplicialComplex([(0, 1, 2), (0, 2, 3), (0, 3, 4), (0, 4, 1)])  # a fan: 0 is interior
     >>> local_betti(disk).tolist()
     [[0, 0, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]
@@ -246,6 +249,7 @@ def persistent_local_homology(
     triples (``death = inf`` for classes that never die), zero-length bars left out, degrees
     below ``complex.exact_degrees``. Pass a ``filtration`` (from :func:`flag_filtration`) or ``edge_weights``.
 
+    >>> from steerable.sheaf import SimplicialComplex, persistent_local_homology
     >>> X = SimplicialComplex([(0, 1, 2)])
     >>> persistent_local_homology(X, 0, edge_weights=[1.0, 2.0, 3.0])
     [(0, 0.0, 1.0), (1, 2.0, 3.0)]

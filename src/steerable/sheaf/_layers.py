@@ -65,7 +65,8 @@ def _block_norms(x: torch.Tensor, sheaf: Sheaf) -> tuple[torch.Tensor, torch.Ten
 class StalkActivation(nn.Module):
     """ReLU on rows of canonical kinds; a norm gate x·sigmoid(‖x_block‖ + b) on the others.
 
-    >>> from steerable.sheaf import SimplicialComplex, local_homology_sheaf
+    >>> import torch
+    >>> from steerable.sheaf import SimplicialComplex, StalkActivation, local_homology_sheaf
     >>> F = local_homology_sheaf(SimplicialComplex([(0, 1, 2), (0, 2, 3), (0, 3, 4), (0, 4, 1)]))
     >>> StalkActivation(4, F.n_kinds)(torch.randn(F.n_rows, 4), F).shape
     torch.Size([1, 4])
@@ -90,7 +91,8 @@ class SheafConv(nn.Module):
     ``D̃^{-1/2}(A + I)D̃^{-1/2} x W + b``. With ``self_weight`` the node's own stalk gets a separate
     map: ``y = x W_self[kind] − L̃ x W[kind] + b[kind]``.
 
-    >>> from steerable.sheaf import constant_sheaf
+    >>> import torch
+    >>> from steerable.sheaf import SheafConv, constant_sheaf
     >>> F = constant_sheaf(torch.tensor([[0, 1], [1, 2]]), 3)
     >>> SheafConv(2, 5, n_kinds=1)(torch.randn(3, 2), F).shape
     torch.Size([3, 5])
@@ -125,7 +127,8 @@ def invariant_readout(x: torch.Tensor, sheaf: Sheaf) -> torch.Tensor:
     """Node features ``(n_nodes, n_kinds·C)`` that do not depend on the stalk bases: per kind, the
     sum of the rows (canonical kinds) or their norm (the others).
 
-    >>> from steerable.sheaf import constant_sheaf
+    >>> import torch
+    >>> from steerable.sheaf import constant_sheaf, invariant_readout
     >>> invariant_readout(torch.ones(3, 2), constant_sheaf(torch.tensor([[0, 1], [1, 2]]), 3)).shape
     torch.Size([3, 2])
     """
@@ -141,7 +144,8 @@ class SheafAttention(nn.Module):
     (over the node's edges, times its degree) of scores from basis-independent node features,
     ``y_u = (x_u − Σ_{e=(u,w)} α_uw F(u≤e)ᵀ(F(u≤e)x_u − F(w≤e)x_w) / s_u) W + b`` (normalised).
 
-    >>> from steerable.sheaf import constant_sheaf
+    >>> import torch
+    >>> from steerable.sheaf import SheafAttention, constant_sheaf
     >>> F = constant_sheaf(torch.tensor([[0, 1], [1, 2]]), 3)
     >>> SheafAttention(2, 5, n_kinds=1)(torch.randn(3, 2), F).shape
     torch.Size([3, 5])
@@ -178,7 +182,8 @@ class SheafNetwork(nn.Module):
     basis-independent readout and a linear classifier. The sheaf is an argument of ``forward``, so it may be rebuilt (e.g. from
     learned weights) at every step.
 
-    >>> from steerable.sheaf import constant_sheaf
+    >>> import torch
+    >>> from steerable.sheaf import SheafNetwork, constant_sheaf
     >>> F = constant_sheaf(torch.tensor([[0, 1], [1, 2]]), 3)
     >>> SheafNetwork(F.n_kinds, in_features=4, hidden=8, n_classes=2)(torch.randn(3, 4), F).shape
     torch.Size([3, 2])
@@ -231,6 +236,8 @@ def _norm_adjacency(edge_index: torch.Tensor, n: int, dtype: torch.dtype) -> tup
 class GCNConv(nn.Module):
     """A graph convolution (Kipf & Welling 2017): ``D^{-1/2}(A + I)D^{-1/2} x W + b``.
 
+    >>> import torch
+    >>> from steerable.sheaf import GCNConv
     >>> GCNConv(3, 4)(torch.randn(5, 3), torch.tensor([[0, 1, 2], [1, 2, 3]])).shape
     torch.Size([5, 4])
     """
@@ -253,6 +260,8 @@ class GCNConv(nn.Module):
 class GCN(nn.Module):
     """The GCN baseline: ``layers`` graph convolutions with ReLU and dropout, then a linear head.
 
+    >>> import torch
+    >>> from steerable.sheaf import GCN
     >>> GCN(3, 8, 2)(torch.randn(5, 3), torch.tensor([[0, 1, 2], [1, 2, 3]])).shape
     torch.Size([5, 2])
     """
@@ -275,6 +284,8 @@ class SheafDiffusion(nn.Module):
     restriction maps learned from the features of an edge's endpoints (``tanh`` of a linear map,
     d×d), ``x ← x − σ(L̃_F (I ⊗ W₁) x W₂)`` per layer, then a linear head on the flattened stalks.
 
+    >>> import torch
+    >>> from steerable.sheaf import SheafDiffusion
     >>> SheafDiffusion(3, 8, 2, stalk_dim=2)(torch.randn(5, 3), torch.tensor([[0, 1, 2], [1, 2, 3]])).shape
     torch.Size([5, 2])
     """

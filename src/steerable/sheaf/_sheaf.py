@@ -35,6 +35,8 @@ class Sheaf:
     (sign included), which decides the nonlinearity the layers use on it. ``row_weight`` is an
     optional per-row scalar (the persistence of a bar) that networks use to lift node features.
 
+    >>> import torch
+    >>> from steerable.sheaf import constant_sheaf
     >>> F = constant_sheaf(torch.tensor([[0, 1], [1, 2]]), 3)
     >>> F.dense_laplacian().tolist()
     [[1.0, -1.0, 0.0], [-1.0, 2.0, -1.0], [0.0, -1.0, 1.0]]
@@ -181,6 +183,8 @@ def constant_sheaf(graph: Any, n_nodes: int | None = None) -> Sheaf:
     """The constant sheaf ℝ on a graph (a complex's edges or a ``(2, m)`` edge array): its
     Laplacian is the graph Laplacian.
 
+    >>> import torch
+    >>> from steerable.sheaf import constant_sheaf
     >>> constant_sheaf(torch.tensor([[0, 1], [1, 2]]), 3).stalk_dims.tolist()
     [1, 1, 1]
     """
@@ -203,6 +207,8 @@ def constant_sheaf(graph: Any, n_nodes: int | None = None) -> Sheaf:
 def direct_sum(a: Sheaf, b: Sheaf) -> Sheaf:
     """The direct sum F ⊕ G of two sheaves on the same nodes (stalks stacked; L is block diagonal).
 
+    >>> import torch
+    >>> from steerable.sheaf import constant_sheaf, direct_sum
     >>> F = constant_sheaf(torch.tensor([[0], [1]]), 2)
     >>> direct_sum(F, F).stalk_dims.tolist(), direct_sum(F, F).n_kinds
     ([2, 2], 2)
@@ -268,6 +274,7 @@ def local_homology_sheaf(complex: SimplicialComplex, degrees: Any = None) -> She
     The bases are orthonormal but otherwise arbitrary (a stalk rotation changes L to QᵀLQ);
     :func:`persistent_local_homology_sheaf` fixes them.
 
+    >>> from steerable.sheaf import SimplicialComplex, local_homology_sheaf
     >>> X = SimplicialComplex([(0, 1, 2), (0, 2, 3), (0, 3, 4), (0, 4, 1)])
     >>> local_homology_sheaf(X).stalk_dims.tolist()
     [1, 0, 0, 0, 0]
@@ -343,6 +350,8 @@ def persistent_local_homology_sheaf(
     weight configurations where the order of two filtration values changes). ``row_weight`` holds each vertex
     bar's persistence (d − b) / (horizon − min f).
 
+    >>> import torch
+    >>> from steerable.sheaf import SimplicialComplex, persistent_local_homology_sheaf
     >>> X = SimplicialComplex([(0, 1, 2), (0, 2, 3), (0, 3, 4), (0, 4, 1)])
     >>> w = torch.linspace(1.0, 2.0, X.counts[1], dtype=torch.float64, requires_grad=True)
     >>> F = persistent_local_homology_sheaf(X, w)

@@ -28,7 +28,8 @@ class NodeDataset:
     """A node-classification task on a complex: node ``features`` ``(n, F)``, ``labels`` ``(n,)``,
     optional ``edge_weights`` (one per edge of ``complex``, the filtration of the persistent sheaf).
 
-    >>> from steerable.sheaf import SimplicialComplex
+    >>> import torch
+    >>> from steerable.sheaf import NodeDataset, SimplicialComplex
     >>> ds = NodeDataset("triangle", SimplicialComplex([(0, 1, 2)]), torch.ones(3, 1), torch.tensor([0, 1, 0]))
     >>> ds.edge_index.tolist()
     [[0, 0, 1], [1, 2, 2]]
@@ -52,6 +53,7 @@ class NodeResult:
     """One training run: accuracies, wall time (sheaf construction included unless the sheaf came
     from ``sheaf_cache``), parameter count.
 
+    >>> from steerable.sheaf import NodeResult
     >>> NodeResult("gcn", 0, 1.0, 0.9, 0.5, 0.0, 100).test_accuracy
     0.9
     """
@@ -69,6 +71,7 @@ def karate_club(max_dim: int = 3) -> NodeDataset:
     """Zachary's karate club (``networkx``): 34 members, the two clubs as labels, one-hot
     features, the clique complex of the friendship graph up to ``max_dim``.
 
+    >>> from steerable.sheaf import karate_club
     >>> ds = karate_club()
     >>> ds.features.shape, int(ds.labels.sum())
     (torch.Size([34, 34]), 17)
@@ -93,6 +96,7 @@ def holey_disk(
     ``features="constant"`` gives every node the feature 1 (the labels must come from the
     structure); ``"geometric"`` gives degree, mean and max incident edge length.
 
+    >>> from steerable.sheaf import holey_disk
     >>> ds = holey_disk(120, holes=2, seed=0)
     >>> ds.features.shape, ds.complex.dim
     (torch.Size([120, 1]), 2)
@@ -169,6 +173,7 @@ def node_classification(
     network shapes its own topology). Suffixes: ``-att`` sheaf attention instead of
     convolution, ``+self`` a separate self weight (:class:`SheafConv`).
 
+    >>> from steerable.sheaf import holey_disk, node_classification
     >>> r = node_classification(holey_disk(60, holes=1), "gcn", epochs=5)
     >>> 0.0 <= r.test_accuracy <= 1.0
     True

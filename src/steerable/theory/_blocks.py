@@ -46,7 +46,9 @@ def orthonormal_irrep_basis(ftype: nn.FieldType) -> tuple[np.ndarray, list[tuple
     The field type's own change of basis Q need not be orthogonal; its polar factor is, and
     decomposes ρ into the same irreps (Q = U P with P in the commutant of ⊕ψ).
 
+    >>> import numpy as np
     >>> from steerable import gspaces, nn
+    >>> from steerable.theory import orthonormal_irrep_basis
     >>> gs = gspaces.rot2dOnR2(4)
     >>> U, copies = orthonormal_irrep_basis(nn.FieldType(gs, [gs.regular_repr]))
     >>> bool(np.allclose(U.T @ U, np.eye(4))), [c[0] for c in copies]
@@ -88,6 +90,7 @@ def irrep_blocks(layer, atol: float = 1e-6) -> list[IrrepBlock]:
     >>> import torch
     >>> from steerable import gspaces, nn
     >>> from steerable.group import so3_group
+    >>> from steerable.theory import irrep_blocks
     >>> gs = gspaces.no_base_space(so3_group(2))
     >>> t = nn.FieldType(gs, [gs.irrep(0), gs.irrep(1), gs.irrep(1)])
     >>> lin = nn.Linear(t, t, bias=False)

@@ -102,6 +102,7 @@ def margins(model, data) -> np.ndarray:
     """Classification margins f(x)[y] − max_{j≠y} f(x)[j] of a model on (inputs, labels).
 
     >>> import torch
+    >>> from steerable.theory import margins
     >>> net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
     >>> margins(net, (torch.randn(5, 2, 2), torch.tensor([0, 1, 2, 0, 1]))).shape
     (5,)
@@ -284,6 +285,7 @@ def nbs18_bound(model, data, margin: float | None = None, delta: float = 0.05, t
     every weight of the plain (exported) network perturbed, the layer width in the tail.
 
     >>> import torch
+    >>> from steerable.theory import nbs18_bound
     >>> net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
     >>> r = nbs18_bound(net, (torch.randn(40, 2, 2), torch.randint(0, 2, (40,))))
     >>> r.perturbation, r.bound > r.empirical_margin_loss

@@ -107,6 +107,7 @@ def conv_operator_norm(filt: torch.Tensor, dilation, grid, groups: int = 1) -> f
     grid: the norm of the circular convolution, an upper bound for zero padding and any stride.
 
     >>> import torch
+    >>> from steerable.theory import conv_operator_norm
     >>> f = torch.zeros(1, 1, 3, 3, dtype=torch.float64); f[0, 0, 1, 1] = 2.0
     >>> round(conv_operator_norm(f, (1, 1), (8, 8)), 12)
     2.0

@@ -29,6 +29,7 @@ from ._errors import Arg, ConfigError
 class Callback:
     """Base class of the trainer's callbacks: every hook does nothing unless overridden.
 
+    >>> from steerable.training import Callback
     >>> class CountSteps(Callback):
     ...     def __init__(self):
     ...         self.steps = 0
@@ -65,6 +66,7 @@ class Callback:
 class LambdaCallback(Callback):
     """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda trainer, row: ...)``.
 
+    >>> from steerable.training import LambdaCallback
     >>> seen = []
     >>> cb = LambdaCallback(on_epoch_end=lambda trainer, row: seen.append(row["epoch"]))
     >>> cb.on_epoch_end(None, {"epoch": 1}); seen
@@ -87,6 +89,7 @@ class EarlyStopping(Callback):
 
     ``mode``: ``'min'`` (a loss or error) or ``'max'`` (an accuracy).
 
+    >>> from steerable.training import EarlyStopping
     >>> class _T:  # a stand-in for the trainer
     ...     should_stop = False
     >>> t, stop = _T(), EarlyStopping("test_loss", patience=1)

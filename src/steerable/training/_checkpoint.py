@@ -87,6 +87,7 @@ def strip_ddp_prefix(state_dict: dict) -> dict:
     """Remove the ``module.`` prefix DistributedDataParallel (and ``torch.compile``'s
     ``_orig_mod.``) put in front of every key.
 
+    >>> from steerable.training import strip_ddp_prefix
     >>> list(strip_ddp_prefix({"module.conv.weight": 0}))
     ['conv.weight']
     """

@@ -74,6 +74,7 @@ def init_distributed(device: str = "auto") -> DistContext:
 
     ``device``: ``'cpu'``, ``'cuda'`` (rank ``LOCAL_RANK``'s GPU) or ``'auto'`` (cuda if available).
 
+    >>> from steerable.training import init_distributed
     >>> init_distributed("cpu").distributed
     False
     """
@@ -100,7 +101,8 @@ def init_distributed(device: str = "auto") -> DistContext:
 def cleanup_distributed(ctx: DistContext) -> None:
     """Tear down the process group started by :func:`init_distributed` (no-op otherwise).
 
-    >>> cleanup_distributed(init_distributed("cpu"))
+    >>> from steerable.training import cleanup, init_distributed
+    >>> cleanup(init_distributed("cpu"))
     """
     if ctx.distributed and ctx.owns_group and dist.is_initialized():
         dist.destroy_process_group()
@@ -112,6 +114,7 @@ cleanup = cleanup_distributed  # the public name (steerable.training.cleanup)
 def all_reduce_sum(ctx: DistContext, values: list[float]) -> list[float]:
     """Sum a list of numbers over all ranks (float64, on the rank's device).
 
+    >>> from steerable.training import DistContext, all_reduce_sum
     >>> all_reduce_sum(DistContext(), [1, 2.5])
     [1.0, 2.5]
     """
@@ -125,6 +128,7 @@ def all_reduce_sum(ctx: DistContext, values: list[float]) -> list[float]:
 def broadcast_object(ctx: DistContext, obj: Any = None, src: int = 0) -> Any:
     """Rank ``src``'s ``obj`` on every rank (pickled; tensors come back on the CPU).
 
+    >>> from steerable.training import DistContext, broadcast_object
     >>> broadcast_object(DistContext(), {"a": 1})
     {'a': 1}
     """
@@ -138,6 +142,7 @@ def broadcast_object(ctx: DistContext, obj: Any = None, src: int = 0) -> Any:
 def all_gather_object(ctx: DistContext, obj: Any) -> list:
     """Every rank's ``obj``, in rank order, on every rank.
 
+    >>> from steerable.training import DistContext, all_gather_object
     >>> all_gather_object(DistContext(), 3)
     [3]
     """
@@ -151,6 +156,7 @@ def all_gather_object(ctx: DistContext, obj: Any) -> list:
 def barrier(ctx: DistContext) -> None:
     """Wait until every rank gets here (no-op in a single process).
 
+    >>> from steerable.training import DistContext, barrier
     >>> barrier(DistContext())
     """
     if ctx.distributed:

@@ -27,6 +27,7 @@ _NO_VALUE = object()
 class Arg:
     """A reference to the argument ``name`` (optionally with the ``value`` it has) inside a message.
 
+    >>> from steerable.training import Arg
     >>> Arg("lr", 0.5).python()
     'lr=0.5'
     >>> Arg("lr", 0.5).option("--lr"), Arg("resume", True).option("--resume")
@@ -91,6 +92,7 @@ class ArgumentError:
 class ConfigError(ArgumentError, ValueError):
     """A bad argument value or a contradictory combination of arguments (a ``ValueError``).
 
+    >>> from steerable.training import Arg, ConfigError
     >>> ConfigError(Arg("lr"), ": expected a number > 0, got 0").arguments
     ['lr']
     """
@@ -102,6 +104,7 @@ class ConfigError(ArgumentError, ValueError):
 class NoCheckpointError(ArgumentError, FileNotFoundError):
     """``resume=True`` where there is no checkpoint to continue (a ``FileNotFoundError``).
 
+    >>> from steerable.training import Arg, NoCheckpointError
     >>> isinstance(NoCheckpointError(Arg("resume", True), ": no checkpoint"), FileNotFoundError)
     True
     """

@@ -111,6 +111,8 @@ def rotate_batch(images: torch.Tensor, degrees: float, order: int = 3) -> torch.
     Multiples of 90° use ``torch.rot90`` (exact); other angles ``scipy.ndimage.rotate`` with a
     spline of ``order`` (1: bilinear, 3: cubic), zeros outside, clipped to the input's range.
 
+    >>> import torch
+    >>> from steerable.training import rotate_batch
     >>> x = torch.rand(2, 1, 5, 5)
     >>> torch.equal(rotate_batch(x, 90), torch.rot90(x, 1, dims=(-2, -1)))
     True

@@ -35,10 +35,12 @@ def history_columns(history: list[dict]) -> list[str]:
 def write_logs(out: str, doc: dict, history: list[dict]) -> None:
     """``out/log.json`` (``doc`` plus the history) and ``out/log.csv`` (atomic writes).
 
+    >>> import os
     >>> import tempfile
+    >>> from steerable.training import write_logs
     >>> d = tempfile.mkdtemp()
     >>> write_logs(d, {"args": {"epochs": 1}}, [{"epoch": 1, "train_loss": 0.5}])
-    >>> open(os.path.join(d, LOG_CSV)).read().splitlines()
+    >>> open(os.path.join(d, "log.csv")).read().splitlines()
     ['epoch,train_loss', '1,0.5']
     """
     atomic_write_text(json.dumps({**doc, "history": history}, indent=2) + "\n", os.path.join(out, LOG_JSON))

@@ -32,6 +32,8 @@ Metric = Callable[[torch.Tensor, torch.Tensor], object]
 def accuracy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Per sample: 1.0 if the arg-max of the logits ``output`` (B, C) is the label ``target`` (B,).
 
+    >>> import torch
+    >>> from steerable.training import accuracy
     >>> accuracy(torch.tensor([[0.1, 0.9]]), torch.tensor([1]))
     tensor([1.], dtype=torch.float64)
     """
@@ -41,6 +43,8 @@ def accuracy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def squared_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Per sample: the squared Euclidean distance ``|output - target|²`` over the last axes.
 
+    >>> import torch
+    >>> from steerable.training import squared_error
     >>> squared_error(torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0, 0.0]]))
     tensor([4.], dtype=torch.float64)
     """
@@ -52,6 +56,8 @@ def cosine_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Per sample: ``1 - cos`` of the angle between the vectors ``output`` and ``target`` (B, d):
     0 for the right direction, 1 for a perpendicular (or random) one, 2 for the opposite.
 
+    >>> import torch
+    >>> from steerable.training import cosine_error
     >>> cosine_error(torch.tensor([[0.0, 2.0], [1.0, 0.0]]), torch.tensor([[0.0, 1.0], [0.0, 1.0]]))
     tensor([0., 1.], dtype=torch.float64)
     """
@@ -99,6 +105,8 @@ def _total_count(value, batch: int, name: str) -> tuple[float, float]:
 class MetricTotals:
     """Running ``(total, count)`` of each metric (and of the loss) over the batches of an epoch.
 
+    >>> import torch
+    >>> from steerable.training import MetricTotals
     >>> t = MetricTotals({})
     >>> t.update(torch.zeros(4, 2), torch.zeros(4), loss=0.5)
     >>> t.means()

@@ -55,6 +55,7 @@ def plot_history(
     ``metrics``: the metric names to draw (default: all of the first run's).
 
     >>> import os, tempfile
+    >>> from steerable.training import plot_history
     >>> hist = [{"epoch": e, "train_loss": 1 / e, "test_loss": 1.2 / e, "test_acc": 0.5 + e / 10} for e in (1, 2)]
     >>> p = plot_history([("run", hist)], os.path.join(tempfile.mkdtemp(), "history.png"))
     >>> open(p, "rb").read(4)[1:] == b"PNG"

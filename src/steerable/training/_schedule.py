@@ -35,6 +35,8 @@ def cosine_schedule(optimizer: torch.optim.Optimizer, lr: float | None, total_st
     step continues exactly, and a run extended to more epochs follows the cosine of its new
     length from the step it had reached.
 
+    >>> import torch
+    >>> from steerable.training import cosine_schedule
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     >>> round(cosine_schedule(opt, 1.0, 10, step=5).get_last_lr()[0], 6)
     0.5
@@ -85,6 +87,8 @@ class BatchNormWarmup:
     :meth:`restore` puts the modules' own momentum back. Resumed runs continue the same schedule
     (``num_batches_tracked`` is in the ``state_dict``).
 
+    >>> import torch
+    >>> from steerable.training import BatchNormWarmup
     >>> bn = torch.nn.BatchNorm1d(3)
     >>> warm = BatchNormWarmup(torch.nn.Sequential(bn))
     >>> warm.step(); bn.momentum

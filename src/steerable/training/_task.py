@@ -37,6 +37,8 @@ class Task:
     ``Task(**plan)`` fills the missing plan values from ``defaults`` and validates them
     (:meth:`check`); ``self.plan`` is the complete plan.
 
+    >>> import torch
+    >>> from steerable.training import Task
     >>> class Parity(Task):
     ...     name, description = "parity", "the sign of a number"
     ...     defaults = dict(epochs=2, batch_size=8, lr=0.1, weight_decay=0.0, seed=0, n=32)
@@ -143,6 +145,7 @@ class Task:
 def register_task(cls: type[Task]) -> type[Task]:
     """Add a :class:`Task` subclass to the registry under ``cls.name`` (usable as a decorator).
 
+    >>> from steerable.training import Task, register_task, task_names, unregister_task
     >>> class Noop(Task):
     ...     name, description, defaults = "noop-example", "nothing", dict(epochs=1, batch_size=1, lr=1.0,
     ...                                                                   weight_decay=0.0, seed=0)
@@ -164,6 +167,7 @@ def register_task(cls: type[Task]) -> type[Task]:
 def unregister_task(name: str) -> None:
     """Remove the task ``name`` from the registry (no error if it is not there).
 
+    >>> from steerable.training import unregister_task
     >>> unregister_task("no-such-task")
     """
     _REGISTRY.pop(name, None)

@@ -45,7 +45,9 @@ class DipoleNet(torch.nn.Module):
     vector fields with a norm nonlinearity (``hidden=0``: the linear path only); every convolution
     is over all pairs of points of a set, up to distance ``radius``.
 
+    >>> import torch
     >>> from steerable.data import random_rotations
+    >>> from steerable.training import DipoleNet
     >>> net = DipoleNet(hidden=2).eval()
     >>> x = torch.randn(3, 6, 4)
     >>> r = torch.as_tensor(random_rotations(1)[0], dtype=torch.float32)
@@ -102,6 +104,7 @@ class DipoleNet(torch.nn.Module):
 class DipoleTask(Task):
     """Dipole moments of point-charge sets with an SO(3)-equivariant point-convolution network.
 
+    >>> from steerable.training import DipoleTask
     >>> sorted(DipoleTask().metrics())
     ['cos_err', 'mse']
     """

@@ -79,6 +79,8 @@ class SO2FourierNet(torch.nn.Module):
     ``sampling='adaptive'`` the network is exactly invariant to rotations by multiples of 90°
     (the grid's symmetries) and, up to the interpolation of the rotated image, to all others.
 
+    >>> import torch
+    >>> from steerable.training import SO2FourierNet
     >>> net = SO2FourierNet("adaptive", 4, channels=(2, 2)).eval()
     >>> x = torch.randn(2, 1, 29, 29)
     >>> bool(torch.allclose(net(x.rot90(1, (2, 3))), net(x), atol=1e-4))
@@ -139,7 +141,9 @@ class SO3FourierShapesNet(torch.nn.Module):
     and a two-layer MLP head. With ``sampling='adaptive'`` the network is exactly invariant to
     every rotation.
 
+    >>> import torch
     >>> from steerable.data import PointShapes, random_rotations
+    >>> from steerable.training import SO3FourierShapesNet
     >>> net = SO3FourierShapesNet("adaptive", 4, channels=(2,), k=4).eval()
     >>> x = PointShapes(2, n_points=24).points.double()
     >>> r = torch.as_tensor(random_rotations(1)[0])
@@ -210,6 +214,7 @@ class FourierSamplingTask(Task):
     (SO(3) on the sphere); metric acc. Options left as ``None`` take the data set's defaults
     (``max_frequency``, ``epochs``, ``batch_size``, ``lr``).
 
+    >>> from steerable.training import FourierSamplingTask
     >>> FourierSamplingTask().plan["dataset"], FourierSamplingTask(dataset="shapes").plan["lr"]
     ('mnist', 0.01)
     """

@@ -89,6 +89,7 @@ def load_data(plan) -> tuple:
 class RotatedMNISTTask(Task):
     """Classify rotated MNIST digits with a model of ``steerable.models`` (cross-entropy, accuracy).
 
+    >>> from steerable.training import RotatedMNISTTask
     >>> RotatedMNISTTask(model="d16", width=0.5).plan["width"]
     0.5
     """

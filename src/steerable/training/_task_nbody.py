@@ -128,7 +128,9 @@ class NBodyNet(torch.nn.Module):
     of them; no edge attributes). Positions enter only through offsets, so the network is exactly
     translation-equivariant, and exactly rotation-equivariant for every rotation.
 
+    >>> import torch
     >>> from steerable.data import random_rotations
+    >>> from steerable.training import NBodyNet
     >>> net = NBodyNet("implicit", hidden=2, n_layers=1).eval()
     >>> x = torch.cat([torch.randn(3, 4, 6), torch.randint(0, 2, (3, 4, 1)) * 2.0 - 1], -1)
     >>> r, t = torch.as_tensor(random_rotations(1)[0], dtype=torch.float32), torch.randn(3)
@@ -222,6 +224,8 @@ class NBodyMLP(torch.nn.Module):
     systems ``(B, P·7)`` to the displacements ``(B, P·3)``; prediction ``x + c·v + Δ``. Neither
     rotation- nor translation-equivariant (nor permutation-equivariant).
 
+    >>> import torch
+    >>> from steerable.training import NBodyMLP
     >>> NBodyMLP(n_particles=5, width=16)(torch.randn(2, 5, 7)).shape
     torch.Size([2, 5, 3])
     """
@@ -261,6 +265,8 @@ class NBodyGNN(torch.nn.Module):
     ``x + c·v + Δ``. Coordinates enter raw: translation- (and permutation-) but not
     rotation-equivariant.
 
+    >>> import torch
+    >>> from steerable.training import NBodyGNN
     >>> NBodyGNN(width=8, n_layers=1)(torch.randn(2, 5, 7)).shape
     torch.Size([2, 5, 3])
     """
@@ -401,6 +407,7 @@ def build_nbody_model(
     baselines ``mlp`` and ``gnn`` get the width whose parameter count is nearest the ``implicit``
     network's of the same ``hidden`` and ``n_layers``.
 
+    >>> from steerable.training import build_nbody_model
     >>> type(build_nbody_model("gnn", hidden=2, n_layers=1)).__name__
     'NBodyGNN'
     """
@@ -423,6 +430,7 @@ def build_nbody_model(
 class NBodyTask(Task):
     """Charged N-body systems: final positions from the initial state; metric mse.
 
+    >>> from steerable.training import NBodyTask
     >>> NBodyTask().plan["model"], NBodyTask(model="gnn").plan["model"]
     ('implicit', 'gnn')
     """

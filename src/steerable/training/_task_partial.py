@@ -57,6 +57,8 @@ class DoubleDigitNet(torch.nn.Module):
     The equivariant network's features before the head are invariant to the grid's rotations and
     flips of the input (the head then sees which half is which):
 
+    >>> import torch
+    >>> from steerable.training import DoubleDigitNet
     >>> net = DoubleDigitNet("equivariant", fields=(1, 1, 1, 1, 2)).eval()
     >>> x = torch.randn(2, 1, 17, 17)
     >>> bool(torch.allclose(net.features(x.rot90(1, (2, 3))), net.features(x).rot90(1, (2, 3)), atol=1e-5))

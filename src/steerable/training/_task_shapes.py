@@ -115,7 +115,9 @@ class ShapesNet(torch.nn.Module):
     ``radius=1`` is about the distance of the 8th to 12th neighbour in a normalised cloud of 64
     points (unit RMS radius).
 
+    >>> import torch
     >>> from steerable.data import random_rotations
+    >>> from steerable.training import ShapesNet
     >>> net = ShapesNet("so3", "analytic", hidden=2).eval()
     >>> x = torch.randn(2, 12, 3)
     >>> r = torch.as_tensor(random_rotations(1)[0], dtype=torch.float32)
@@ -226,6 +228,7 @@ class ShapesNet(torch.nn.Module):
 class ShapesTask(Task):
     """Rotated 3-D shapes (point clouds) with an invariant point-convolution network; metric acc.
 
+    >>> from steerable.training import ShapesTask
     >>> ShapesTask(group="o3", kernel="analytic").plan["group"], sorted(ShapesTask().metrics())
     ('o3', ['acc'])
     """

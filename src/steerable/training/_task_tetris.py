@@ -32,6 +32,8 @@ class TetrisNet(torch.nn.Module):
     batch norm and ReLU, a last one to ``8 · fields`` invariant (trivial) fields, their mean and
     max over the grid, and a linear layer to ``n_classes`` logits.
 
+    >>> import torch
+    >>> from steerable.training import TetrisNet
     >>> net = TetrisNet(fields=2).eval()
     >>> x = torch.rand(2, 1, 7, 7, 7)
     >>> bool(torch.allclose(net(x), net(torch.rot90(x, 1, dims=(2, 3))), atol=1e-5))
@@ -66,6 +68,8 @@ class TetrisNet(torch.nn.Module):
 class PlainTetrisCNN(torch.nn.Module):
     """The baseline: plain Conv3d layers with batch norm and ReLU, mean and max pooling, linear.
 
+    >>> import torch
+    >>> from steerable.training import PlainTetrisCNN
     >>> PlainTetrisCNN(channels=8)(torch.rand(2, 1, 7, 7, 7)).shape
     torch.Size([2, 8])
     """
@@ -91,6 +95,7 @@ class PlainTetrisCNN(torch.nn.Module):
 class TetrisTask(Task):
     """Voxel tetris with an octahedral steerable CNN (or a plain baseline); metric acc.
 
+    >>> from steerable.training import TetrisTask
     >>> TetrisTask(fields=2).plan["fields"], TetrisTask.defaults["model"]
     (2, 'octa')
     """

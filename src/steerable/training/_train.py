@@ -43,6 +43,7 @@ class TrainConfig:
 
     ``None`` in a plan field means "the default, or the checkpoint's value when resuming".
 
+    >>> from steerable.training import TrainConfig
     >>> TrainConfig(model="cnn", epochs=2).resolved().batch_size
     64
     """
@@ -146,6 +147,7 @@ def train(
     every rank (raise inside it to simulate an interruption). Under ``torchrun`` the process
     group is set up and torn down here.
 
+    >>> from steerable.training import TrainConfig
     >>> TrainConfig(epochs=0).resolved()
     Traceback (most recent call last):
     ...

@@ -66,6 +66,8 @@ OUTPUT_FILES = (CHECKPOINT_NAME, LOG_JSON, LOG_CSV, "eval.json", "model.pt", "mo
 class FitResult:
     """What :meth:`Trainer.fit` returns: the trained (unwrapped, eval-mode) model and the record.
 
+    >>> import torch
+    >>> from steerable.training import FitResult
     >>> FitResult(torch.nn.Linear(1, 1), history=[{"epoch": 1, "test_acc": 0.5}]).last["test_acc"]
     0.5
     """

@@ -26,6 +26,7 @@ def param_dim(G: Group) -> int:
     C_N/D_N/SO(2)/O(2) 2, SO(3) 4, O(3) 5, finite 3-D groups 1, products the sum).
 
     >>> from steerable.group import o3_group, direct_product, so2_group
+    >>> from steerable.group.functional import param_dim
     >>> param_dim(o3_group()), param_dim(direct_product(so2_group(), so2_group()))
     (5, 4)
     """
@@ -45,6 +46,7 @@ def element_params(
     sequence (all of one group). Inverse: :func:`params_to_elements`.
 
     >>> from steerable.group import dihedral_group
+    >>> from steerable.group.functional import element_params
     >>> G = dihedral_group(4)
     >>> element_params([G.element((1, 3)), G.identity]).tolist()
     [[1.0, 3.0], [0.0, 0.0]]
@@ -68,6 +70,7 @@ def params_to_elements(G: Group, params) -> list[GroupElement]:
 
     >>> import torch
     >>> from steerable.group import so2_group
+    >>> from steerable.group.functional import params_to_elements
     >>> params_to_elements(so2_group(), torch.tensor([[0.0, 7.0]]))[0].value
     0.7168146928204138
     """
@@ -98,6 +101,7 @@ def element_index(G: Group, params) -> torch.Tensor:
 
     >>> import torch
     >>> from steerable.group import dihedral_group
+    >>> from steerable.group.functional import element_index
     >>> element_index(dihedral_group(4), torch.tensor([[1.0, 3.0], [0.0, 2.0]])).tolist()
     [7, 2]
     """
@@ -115,6 +119,7 @@ def index_params(
 
     >>> import torch
     >>> from steerable.group import dihedral_group
+    >>> from steerable.group.functional import index_params
     >>> index_params(dihedral_group(4), torch.tensor([7, 2])).tolist()
     [[1.0, 3.0], [0.0, 2.0]]
     """
@@ -139,6 +144,7 @@ def finite_quaternions(
     ``(parity, qx, qy, qz, qw)`` (n, 5), in index order (parity 1: ``x ↦ -R x``).
 
     >>> from steerable.group import octa_group
+    >>> from steerable.group.functional import finite_quaternions
     >>> finite_quaternions(octa_group()).shape
     torch.Size([24, 5])
     """
@@ -154,6 +160,7 @@ def index_from_quaternion(G: Group, q, tol: float = 1e-6) -> torch.Tensor:
 
     >>> import torch
     >>> from steerable.group import octa_group
+    >>> from steerable.group.functional import index_from_quaternion
     >>> index_from_quaternion(octa_group(), torch.tensor([0.0, 0.0, 0.0, -1.0])).tolist()
     0
     """

@@ -29,6 +29,7 @@ def fourier_dim(G: Group, irreps) -> int:
     """The number D of Fourier coefficients over ``irreps`` (Σ_ψ dim ψ · dim ψ / type ψ).
 
     >>> from steerable.group import so2_group
+    >>> from steerable.group.functional import fourier_dim
     >>> fourier_dim(so2_group(), 2)
     5
     """
@@ -43,7 +44,7 @@ def sampling_matrix(G: Group, irreps, params) -> torch.Tensor:
 
     >>> import numpy as np, torch
     >>> from steerable.group import so3_group, sampling_matrix as np_sampling_matrix
-    >>> from steerable.group.functional import element_params
+    >>> from steerable.group.functional import element_params, sampling_matrix
     >>> G = so3_group(2)
     >>> els = G.sample(6, seed=0)
     >>> A = sampling_matrix(G, 1, element_params(els))
@@ -69,7 +70,7 @@ def inverse_fourier(coefficients, G: Group, irreps, params) -> torch.Tensor:
 
     >>> import torch
     >>> from steerable.group import cyclic_group
-    >>> from steerable.group.functional import element_params
+    >>> from steerable.group.functional import element_params, inverse_fourier
     >>> G = cyclic_group(4)
     >>> x = torch.zeros(4, dtype=torch.float64); x[0] = 1.0
     >>> inverse_fourier(x, G, G.irreps(), element_params(G.elements)).tolist()
@@ -94,7 +95,7 @@ def fourier(samples, G: Group, irreps, params, weights=None, solve: bool = True)
 
     >>> import torch
     >>> from steerable.group import so2_group
-    >>> from steerable.group.functional import element_params
+    >>> from steerable.group.functional import element_params, fourier, inverse_fourier
     >>> G = so2_group(2)
     >>> g = element_params(G.grid('regular', 7))
     >>> x = torch.randn(3, 5, dtype=torch.float64)

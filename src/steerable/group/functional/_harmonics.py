@@ -77,6 +77,7 @@ def spherical_harmonics(L: int, xyz, normalization: str = "integral", normalize:
     Differentiable (finite gradients everywhere), any dtype and device.
 
     >>> import torch
+    >>> from steerable.group.functional import spherical_harmonics
     >>> y = spherical_harmonics(1, torch.tensor([[0.0, 0.0, 2.0]]), normalization='norm')
     >>> y.round(decimals=6).tolist()
     [[1.0, 0.0, 1.0, 0.0]]

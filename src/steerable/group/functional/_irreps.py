@@ -27,6 +27,7 @@ def o3_irrep(j: int, l: int, rotation, parity) -> torch.Tensor:
     quaternions (..., 4) or matrices (..., 3, 3).
 
     >>> import torch
+    >>> from steerable.group.functional import o3_irrep
     >>> o3_irrep(1, 1, torch.eye(3), torch.tensor(1.0)).diagonal().round(decimals=6).tolist()
     [-1.0, -1.0, -1.0]
     """
@@ -121,7 +122,7 @@ def irrep_matrices(irrep: IrreducibleRepresentation, params) -> torch.Tensor:
 
     >>> import torch
     >>> from steerable.group import so3_group
-    >>> from steerable.group.functional import element_params
+    >>> from steerable.group.functional import element_params, irrep_matrices
     >>> G = so3_group(2)
     >>> g = G.sample(seed=0)
     >>> D = irrep_matrices(G.irrep(2), element_params(g))
@@ -152,7 +153,7 @@ def representation_matrices(rep: Representation, params) -> torch.Tensor:
 
     >>> import torch
     >>> from steerable.group import cyclic_group
-    >>> from steerable.group.functional import element_params
+    >>> from steerable.group.functional import element_params, representation_matrices
     >>> G = cyclic_group(4)
     >>> rho = G.regular_representation
     >>> g = G.element(1)

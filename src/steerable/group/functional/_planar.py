@@ -40,6 +40,7 @@ def so2_irrep(k: int, angle, N: int | None = None) -> torch.Tensor:
     (C_N) ``2k = N``. Shape (..., d, d). For C_N pass ``angle = 2π · index / N``.
 
     >>> import math, torch
+    >>> from steerable.group.functional import so2_irrep
     >>> so2_irrep(1, torch.tensor([math.pi / 2], dtype=torch.float64)).round(decimals=12).tolist()
     [[[0.0, -1.0], [1.0, 0.0]]]
     """
@@ -59,6 +60,7 @@ def o2_irrep(j: int, k: int, angle, flip, N: int | None = None) -> torch.Tensor:
     ``cos(kθ) · (-1)^(j·flip)`` for ``k = 0`` and (D_N) ``2k = N``.
 
     >>> import torch
+    >>> from steerable.group.functional import o2_irrep
     >>> o2_irrep(1, 1, torch.tensor(0.0), torch.tensor(1.0)).tolist()
     [[1.0, 0.0], [0.0, -1.0]]
     """

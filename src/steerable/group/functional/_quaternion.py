@@ -14,6 +14,7 @@ def quat_multiply(q1, q2) -> torch.Tensor:
     ``quat_to_matrix(quat_multiply(a, b)) == quat_to_matrix(a) @ quat_to_matrix(b)``.
 
     >>> import torch
+    >>> from steerable.group.functional import quat_multiply
     >>> i = torch.tensor([1.0, 0.0, 0.0, 0.0])
     >>> quat_multiply(i, i).tolist()
     [0.0, 0.0, 0.0, -1.0]
@@ -37,6 +38,7 @@ def quat_inverse(q) -> torch.Tensor:
     """Inverse of unit quaternions: the conjugate ``(-x, -y, -z, w)``.
 
     >>> import torch
+    >>> from steerable.group.functional import quat_inverse
     >>> quat_inverse(torch.tensor([0.6, 0.0, 0.0, 0.8])).tolist()
     [-0.6000000238418579, -0.0, -0.0, 0.800000011920929]
     """
@@ -50,6 +52,7 @@ def quat_canonical(q) -> torch.Tensor:
     Differentiable away from ``w = 0`` (where the sign flips).
 
     >>> import torch
+    >>> from steerable.group.functional import quat_canonical
     >>> quat_canonical(torch.tensor([0.0, 0.0, 2.0, -2.0], dtype=torch.float64)).round(decimals=6).tolist()
     [-0.0, -0.0, -0.707107, 0.707107]
     """
@@ -68,6 +71,7 @@ def quat_to_matrix(q) -> torch.Tensor:
     """Rotation matrices ``(..., 3, 3)`` of (not necessarily unit, non-zero) quaternions.
 
     >>> import math, torch
+    >>> from steerable.group.functional import quat_to_matrix
     >>> q = torch.tensor([0.0, 0.0, math.sin(math.pi / 4), math.cos(math.pi / 4)], dtype=torch.float64)
     >>> quat_to_matrix(q).round(decimals=12).tolist()
     [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
@@ -105,6 +109,7 @@ def matrix_to_quat(R, canonical: bool = True) -> torch.Tensor:
     orthogonal give the normalised quaternion of the chosen branch.
 
     >>> import torch
+    >>> from steerable.group.functional import matrix_to_quat
     >>> matrix_to_quat(torch.eye(3)).tolist()
     [0.0, 0.0, 0.0, 1.0]
     """
@@ -140,6 +145,7 @@ def axis_angle_to_quat(v) -> torch.Tensor:
     with ``w ≥ 0`` for ``θ ≤ π``; smooth everywhere (a series near θ = 0).
 
     >>> import math, torch
+    >>> from steerable.group.functional import axis_angle_to_quat
     >>> axis_angle_to_quat(torch.tensor([0.0, 0.0, math.pi], dtype=torch.float64)).round(decimals=12).tolist()
     [0.0, 0.0, 1.0, 0.0]
     """
@@ -158,6 +164,7 @@ def quat_to_axis_angle(q) -> torch.Tensor:
     first; smooth near the identity by a series, exact near π where ``w → 0``).
 
     >>> import torch
+    >>> from steerable.group.functional import quat_to_axis_angle
     >>> quat_to_axis_angle(torch.tensor([0.0, 1.0, 0.0, 0.0], dtype=torch.float64)).tolist()
     [0.0, 3.141592653589793, 0.0]
     """

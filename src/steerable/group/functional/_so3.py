@@ -32,6 +32,7 @@ def haar_quaternions(
     Gaussian 4-vectors; ``generator`` makes the draw reproducible).
 
     >>> import torch
+    >>> from steerable.group.functional import haar_quaternions
     >>> q = haar_quaternions(5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     >>> q.shape, bool(torch.allclose(q.norm(dim=-1), torch.ones(5, dtype=torch.float64)))
     (torch.Size([5, 4]), True)
@@ -57,6 +58,7 @@ def haar_rotations(
     :func:`haar_quaternions`).
 
     >>> import torch
+    >>> from steerable.group.functional import haar_rotations
     >>> R = haar_rotations(2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     >>> bool(torch.allclose(R @ R.transpose(-1, -2), torch.eye(3, dtype=torch.float64).expand(2, 3, 3)))
     True
@@ -76,6 +78,7 @@ def so3_exp(v) -> torch.Tensor:
     small θ (smooth, finite gradients everywhere, also at ``v = 0``).
 
     >>> import math, torch
+    >>> from steerable.group.functional import so3_exp
     >>> so3_exp(torch.tensor([0.0, 0.0, math.pi / 2], dtype=torch.float64)).round(decimals=12).tolist()
     [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
     """
@@ -101,6 +104,7 @@ def so3_log(R) -> torch.Tensor:
     same rotation and the returned sign follows the canonical quaternion).
 
     >>> import torch
+    >>> from steerable.group.functional import so3_exp, so3_log
     >>> v = torch.tensor([0.3, -0.2, 0.5], dtype=torch.float64)
     >>> bool(torch.allclose(so3_log(so3_exp(v)), v))
     True
@@ -118,7 +122,7 @@ def geodesic_distance(a, b) -> torch.Tensor:
     one-sided choice 0 for the part through ``|sin θ|``.
 
     >>> import math, torch
-    >>> from steerable.group.functional import so3_exp
+    >>> from steerable.group.functional import geodesic_distance, so3_exp
     >>> a = so3_exp(torch.tensor([0.0, 0.0, 0.3], dtype=torch.float64))
     >>> b = so3_exp(torch.tensor([0.0, 0.0, -0.4], dtype=torch.float64))
     >>> round(float(geodesic_distance(a, b)), 12)
@@ -156,6 +160,7 @@ def sixd_to_matrix(x) -> torch.Tensor:
     are independent.
 
     >>> import torch
+    >>> from steerable.group.functional import sixd_to_matrix
     >>> sixd_to_matrix(torch.tensor([2.0, 0.0, 0.0, 1.0, 3.0, 0.0])).tolist()
     [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
@@ -173,6 +178,7 @@ def matrix_to_sixd(R) -> torch.Tensor:
     concatenated (..., 6); ``sixd_to_matrix(matrix_to_sixd(R)) == R``.
 
     >>> import torch
+    >>> from steerable.group.functional import matrix_to_sixd
     >>> matrix_to_sixd(torch.eye(3)).tolist()
     [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
     """

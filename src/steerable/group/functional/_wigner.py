@@ -74,7 +74,7 @@ def wigner_D(l: int, rotation) -> torch.Tensor:
     degree l in their entries (meaningful, and differentiable, off SO(3) too).
 
     >>> import torch
-    >>> from steerable.group.functional import so3_exp
+    >>> from steerable.group.functional import so3_exp, wigner_D
     >>> R = so3_exp(torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64))
     >>> bool(torch.allclose(wigner_D(1, R), R[[1, 2, 0]][:, [1, 2, 0]]))
     True
@@ -89,6 +89,7 @@ def wigner_D_upto(L: int, rotation) -> list[torch.Tensor]:
     of the spherical harmonics.
 
     >>> import torch
+    >>> from steerable.group.functional import wigner_D_upto
     >>> [d.shape[-1] for d in wigner_D_upto(2, torch.tensor([0.0, 0.0, 0.0, 1.0]))]
     [1, 3, 5]
     """

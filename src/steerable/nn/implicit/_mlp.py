@@ -46,6 +46,7 @@ def irrep_frequency(G, irrep_id) -> int:
     ``G.bl_irreps(L)`` (0 for every irrep of a finite group without a notion of frequency).
 
     >>> from steerable.group import so3_group
+    >>> from steerable.nn.implicit import irrep_frequency
     >>> irrep_frequency(so3_group(), (2,))
     2
     """

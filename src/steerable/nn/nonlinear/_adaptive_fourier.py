@@ -440,6 +440,7 @@ class AdaptiveFourierPointwise(_AdaptiveBase):
         + """
     >>> import torch
     >>> from steerable import gspaces
+    >>> from steerable.nn import AdaptiveFourierPointwise
     >>> gs = gspaces.rot2dOnR2(-1, maximum_frequency=3)
     >>> act = AdaptiveFourierPointwise(gs, 4, 3, 'regular', 4, function='p_elu')
     >>> x = act.in_type(torch.randn(2, act.in_type.size, 5, 5))
@@ -485,6 +486,7 @@ class AdaptiveFourierELU(AdaptiveFourierPointwise):
 
     >>> import torch
     >>> from steerable import gspaces
+    >>> from steerable.nn import AdaptiveFourierELU
     >>> gs = gspaces.no_base_space(__import__("steerable").group.so3_group(2))
     >>> act = AdaptiveFourierELU(gs, 3, 2, 'thomson', 4)      # 4 samples on SO(3)
     >>> act(act.in_type(torch.randn(8, act.in_type.size))).shape
@@ -507,6 +509,7 @@ class AdaptiveQuotientFourierPointwise(_AdaptiveBase):
         + """
     >>> import torch
     >>> from steerable import gspaces
+    >>> from steerable.nn import AdaptiveQuotientFourierPointwise
     >>> gs = gspaces.rot3dOnR3(maximum_frequency=2)
     >>> act = AdaptiveQuotientFourierPointwise(gs, (False, -1), 3, 2, 'thomson', 6, function='p_elu')
     >>> act(act.in_type(torch.randn(2, 27, 3, 3, 3))).shape
@@ -558,6 +561,7 @@ class AdaptiveQuotientFourierELU(AdaptiveQuotientFourierPointwise):
 
     >>> import torch
     >>> from steerable import gspaces
+    >>> from steerable.nn import AdaptiveQuotientFourierELU
     >>> gs = gspaces.rot3dOnR3(maximum_frequency=2)
     >>> act = AdaptiveQuotientFourierELU(gs, (False, -1), 2, 2, 'thomson', 4, head='quadratic')
     >>> act(act.in_type(torch.randn(5, 18), coords=torch.randn(5, 3))).shape

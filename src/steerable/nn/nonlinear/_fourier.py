@@ -357,6 +357,7 @@ class FourierPointwise(_FourierBase):
 
     >>> import torch
     >>> from steerable import gspaces
+    >>> from steerable.nn import FourierPointwise
     >>> gs = gspaces.rot2dOnR2(-1, maximum_frequency=3)
     >>> act = FourierPointwise(gs, 4, [(0,), (1,), (2,)], 'regular', 12, function='p_elu')
     >>> act.in_type.size
@@ -417,6 +418,7 @@ class FourierELU(FourierPointwise):
 
     >>> import torch
     >>> from steerable import gspaces
+    >>> from steerable.nn import FourierELU
     >>> gs = gspaces.rot3dOnR3(maximum_frequency=1)
     >>> act = FourierELU(gs, 2, [(0,), (1,)], 'cube')
     >>> act(act.in_type(torch.randn(1, 20, 5, 5, 5))).shape
@@ -461,6 +463,7 @@ class QuotientFourierPointwise(_FourierBase):
 
     >>> import torch
     >>> from steerable import gspaces
+    >>> from steerable.nn import QuotientFourierPointwise
     >>> gs = gspaces.rot3dOnR3(maximum_frequency=2)
     >>> act = QuotientFourierPointwise(gs, (False, -1), 3, 2, 'thomson', 40, function='p_elu')
     >>> act.in_type.size  # 3 spherical signals with l <= 2
@@ -538,6 +541,7 @@ class QuotientFourierELU(QuotientFourierPointwise):
 
     >>> import torch
     >>> from steerable import gspaces
+    >>> from steerable.nn import QuotientFourierELU
     >>> gs = gspaces.flipRot2dOnR2(-1, maximum_frequency=2)
     >>> act = QuotientFourierELU(gs, (None, -1), 3, 2, 'regular', 1)  # O(2)/SO(2): two points
     >>> act.in_type.size, len(act.grid)

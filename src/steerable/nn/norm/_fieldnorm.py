@@ -82,6 +82,7 @@ class FieldNorm(_NormBase):
 
     >>> import torch
     >>> from steerable import gspaces, nn
+    >>> from steerable.nn import FieldNorm
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.irrep(1)])
     >>> fn = FieldNorm(t, eps=1e-9)

@@ -29,6 +29,7 @@ class GNormBatchNorm(_FieldBatchNorm):
 
     >>> import torch
     >>> from steerable import gspaces, nn
+    >>> from steerable.nn import GNormBatchNorm
     >>> gs = gspaces.rot2dOnR2(8)
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.irrep(1)])
     >>> bn = GNormBatchNorm(t)

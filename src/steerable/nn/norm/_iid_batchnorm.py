@@ -66,6 +66,7 @@ _IID_DOC = """Batch normalisation assuming i.i.d. field components (escnn's ``II
 
     >>> import torch
     >>> from steerable import gspaces, nn
+    >>> from steerable.nn import IIDBatchNorm{d}d
     >>> gs = {gs}
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr])
     >>> bn = IIDBatchNorm{d}d(t)

@@ -42,6 +42,7 @@ class InducedNormBatchNorm(_FieldBatchNorm):
 
     >>> import torch
     >>> from steerable import gspaces, nn
+    >>> from steerable.nn import InducedNormBatchNorm
     >>> gs = gspaces.flipRot2dOnR2(-1)
     >>> G = gs.fibergroup
     >>> H = G.subgroup((None, -1))[0]

@@ -40,6 +40,7 @@ class InnerBatchNorm(_FieldBatchNorm):
 
     >>> import torch
     >>> from steerable import gspaces, nn
+    >>> from steerable.nn import InnerBatchNorm
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr] * 2 + [gs.trivial_repr])
     >>> bn = InnerBatchNorm(t)

@@ -142,6 +142,7 @@ class LayerNorm(_PerFieldAffine):
 
     >>> import torch
     >>> from steerable import gspaces, nn
+    >>> from steerable.nn import LayerNorm
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.irrep(1), gs.trivial_repr])
     >>> ln = LayerNorm(t)
@@ -236,6 +237,7 @@ class InstanceNorm(_PerFieldAffine):
 
     >>> import torch
     >>> from steerable import gspaces, nn
+    >>> from steerable.nn import InstanceNorm
     >>> gs = gspaces.flipRot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr, gs.irrep(1, 1)])
     >>> inorm = InstanceNorm(t)

@@ -32,6 +32,7 @@ class NormBatchNorm(_FieldBatchNorm):
 
     >>> import torch
     >>> from steerable import gspaces, nn
+    >>> from steerable.nn import NormBatchNorm
     >>> gs = gspaces.rot2dOnR2(-1)
     >>> t = nn.FieldType(gs, [gs.irrep(1), gs.irrep(2), gs.trivial_repr])
     >>> bn = NormBatchNorm(t)

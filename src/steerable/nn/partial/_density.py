@@ -69,8 +69,10 @@ class EquivarianceDensity(ExactConstants, torch.nn.Module):
     - :meth:`log_density` at any elements, :meth:`log_identity` (log λ(e)),
       :meth:`kl_uniform`, :meth:`kl`, :meth:`alignment`, :meth:`mass`.
 
+    >>> import math
     >>> import torch
     >>> from steerable.group import so2_group
+    >>> from steerable.nn import EquivarianceDensity
     >>> lam = EquivarianceDensity(so2_group(), L=4)
     >>> round(float((lam.values() * lam.grid_weights).sum().detach()), 6), [tuple(m.shape) for m in lam.fourier()]
     (1.0, [(1, 1), (2, 1), (2, 1), (2, 1), (2, 1)])

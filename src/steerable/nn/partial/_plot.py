@@ -119,6 +119,7 @@ def plot_density(density: EquivarianceDensity, title: str = "λ", path: str | No
     for finite and product groups. The dotted line is the uniform density (λ = 1).
 
     >>> from steerable.group import o2_group
+    >>> from steerable.nn import EquivarianceDensity, plot_density
     >>> fig = plot_density(EquivarianceDensity(o2_group(), L=2))
     >>> len(fig.axes)
     1

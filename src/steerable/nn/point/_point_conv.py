@@ -150,6 +150,7 @@ class PointBasisExpansion(BlockBasisExpansion):
     >>> import torch
     >>> from steerable import gspaces, nn
     >>> from steerable.kernels import make_cutoff
+    >>> from steerable.nn.modules.basismanager import BlocksBasisSampler as PointBasisExpansion
     >>> gs = gspaces.rot2dOnR2(4)
     >>> t = nn.FieldType(gs, [gs.regular_repr])
     >>> e = PointBasisExpansion(t, t, [0.0, 1.0], [0.005, 0.6], make_cutoff(3.0))
