@@ -68,7 +68,7 @@ def test_density_integrates_to_one_and_uniform_init_is_trivial(name):
     assert torch.allclose(lam[0], torch.ones(1, 1, dtype=torch.float64))
     assert max(float(m.detach().abs().max()) for m in lam[1:]) < 1e-12
     assert float(d.kl_uniform().detach()) == pytest.approx(0.0, abs=1e-12)
-    assert float(d.alignment()) == pytest.approx(0.0, abs=1e-12)
+    assert float(d.alignment().detach()) == pytest.approx(0.0, abs=1e-12)
     r = _random_density(G, seed=1)
     assert float((r.values() * r.grid_weights).sum()) == pytest.approx(1.0, abs=1e-12)
     assert float(r.fourier()[0]) == pytest.approx(1.0, abs=1e-12)
