@@ -25,6 +25,11 @@ def _rot180(images: torch.Tensor) -> torch.Tensor:
     return torch.flip(images, (-2, -1))  # exact π rotation about the image centre
 
 
+def _spectral_error(pred: torch.Tensor, images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per particle, the masked squared error between predicted spectra and those of ``images``."""
+    return ((pred - image_spectrum(images)).abs().pow(2) * mask).sum((-2, -1))
+
+
 def _mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).pow(2).mean((-2, -1))
 
@@ -202,9 +207,9 @@ def reconstruct(
         pred = decoder.spectrum(r, t, stack.defocus[idx].float())
         k_max = n / 2 * (0.25 + 0.75 * min(1.0, 2 * step / steps)) if frequency_marching else n
         mask = (radius < k_max).to(pred.real.dtype) / n**4  # Parseval: the mean squared error per pixel
-        err = ((pred - image_spectrum(img)).abs().pow(2) * mask).sum((-2, -1))
+        err = _spectral_error(pred, img, mask)
         if symmetric_loss:
-            err = torch.minimum(err, ((pred - image_spectrum(_rot180(img))).abs().pow(2) * mask).sum((-2, -1)))
+            err = torch.minimum(err, _spectral_error(pred, _rot180(img), mask))
         loss = err.mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -11,8 +11,6 @@ projection at pose ``(A ⊕ det A) · R``, a proper rotation: that is how D_N ac
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 __all__ = [
@@ -157,8 +155,3 @@ def planar_action(a: torch.Tensor) -> torch.Tensor:
     out[..., :2, :2] = a
     out[..., 2, 2] = torch.linalg.det(a)
     return out
-
-
-def _rotation_z(theta: float, dtype=torch.float64) -> torch.Tensor:
-    c, s = math.cos(theta), math.sin(theta)
-    return torch.tensor([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]], dtype=dtype)

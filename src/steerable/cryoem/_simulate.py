@@ -61,7 +61,7 @@ class ParticleStack:
 
     def __getitem__(self, idx) -> ParticleStack:
         if isinstance(idx, int):
-            idx = slice(idx, idx + 1) if idx != -1 else slice(-1, None)
+            idx = [idx]  # a stack of one
         return ParticleStack(
             self.images[idx],
             self.defocus[idx],

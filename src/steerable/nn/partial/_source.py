@@ -82,7 +82,7 @@ class PartialEquivarianceSource(KernelSource):
     True
     >>> with torch.no_grad():
     ...     _ = conv.kernel_source.density.coefficients.normal_()
-    >>> float((conv.filter - f).norm() / f.norm()) > 1e-2   # a learned λ relaxes it
+    >>> float((conv.filter.detach() - f).norm() / f.norm()) > 1e-2   # a learned λ relaxes it
     True
     """
 
