@@ -50,11 +50,16 @@ def _types(gs):
     return nn.FieldType(gs, irr[:3]), nn.FieldType(gs, irr[-2:] + [gs.trivial_repr])
 
 
+# the tests read scalar values of differentiable quantities (KLs, masses, alignments) with float():
+# torch warns about the dropped graph, which is the point here
+pytestmark = pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True to a scalar:UserWarning")
+
+
 def _random_density(G, L=3, seed=0, scale=1.0, **kw):
     d = nn.EquivarianceDensity(G, L, **kw).double()
     with torch.no_grad():
         d.coefficients.copy_(scale * torch.randn(d.coefficients.shape, generator=torch.Generator().manual_seed(seed)))
-    return d
+    return d.requires_grad_(False)  # a fixed density: its values are read, not trained
 
 
 # ---------------------------------------------------------------------------------- the density
