@@ -23,7 +23,6 @@ from steerable.cryoem import (
     evaluate_poses,
     frequency_grid,
     fsc,
-    geodesic_distance,
     load_relion,
     make_molecule,
     matrix_to_euler,
@@ -39,6 +38,7 @@ from steerable.cryoem import (
     simulate_particles,
     write_star,
 )
+from steerable.group.functional import geodesic_distance
 
 F3 = torch.diag(torch.tensor([1.0, 1.0, -1.0], dtype=torch.float64))
 RZ_PI = torch.diag(torch.tensor([-1.0, -1.0, 1.0], dtype=torch.float64))

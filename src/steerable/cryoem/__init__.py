@@ -18,7 +18,7 @@ from ._io import euler_to_matrix, load_relion, matrix_to_euler, read_mrc, read_s
 from ._metrics import fsc, resolution, rotate_volume
 from ._molecules import Molecule, make_molecule
 from ._reconstruct import PoseEvaluation, Reconstruction, aligned_reconstruction, evaluate_poses, reconstruct
-from ._rotations import align_rotations, geodesic_distance, planar_action, random_rotations, rotation_from_6d
+from ._rotations import align_rotations, planar_action, random_rotations, rotation_from_6d
 from ._simulate import ParticleStack, simulate_particles
 
 __all__ = [
@@ -38,7 +38,6 @@ __all__ = [
     "fourier_slice",
     "frequency_grid",
     "fsc",
-    "geodesic_distance",
     "image_spectrum",
     "load_relion",
     "make_molecule",

@@ -1,6 +1,7 @@
 """Rotations for pose inference: Haar-random SO(3) samples, the 6-D representation with
-Gram–Schmidt, geodesic distances, global alignment (with the chirality flip) and the embedding
-of the in-plane symmetries of an image into SO(3).
+Gram–Schmidt (guarded against vanishing vectors), global alignment (with the chirality flip)
+and the embedding of the in-plane symmetries of an image into SO(3). Geodesic distances and
+quaternion conversions are the library's (``steerable.group.functional``).
 
 Conventions used throughout :mod:`steerable.cryoem`: an image axis 0 is ``x`` and axis 1 is
 ``y`` (the convention of :mod:`steerable.gspaces` on the plane); a volume's axes are
@@ -13,9 +14,10 @@ from __future__ import annotations
 
 import torch
 
+from steerable.group.functional import geodesic_distance, quat_to_matrix
+
 __all__ = [
     "align_rotations",
-    "geodesic_distance",
     "planar_action",
     "random_rotations",
     "rotation_from_6d",
@@ -42,24 +44,17 @@ def random_rotations(n: int, generator: torch.Generator | None = None, dtype=tor
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n: expected a non-negative int, got {n!r}")
-    q = torch.randn(n, 4, generator=generator, dtype=dtype)
-    q = q / q.norm(dim=1, keepdim=True)
-    w, x, y, z = q.unbind(1)
-    return torch.stack(
-        [
-            torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
-            torch.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
-            torch.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
-        ],
-        1,
-    )
+    q = torch.randn(n, 4, generator=generator, dtype=dtype)  # (w, x, y, z)
+    return quat_to_matrix(q.roll(-1, dims=1))  # the library's conversion takes (x, y, z, w)
 
 
 def rotation_from_6d(v: torch.Tensor) -> torch.Tensor:
     """The rotation whose first two columns are the Gram–Schmidt orthonormalisation of the two
     3-vectors in ``v`` (shape ``(..., 6)``: ``a = v[..., :3]``, ``b = v[..., 3:]``); the third
     column is their cross product. Equivariant: ``rotation_from_6d(g a, g b) = g · rotation_from_6d(a, b)``
-    for every rotation ``g`` (Zhou et al. 2019).
+    for every rotation ``g`` (Zhou et al. 2019). Unlike ``steerable.group.functional.sixd_to_matrix``
+    it clamps the norms away from zero, so an untrained encoder whose outputs vanish gives a
+    rotation, not NaN.
 
     >>> import torch
     >>> from steerable.cryoem import rotation_from_6d
@@ -77,22 +72,6 @@ def rotation_from_6d(v: torch.Tensor) -> torch.Tensor:
     e2 = b / b.norm(dim=-1, keepdim=True).clamp_min(1e-8)
     e3 = torch.linalg.cross(e1, e2, dim=-1)
     return torch.stack([e1, e2, e3], dim=-1)
-
-
-def geodesic_distance(r1: torch.Tensor, r2: torch.Tensor) -> torch.Tensor:
-    """The angle (radians) of ``r1ᵀ r2``: the geodesic distance on SO(3), shape ``(...)``.
-
-    >>> import math
-    >>> import torch
-    >>> from steerable.cryoem import geodesic_distance
-    >>> rz = torch.tensor([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])
-    >>> round(float(geodesic_distance(torch.eye(3), rz)), 6) == round(math.pi / 2, 6)
-    True
-    """
-    _check_rotations("r1", r1)
-    _check_rotations("r2", r2)
-    trace = (r1 * r2).sum((-2, -1))
-    return torch.arccos(((trace - 1) / 2).clamp(-1.0, 1.0))
 
 
 _CHIRAL = torch.diag(torch.tensor([1.0, 1.0, -1.0], dtype=torch.float64))
