@@ -43,6 +43,7 @@ PACKAGES = [
     "steerable.nn.partial",
     "steerable.nn.point",
     "steerable.nn.pooling",
+    "steerable.pcam",
     "steerable.sheaf",
     "steerable.testing",
     "steerable.theory",

@@ -137,18 +137,28 @@ def _nuclei(rng, canvas: np.ndarray, centres: np.ndarray, radius: tuple[float, f
         canvas -= darkness * mask[..., None] * (1 - colour)
 
 
-def _patch(rng, tumour: bool, size: int = 96) -> np.ndarray:
-    """One synthetic H&E-like patch, float in [0, 1], (size, size, 3)."""
+def _patch(rng, tumour: bool, size: int = 96, difficulty: str = "easy") -> np.ndarray:
+    """One synthetic H&E-like patch, float in [0, 1], (size, size, 3).
+
+    ``easy``: positives carry a cluster of 8–17 large, dark nuclei near the centre. ``hard``: the
+    cluster has 4–8 nuclei whose sizes overlap the background's, and half of all patches (of
+    either class) carry a like cluster away from the centre, so that the label depends on where a
+    cluster lies (within the central region: tumour), as in PCam, not on whether there is one."""
     texture = gaussian_filter(rng.normal(size=(size, size)), 3.0)
     texture = (texture - texture.mean()) / (texture.std() + 1e-9)
     pink = np.array([0.93, 0.72, 0.82])
     img = pink[None, None, :] - 0.05 * texture[..., None] * np.array([0.2, 1.0, 0.5])
     n_bg = rng.integers(15, 40)
     _nuclei(rng, img, rng.uniform(0, size, size=(n_bg, 2)), (1.8, 3.4), 0.8)
+    hard = difficulty == "hard"
+    count, radius, spread = ((4, 9), (2.6, 4.2), 6.0) if hard else ((8, 18), (3.0, 4.8), 10.0)
+    if hard and rng.random() < 0.5:  # a distractor cluster 34–44 pixels from the centre
+        a, r = rng.uniform(0, 2 * np.pi), rng.uniform(34, 44)
+        c = size / 2 + r * np.array([np.cos(a), np.sin(a)])
+        _nuclei(rng, img, c + rng.normal(scale=spread, size=(rng.integers(*count), 2)), radius, 0.9)
     if tumour:  # a cluster of large, irregular nuclei overlapping the central 32×32 region
         c = size / 2 + rng.uniform(-10, 10, size=2)
-        n = rng.integers(8, 18)
-        _nuclei(rng, img, c + rng.normal(scale=10.0, size=(n, 2)), (3.0, 4.8), 0.9)
+        _nuclei(rng, img, c + rng.normal(scale=spread, size=(rng.integers(*count), 2)), radius, 0.9)
     img += 0.03 * rng.normal(size=img.shape)
     return np.clip(img, 0, 1)
 
@@ -160,10 +170,13 @@ def make_synthetic_pcam(
     n_test: int = 512,
     *,
     seed: int = 0,
+    difficulty: str = "easy",
 ) -> Path:
     """Write a PCam-format data set of synthetic patches to ``data_dir`` (the six official file
     names; labels balanced at random). The label is invariant to rotations and flips by
-    construction. Returns ``data_dir`` as a Path.
+    construction. ``difficulty``: ``'easy'`` (a tumour cluster is large and obvious) or
+    ``'hard'`` (smaller clusters, and off-centre distractor clusters in both classes: the model
+    must tell where a cluster lies). Returns ``data_dir`` as a Path.
 
     >>> import tempfile
     >>> from steerable.data import PCam, make_synthetic_pcam
@@ -174,13 +187,15 @@ def make_synthetic_pcam(
     for name, n in (("n_train", n_train), ("n_valid", n_valid), ("n_test", n_test)):
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"{name}: expected a positive int, got {n!r}")
+    if difficulty not in ("easy", "hard"):
+        raise ValueError(f"difficulty: expected 'easy' or 'hard', got {difficulty!r}")
     h5 = _h5py()
     root = Path(data_dir)
     root.mkdir(parents=True, exist_ok=True)
     for k, (split, n) in enumerate(zip(PCAM_SPLITS, (n_train, n_valid, n_test), strict=True)):
         rng = np.random.default_rng([seed, k])
         labels = rng.permutation(np.arange(n) % 2).astype(np.uint8)
-        x = np.stack([(_patch(rng, bool(t)) * 255).round().astype(np.uint8) for t in labels])
+        x = np.stack([(_patch(rng, bool(t), difficulty=difficulty) * 255).round().astype(np.uint8) for t in labels])
         fx, fy = pcam_files(root, split)
         with h5.File(fx, "w") as f:
             f.create_dataset("x", data=x, chunks=(1, 96, 96, 3), compression="gzip")

@@ -35,6 +35,13 @@ import torch
 from ._cnn import PlainCNN, matched_plain_cnn
 from ._e2cnn import EquivariantCNN, EquivariantResidual, InvariantClassifier, PlainResidual, gspace_for
 from ._mobilenet import EquivariantMobileNetV2
+from ._mobilenet_any import (
+    PCAM_SETTINGS,
+    PlainMobileNetV2,
+    SteerableMobileNetV2,
+    downsample_window,
+    matched_plain_mobilenet,
+)
 from ._width import (
     count_parameters,
     plain_channels_for,
@@ -55,6 +62,11 @@ __all__ = [
     "EquivariantCNN",
     "EquivariantWideResNet",
     "EquivariantMobileNetV2",
+    "SteerableMobileNetV2",
+    "PlainMobileNetV2",
+    "matched_plain_mobilenet",
+    "downsample_window",
+    "PCAM_SETTINGS",
     "InvariantClassifier",
     "EquivariantResidual",
     "PlainResidual",
