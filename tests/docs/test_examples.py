@@ -37,6 +37,11 @@ CASES = {
         False,
     ),
     "cryoem_poses.py": (["--particles", "200", "--steps", "10"], "equivariance error of the pose encoder", False),
+    "pcam_mobilenet.py": (
+        ["--train", "32", "--test", "32", "--epochs", "1", "--width", "0.25"],
+        "D4 invariance of the exported float model",
+        False,
+    ),
     "implicit_kernels.py": (
         ["--train", "48", "--test", "24", "--epochs", "1", "--steps", "50"],
         "equivariance error",
