@@ -75,7 +75,8 @@ def pcam_part(args, results: dict) -> None:
     if not (data / "camelyonpatch_level_2_split_test_y.h5").is_file():
         make_synthetic_pcam(data, args.n_train, 256, args.n_test, seed=0, difficulty="hard")
     train, test = load_split(data, "train", args.n_train), load_split(data, "test", args.n_test)
-    out = results.setdefault("pcam", {"setup": {}, "runs": {}})
+    key = "pcam" if args.n_train == 512 else f"pcam_n{args.n_train}"  # other training-set sizes: their own table
+    out = results.setdefault(key, {"setup": {}, "runs": {}})
     out["setup"] = dict(n_train=args.n_train, n_test=args.n_test, epochs=args.epochs, width=args.width, lr=args.lr)
     for seed in range(args.seeds):
         for name in args.models or PCAM_MODELS:
@@ -96,11 +97,11 @@ def pcam_part(args, results: dict) -> None:
                 f"params {r['parameters']:>8,} MACs {r['macs'] / 1e6:6.1f}M  {seconds:5.0f}s",
                 flush=True,
             )
-            if seed == 0 and name in DEPLOYED and not args.quick:
+            if seed == 0 and name in DEPLOYED and key == "pcam" and not args.quick:
                 CACHE.mkdir(exist_ok=True)
                 torch.save(model.state_dict(), CACHE / f"pcam-{DEPLOYED[name]}.pt")
             if not args.quick:
-                save(results, "pcam")
+                save(results, key)
 
 
 def mnist_part(args, results: dict) -> None:
@@ -182,8 +183,8 @@ def _mean_std(values) -> str:
 
 def report(results: dict) -> str:
     lines = []
-    if "pcam" in results:
-        s = results["pcam"]["setup"]
+    for key in sorted(k for k in results if k.startswith("pcam")):
+        s = results[key]["setup"]
         lines += [
             f"Synthetic PCam (hard), {s['n_train']} training / {s['n_test']} test patches, {s['epochs']} epochs, "
             f"width {s['width']}; mean ± std over seeds",
@@ -191,12 +192,12 @@ def report(results: dict) -> str:
             "| model | parameters | MACs / image | test accuracy | test AUC | training time vs plain (= compute) |",
             "|---|---|---|---|---|---|",
         ]
-        runs = results["pcam"]["runs"]
+        runs = results[key]["runs"]
         base = statistics.mean(r["seconds"] for r in runs.get("plain (= compute)", {"0": {"seconds": 1}}).values())
         for name, by_seed in runs.items():
             rs = list(by_seed.values())
             lines.append(
-                f"| {name} | {rs[0]['parameters']:,} | {rs[0]['macs'] / 1e6:.1f} M | "
+                f"| {name.replace('|', chr(92) + '|')} | {rs[0]['parameters']:,} | {rs[0]['macs'] / 1e6:.1f} M | "
                 f"{_mean_std(r['accuracy'] for r in rs)} | {_mean_std(r['auc'] for r in rs)} | "
                 f"{statistics.mean(r['seconds'] for r in rs) / base:.2f}× |"
             )

@@ -77,7 +77,7 @@ def deploy_model(
     *,
     calibration: int = 256,
     qat_steps: int = 100,
-    qat_lr: float = 1e-4,
+    qat_lr: float = 1e-5,
     batch_size: int = 32,
     onnx: bool | None = None,
     latency_batch: int = 32,
