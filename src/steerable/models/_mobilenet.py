@@ -33,11 +33,18 @@ MOBILENET_SETTINGS: tuple[tuple[int, int, int, int], ...] = (
 
 
 def _inverted_residual(
-    in_type: FieldType, out_type: FieldType, expanded: FieldType, stride: int, expand: bool, momentum: float = 0.1
+    in_type: FieldType,
+    out_type: FieldType,
+    expanded: FieldType,
+    stride: int,
+    expand: bool,
+    momentum: float = 0.1,
+    groups: int | None = None,
 ):
     """1×1 expansion (R2Conv–InnerBatchNorm–ReLU, skipped when ``expand`` is False), a depth-wise
-    3×3 steerable conv (``groups`` = number of fields: each field is filtered on its own), then a
-    linear 1×1 projection (R2Conv–InnerBatchNorm); a residual sum when the shapes match."""
+    3×3 steerable conv (``groups``, default the number of fields: each field is filtered on its
+    own), then a linear 1×1 projection (R2Conv–InnerBatchNorm); a residual sum when the shapes
+    match."""
     layers = []
     t = in_type
     if expand:
@@ -48,7 +55,7 @@ def _inverted_residual(
         ]
         t = expanded
     layers += [
-        ("depthwise", R2Conv(t, t, 3, padding=1, stride=stride, groups=len(t), bias=False)),
+        ("depthwise", R2Conv(t, t, 3, padding=1, stride=stride, groups=groups or len(t), bias=False)),
         ("bn2", InnerBatchNorm(t, momentum=momentum)),
         ("relu2", ReLU(t, inplace=True)),
         ("project", R2Conv(t, out_type, 1, bias=False)),

@@ -33,7 +33,6 @@ from steerable.nn import (
 )
 
 from ._e2cnn import (
-    EquivariantResidual,
     InvariantClassifier,
     PlainResidual,
     _check_dropout,
@@ -42,6 +41,7 @@ from ._e2cnn import (
     gspace_for,
     mlp_head,
 )
+from ._mobilenet import _inverted_residual
 from ._width import _check_positive_int, _check_width, count_parameters
 
 __all__ = [
@@ -130,28 +130,23 @@ class _Fields:
         return FieldType(self.gs, self.unit * units)
 
 
-def _inverted_residual(t: FieldType, out: FieldType, expanded: FieldType | None, groups: int, momentum: float):
-    """1×1 expansion–BN–ReLU (none when ``expanded`` is None) → 3×3 depth-wise–BN–ReLU (``groups``:
-    one per field, or one per quotient unit) → 1×1 projection–BN, with a residual sum when the
-    input and output types match."""
-    layers: list = []
-    src = t
-    if expanded is not None:
-        layers += [
-            ("expand", R2Conv(t, expanded, 1, bias=False)),
-            ("bn1", InnerBatchNorm(expanded, momentum=momentum)),
-            ("relu1", ReLU(expanded, inplace=True)),
-        ]
-        t = expanded
-    layers += [
-        ("depthwise", R2Conv(t, t, 3, padding=1, groups=groups, bias=False)),
-        ("bn2", InnerBatchNorm(t, momentum=momentum)),
-        ("relu2", ReLU(t, inplace=True)),
-        ("project", R2Conv(t, out, 1, bias=False)),
-        ("bn3", InnerBatchNorm(out, momentum=momentum)),
-    ]
-    body = SequentialModule(OrderedDict(layers))
-    return EquivariantResidual(body) if src == out else body
+def _check_common(
+    n_classes, in_channels, width, dropout, bn_momentum, stem_channels, last_channels, hidden, settings, input_size
+) -> tuple:
+    """The arguments both MobileNetV2s share, checked (``input_size`` against the halvings)."""
+    settings = _check_settings(settings)
+    return (
+        _check_positive_int(n_classes, "n_classes"),
+        _check_positive_int(in_channels, "in_channels"),
+        _check_width(width),
+        _check_dropout(dropout),
+        _check_momentum(bn_momentum),
+        _check_positive_int(stem_channels, "stem_channels"),
+        _check_positive_int(last_channels, "last_channels"),
+        hidden if hidden == 0 else _check_positive_int(hidden, "hidden"),
+        settings,
+        _check_input_size(input_size, 1 + sum(s[3] == 2 for s in settings)),
+    )
 
 
 class SteerableMobileNetV2(InvariantClassifier):
@@ -208,19 +203,22 @@ class SteerableMobileNetV2(InvariantClassifier):
         bn_momentum: float = 0.1,
     ):
         super().__init__()
-        n_classes = _check_positive_int(n_classes, "n_classes")
-        in_channels = _check_positive_int(in_channels, "in_channels")
-        width = _check_width(width)
-        dropout = _check_dropout(dropout)
-        bn_momentum = _check_momentum(bn_momentum)
-        stem_channels = _check_positive_int(stem_channels, "stem_channels")
-        last_channels = _check_positive_int(last_channels, "last_channels")
-        if hidden != 0:
-            hidden = _check_positive_int(hidden, "hidden")
+        n_classes, in_channels, width, dropout, bn_momentum, stem_channels, last_channels, hidden, settings, n = (
+            _check_common(
+                n_classes,
+                in_channels,
+                width,
+                dropout,
+                bn_momentum,
+                stem_channels,
+                last_channels,
+                hidden,
+                settings,
+                input_size,
+            )
+        )
         if fields not in _FIELDS:
             raise ValueError(f"fields: expected one of {_FIELDS}, got {fields!r}")
-        settings = _check_settings(settings)
-        n = _check_input_size(input_size, 1 + sum(s[3] == 2 for s in settings))
         gs = gspace_for(group)
         kind, order = _parse_group(group)
         name = f"{kind}{order}"
@@ -266,11 +264,11 @@ class SteerableMobileNetV2(InvariantClassifier):
                     layers.append((f"pool{i + 1}", PointwiseAvgPool2D(t, k, 2, p)))
                     n = _side_after(n)
                 if exp == 1 and units is not None:
-                    block = _inverted_residual(t, out, None, units, bn_momentum)
+                    block = _inverted_residual(t, out, t, 1, False, bn_momentum, groups=units)
                 else:
                     # after a restriction: expand from the restricted fields at the same channel count
                     n_exp = (units if units is not None else max(1, round(t.size / f.unit_size))) * exp
-                    block = _inverted_residual(t, out, f.make(n_exp), n_exp, bn_momentum)
+                    block = _inverted_residual(t, out, f.make(n_exp), 1, True, bn_momentum, groups=n_exp)
                 layers.append((f"block{i + 1}_{j + 1}", block))
                 t, units = out, len(out) // len(f.unit)
         last = f.make(f.units(last_channels, width))
@@ -326,15 +324,20 @@ class PlainMobileNetV2(torch.nn.Module):
         bn_momentum: float = 0.1,
     ):
         super().__init__()
-        n_classes = _check_positive_int(n_classes, "n_classes")
-        in_channels = _check_positive_int(in_channels, "in_channels")
-        width = _check_width(width)
-        dropout = _check_dropout(dropout)
-        bn_momentum = _check_momentum(bn_momentum)
-        if hidden != 0:
-            hidden = _check_positive_int(hidden, "hidden")
-        settings = _check_settings(settings)
-        n = _check_input_size(input_size, 1 + sum(s[3] == 2 for s in settings))
+        n_classes, in_channels, width, dropout, bn_momentum, stem_channels, last_channels, hidden, settings, n = (
+            _check_common(
+                n_classes,
+                in_channels,
+                width,
+                dropout,
+                bn_momentum,
+                stem_channels,
+                last_channels,
+                hidden,
+                settings,
+                input_size,
+            )
+        )
 
         def ch(c: int) -> int:
             return max(1, int(round(c * width)))
@@ -342,7 +345,7 @@ class PlainMobileNetV2(torch.nn.Module):
         def bn(c: int) -> torch.nn.BatchNorm2d:
             return torch.nn.BatchNorm2d(c, momentum=bn_momentum)
 
-        c = ch(_check_positive_int(stem_channels, "stem_channels"))
+        c = ch(stem_channels)
         k, p = downsample_window(n)
         layers: list = [
             ("stem", torch.nn.Conv2d(in_channels, c, 3, padding=1, bias=False)),
@@ -376,7 +379,7 @@ class PlainMobileNetV2(torch.nn.Module):
                 seq = torch.nn.Sequential(OrderedDict(body))
                 layers.append((f"block{i + 1}_{j + 1}", PlainResidual(seq) if c == out else seq))
                 c = out
-        last = ch(_check_positive_int(last_channels, "last_channels"))
+        last = ch(last_channels)
         layers += [
             ("last", torch.nn.Conv2d(c, last, 1, bias=False)),
             ("last_bn", bn(last)),
