@@ -16,6 +16,19 @@ from ._width import MNIST_KERNELS, _check_positive_int, _check_width, count_para
 __all__ = ["PlainCNN", "matched_plain_cnn"]
 
 
+def plain_export(features: torch.nn.Module, head: torch.nn.Module) -> torch.nn.Sequential:
+    """``Sequential(features, AdaptiveAvgPool2d(1), Flatten, head)`` of copies, in eval mode: the
+    export of a plain CNN with a global-average head (traceable by ``torch.fx``)."""
+    return torch.nn.Sequential(
+        OrderedDict(
+            features=copy.deepcopy(features),
+            pool=torch.nn.AdaptiveAvgPool2d(1),
+            flatten=torch.nn.Flatten(1),
+            head=copy.deepcopy(head),
+        )
+    ).eval()
+
+
 class PlainCNN(torch.nn.Module):
     """Conv 7×7, then four 5×5 convs ("same" padding, no bias), each with BatchNorm2d and ReLU;
     a max pooling (kernel 3, stride 2, symmetric paddings for ``input_size``) after the first and
@@ -84,14 +97,7 @@ class PlainCNN(torch.nn.Module):
 
     def export(self) -> torch.nn.Sequential:
         """A plain ``torch.nn.Sequential`` (``features``, ``pool``, ``flatten``, ``head``), eval mode."""
-        return torch.nn.Sequential(
-            OrderedDict(
-                features=copy.deepcopy(self.features),
-                pool=torch.nn.AdaptiveAvgPool2d(1),
-                flatten=torch.nn.Flatten(1),
-                head=copy.deepcopy(self.head),
-            )
-        ).eval()
+        return plain_export(self.features, self.head)
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}"

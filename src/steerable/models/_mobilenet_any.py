@@ -32,6 +32,7 @@ from steerable.nn import (
     SequentialModule,
 )
 
+from ._cnn import plain_export
 from ._e2cnn import (
     InvariantClassifier,
     PlainResidual,
@@ -401,16 +402,7 @@ class PlainMobileNetV2(torch.nn.Module):
     def export(self) -> torch.nn.Module:
         """The network itself in eval mode (it is plain torch already), a copy without the input
         check so that ``torch.fx`` traces it like the steerable models' exports."""
-        import copy
-
-        return torch.nn.Sequential(
-            OrderedDict(
-                features=copy.deepcopy(self.features),
-                pool=torch.nn.AdaptiveAvgPool2d(1),
-                flatten=torch.nn.Flatten(1),
-                head=copy.deepcopy(self.head),
-            )
-        ).eval()
+        return plain_export(self.features, self.head)
 
 
 def matched_plain_mobilenet(model: torch.nn.Module, match: str = "params", **kwargs) -> PlainMobileNetV2:
